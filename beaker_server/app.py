@@ -1,0 +1,92 @@
+"""The Jupyter Server extension: configuration, wiring and shutdown."""
+
+from __future__ import annotations
+
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+from traitlets import Bool, Float, Int, List, Unicode
+
+from .connection import wrap_connection_class
+from .handlers import handlers
+from .kernel_session import KERNEL_ACTIONS_SCHEMA, BeakerSettings, KernelSessions
+from .registry import MessageRegistry
+
+
+class BeakerServerApp(ExtensionApp):
+    """Custom kernel messages served in the kernel websocket path."""
+
+    name = "beaker_server"
+    load_other_extensions = True
+
+    handler_modules = List(
+        Unicode(),
+        default_value=[],
+        help="Modules whose @custom_message handlers and @response_hook hooks to load.",
+    ).tag(config=True)
+
+    load_entry_points = Bool(
+        True,
+        help="Load handlers from installed packages (entry-point group beaker_server.handlers).",
+    ).tag(config=True)
+
+    tcp_nodelay = Bool(
+        True,
+        help="Set TCP_NODELAY on kernel websockets. Stock leaves Nagle on, which holds "
+        "a reply's idle status for the client's delayed ACK (~40 ms a request).",
+    ).tag(config=True)
+
+    handler_timeout = Float(
+        60.0, help="Seconds a custom message handler may run before a HandlerTimeout reply."
+    ).tag(config=True)
+
+    max_payload_bytes = Int(
+        4 * 1024 * 1024, help="Largest custom request content, in bytes (PayloadTooLarge above)."
+    ).tag(config=True)
+
+    kernel_connect_timeout = Float(
+        30.0, help="Seconds to wait for a kernel to answer the server's own client."
+    ).tag(config=True)
+
+    registry: MessageRegistry
+    sessions: KernelSessions
+
+    def initialize_settings(self) -> None:
+        self.registry = MessageRegistry(self.log)
+        self.registry.add_module("beaker_server.builtin_handlers")
+        self.registry.load(self.handler_modules, use_entry_points=self.load_entry_points)
+        kernel_manager = self.serverapp.kernel_manager
+        self.sessions = KernelSessions(
+            kernel_manager,
+            self.registry,
+            BeakerSettings(
+                handler_timeout=self.handler_timeout,
+                max_payload_bytes=self.max_payload_bytes,
+                tcp_nodelay=self.tcp_nodelay,
+                kernel_connect_timeout=self.kernel_connect_timeout,
+                allow_tracebacks=getattr(kernel_manager, "allow_tracebacks", True),
+            ),
+            self.log,
+        )
+        configured = (
+            self.settings.get("kernel_websocket_connection_class") or ZMQChannelsWebsocketConnection
+        )
+        # Set on self.settings: ExtensionApp copies them over the web app's settings.
+        self.settings["kernel_websocket_connection_class"] = wrap_connection_class(
+            configured, self.sessions
+        )
+        self.settings["beaker_registry"] = self.registry
+        self.settings["beaker_sessions"] = self.sessions
+        self.serverapp.event_logger.add_listener(
+            schema_id=KERNEL_ACTIONS_SCHEMA, listener=self.sessions.on_kernel_action
+        )
+        self.log.info(
+            "beaker_server: %d custom message types, wrapping %s",
+            len(self.registry),
+            configured.__name__,
+        )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(handlers)
+
+    async def stop_extension(self) -> None:
+        await self.sessions.close_all()

@@ -1,0 +1,189 @@
+"""Interception in the kernel websocket path.
+
+jupyter_server builds one connection object per kernel websocket from the class
+in ``web_app.settings["kernel_websocket_connection_class"]``. At load time the
+extension replaces that class with a subclass of *whatever class was configured*
+(local ZMQ, the gateway class, another extension's), with
+:class:`BeakerConnectionMixin` in front. The mixin:
+
+- takes registered ``N_request`` messages off the websocket and serves them
+  (they never reach the kernel);
+- drops, on the way out, what the server's own kernel requests caused, and lets
+  response hooks see kernel-published ``N_response``;
+- writes server-made messages in the connection's own websocket protocol;
+- sets TCP_NODELAY on the websocket.
+
+Everything else goes to the wrapped class untouched, in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from jupyter_core.utils import ensure_async
+from tornado.websocket import WebSocketClosedError
+
+from .flow import RequestFlow
+from .kernel_session import KernelSession, KernelSessions
+from .registry import MessageType
+from .wire import (
+    V1_PROTOCOL,
+    IncomingRequest,
+    WireError,
+    encode_for_websocket,
+    match_legacy_request,
+    match_v1_request,
+    parse_legacy_message,
+    parse_v1_request,
+)
+
+
+class BeakerConnectionMixin:
+    """Put in front of a kernel websocket connection class by :func:`wrap_connection_class`."""
+
+    _beaker_sessions: ClassVar[KernelSessions]
+    _beaker_base: ClassVar[type]
+
+    _beaker_session: KernelSession | None = None
+    _beaker_protocol: str | None = None
+
+    # Provided by the wrapped jupyter_server connection class.
+    websocket_handler: Any
+    kernel_id: str
+    log: Any
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def connect(self) -> Any:
+        self._beaker_protocol = getattr(self.websocket_handler, "selected_subprotocol", None)
+        try:
+            self._beaker_session = self._beaker_sessions.for_kernel(self.kernel_id)
+        except KeyError:
+            self.log.warning("beaker_server: kernel %s is unknown, passing through", self.kernel_id)
+        else:
+            self._beaker_session.attach(self)
+        if self._beaker_sessions.settings.tcp_nodelay:
+            self._beaker_set_nodelay()
+        return await super().connect()  # type: ignore[misc]
+
+    def disconnect(self) -> Any:
+        if self._beaker_session is not None:
+            self._beaker_session.detach(self)
+        return super().disconnect()  # type: ignore[misc]
+
+    def _beaker_set_nodelay(self) -> None:
+        """Stock leaves Nagle on: a reply then its idle status waits ~40 ms for an ACK."""
+        try:
+            self.websocket_handler.set_nodelay(True)
+        except Exception as error:
+            self.log.debug("beaker_server: could not set TCP_NODELAY: %s", error)
+
+    # -- websocket -> kernel ------------------------------------------------------
+
+    def handle_incoming_message(self, incoming_msg: Any) -> None:
+        session = self._beaker_session
+        if session is not None:
+            try:
+                found = self._beaker_match(session, incoming_msg)
+            except WireError as error:
+                self.log.warning(
+                    "beaker_server: dropped an unreadable message on kernel %s: %s",
+                    self.kernel_id,
+                    error,
+                )
+                return
+            if found is not None:
+                self._beaker_serve(session, *found)
+                return
+        try:
+            super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+        except Exception as error:
+            # Stock raises here on malformed input, and tornado then closes the
+            # websocket: one bad frame must not cost the user the connection.
+            self.log.warning(
+                "beaker_server: dropped a message kernel %s could not take: %r",
+                self.kernel_id,
+                error,
+            )
+
+    def _beaker_match(
+        self, session: KernelSession, ws_msg: Any
+    ) -> tuple[MessageType, IncomingRequest] | None:
+        """A registered custom request on shell, or ``None`` (the common case, cheaply)."""
+        registry = session.registry
+        if self._beaker_protocol == V1_PROTOCOL:
+            if match_v1_request(ws_msg, registry.request_markers_bytes) is None:
+                return None
+            channel, request = parse_v1_request(ws_msg)
+        else:
+            if not match_legacy_request(ws_msg, registry.request_markers):
+                return None
+            channel, request = parse_legacy_message(ws_msg)
+        message = registry.for_request_type(request.msg_type)
+        if message is None or channel != "shell":
+            return None
+        return message, request
+
+    def _beaker_serve(
+        self, session: KernelSession, message: MessageType, request: IncomingRequest
+    ) -> None:
+        user = self.websocket_handler.current_user
+        flow = RequestFlow(
+            session,
+            message,
+            request,
+            username=getattr(user, "username", None) or str(user),
+            reply_to=self.beaker_send,
+            authorize=self._beaker_authorize,
+            log=self.log,
+        )
+        session.start(flow)
+
+    async def _beaker_authorize(self, action: str) -> bool:
+        handler = self.websocket_handler
+        return bool(
+            await ensure_async(
+                handler.authorizer.is_authorized(handler, handler.current_user, action, "kernels")
+            )
+        )
+
+    # -- kernel -> websocket --------------------------------------------------------
+
+    def handle_outgoing_message(self, stream_or_msg: Any, *rest: Any) -> Any:
+        session = self._beaker_session
+        if session is not None and not _accepts(session, stream_or_msg, rest):
+            return None
+        return super().handle_outgoing_message(stream_or_msg, *rest)  # type: ignore[misc]
+
+    def beaker_send(self, msg: dict[str, Any], channel: str) -> None:
+        """Write a server-made message to this websocket in its own protocol."""
+        handler = self.websocket_handler
+        if handler is None or handler.ws_connection is None:
+            return
+        try:
+            data = encode_for_websocket(msg, channel, self._beaker_protocol)
+            handler.write_message(data, binary=isinstance(data, bytes))
+        except WebSocketClosedError:
+            self.log.debug("beaker_server: websocket closed before %s", msg["msg_type"])
+
+
+def _accepts(session: KernelSession, stream_or_msg: Any, rest: tuple[Any, ...]) -> bool:
+    """Whether a kernel message goes on, for both shapes the base classes use:
+    ZMQ frames ``(stream or channel name, msg_list)`` or a gateway's JSON text."""
+    if rest and isinstance(rest[0], list):
+        channel = getattr(stream_or_msg, "channel", stream_or_msg)
+        return session.accept_kernel_frames(channel, rest[0])
+    if isinstance(stream_or_msg, (str, bytes)):
+        return session.accept_kernel_json(stream_or_msg)
+    return True
+
+
+def wrap_connection_class(base: type, sessions: KernelSessions) -> type:
+    """A subclass of ``base`` with beaker_server's interception in front of it."""
+    if issubclass(base, BeakerConnectionMixin):
+        base = base._beaker_base
+    return type(
+        f"Beaker{base.__name__}",
+        (BeakerConnectionMixin, base),
+        {"_beaker_sessions": sessions, "_beaker_base": base, "__module__": __name__},
+    )

@@ -1,0 +1,177 @@
+"""One custom request from start to reply: the message flow of DESIGN §2.
+
+busy (iopub, every client) → handler outputs (iopub, every client) → ``N_reply``
+(shell, the requester only) → idle (iopub, every client). The reply is sent
+exactly once whatever happens in between: success, a typed error, a timeout, an
+exception in the handler, or an abort because the kernel restarted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from jsonschema.exceptions import best_match
+
+from .context import KernelProxy, RequestContext
+from .errors import (
+    BeakerError,
+    Forbidden,
+    HandlerTimeout,
+    PayloadTooLarge,
+    RequestAborted,
+    ValidationError,
+)
+from .wire import IncomingRequest
+
+if TYPE_CHECKING:
+    from .kernel_session import KernelSession
+    from .registry import MessageType
+
+#: Sends a server-made message to the one client that made the request.
+ReplyTo = Callable[[dict[str, Any], str], None]
+#: Asks Jupyter's authorizer whether the user may do an action on ``kernels``.
+Authorize = Callable[[str], Awaitable[bool]]
+
+
+class RequestFlow:
+    """Serves one registered ``N_request`` for one kernel."""
+
+    def __init__(
+        self,
+        session: KernelSession,
+        message: MessageType,
+        request: IncomingRequest,
+        *,
+        username: str,
+        reply_to: ReplyTo,
+        authorize: Authorize,
+        log: logging.Logger,
+    ) -> None:
+        self.session = session
+        self.message = message
+        self.request = request
+        self.username = username
+        self.reply_to = reply_to
+        self.authorize = authorize
+        self.log = log
+        self.msg_id = str(request.header.get("msg_id", ""))
+        self._handler_task: asyncio.Task[Any] | None = None
+        self._abort_reason: str | None = None
+
+    # -- the flow ---------------------------------------------------------------
+
+    async def run(self) -> dict[str, Any]:
+        """Run the whole flow and return the reply content that was sent."""
+        self._publish("status", {"execution_state": "busy"})
+        content = await self._serve()
+        reply = self.session.make_message(
+            self.message.reply_type, content, self.request.header, self.username
+        )
+        try:
+            self.reply_to(reply, "shell")
+        except Exception:
+            self.log.exception("beaker_server: could not deliver %s", self.message.reply_type)
+        self._publish("status", {"execution_state": "idle"})
+        return content
+
+    def abort(self, reason: str) -> None:
+        """End the request with an ``aborted`` reply (kernel restart, shutdown)."""
+        self._abort_reason = reason
+        if self._handler_task is not None and not self._handler_task.done():
+            self._handler_task.cancel()
+
+    async def _serve(self) -> dict[str, Any]:
+        try:
+            payload = self._payload()
+            if not await self.authorize(self.message.permission):
+                raise Forbidden(
+                    f"user {self.username!r} may not {self.message.permission} "
+                    f"{self.message.name!r} on kernels"
+                )
+            if self._abort_reason is not None:
+                raise RequestAborted(self._abort_reason)
+            result = await self._run_handler(payload)
+            return {"status": "ok", "return": _json_value(result)}
+        except BeakerError as error:
+            return error.reply_content()
+        except Exception as error:
+            self.log.info(
+                "beaker_server: %s handler raised %s", self.message.name, type(error).__name__
+            )
+            return {
+                "status": "error",
+                "ename": type(error).__name__,
+                "evalue": str(error),
+                "traceback": self._traceback(error),
+            }
+
+    async def _run_handler(self, payload: dict[str, Any]) -> Any:
+        context = RequestContext(
+            message=self.message,
+            header=self.request.header,
+            content=payload,
+            username=self.username,
+            kernel=KernelProxy(self.session, self._publish),
+            registry=self.session.registry,
+            log=self.log,
+            _publish=self._publish,
+        )
+        timeout = self.message.timeout or self.session.settings.handler_timeout
+        task = self._handler_task = asyncio.ensure_future(self.message.handler(context))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+        finally:
+            if not task.done():
+                task.cancel()
+        if not done:
+            raise HandlerTimeout(f"{self.message.name} did not finish within {timeout:g} s")
+        if task.cancelled():
+            raise RequestAborted(self._abort_reason or "request cancelled")
+        return task.result()
+
+    # -- pieces -----------------------------------------------------------------
+
+    def _payload(self) -> dict[str, Any]:
+        """Size check on the raw bytes first, then parse, then the schema."""
+        limit = self.message.max_payload_bytes or self.session.settings.max_payload_bytes
+        if self.request.content_size > limit:
+            raise PayloadTooLarge(
+                f"{self.message.request_type} content is {self.request.content_size} bytes; "
+                f"the limit is {limit}"
+            )
+        try:
+            payload = self.request.content()
+        except ValueError as error:
+            raise ValidationError(f"content is not valid JSON: {error}") from error
+        if not isinstance(payload, dict):
+            raise ValidationError("content must be a JSON object")
+        error = best_match(self.session.registry.validator(self.message).iter_errors(payload))
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "(content)"
+            raise ValidationError(f"{where}: {error.message}")
+        return payload
+
+    def _publish(self, msg_type: str, content: dict[str, Any]) -> None:
+        self.session.broadcast(
+            self.session.make_message(msg_type, content, self.request.header, self.username),
+            "iopub",
+        )
+
+    def _traceback(self, error: BaseException) -> list[str]:
+        if not self.session.settings.allow_tracebacks:
+            return []
+        return traceback.format_exception(type(error), error, error.__traceback__)
+
+
+def _json_value(value: Any) -> Any:
+    """Check that a handler's return value can travel as JSON."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"handler returned a value that is not JSON: {error}") from error
+    return value

@@ -1,0 +1,243 @@
+"""The server's own client of one kernel, for requests users must not see.
+
+Handlers (``execute``, ``evaluate``) and, later, previews talk to the kernel
+through this client, never through a user's websocket. It has its own session
+id; every message the kernel publishes for these requests carries that id in its
+parent header, which is how the connection layer keeps them off client
+websockets (a byte search, no parsing).
+
+The client reads iopub as raw frames and parses only messages whose parent is one
+of its own requests: the kernel's iopub fan-out reaches this socket too, and a
+user's 50 MB output must not be deserialized a second time for nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+from jupyter_client.session import Session
+
+from .errors import KernelUnavailable
+from .wire import PROTOCOL_VERSION, ZMQ_DELIMITER
+
+OutputCallback = Callable[[dict[str, Any]], None]
+
+#: How long to wait for one kernel_info answer while connecting, before retrying.
+_NUDGE_INTERVAL = 0.5
+
+
+@dataclass
+class _Call:
+    """One request in flight: its reply and the idle status that ends its output."""
+
+    on_output: OutputCallback | None
+    reply: asyncio.Future[dict[str, Any]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    idle: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    def fail(self, error: BaseException) -> None:
+        for future in (self.reply, self.idle):
+            if not future.done():
+                future.set_exception(error)
+                # Mark retrieved: a caller may already have stopped waiting.
+                future.exception()
+
+
+class InternalKernelClient:
+    """A kernel client that routes replies and outputs to the request that caused them."""
+
+    def __init__(
+        self,
+        kernel_manager: Any,
+        session_id: str,
+        log: logging.Logger,
+        connect_timeout: float = 30.0,
+    ) -> None:
+        self.kernel_manager = kernel_manager
+        self.session_id = session_id
+        self.session_marker = session_id.encode()
+        self.log = log
+        self.connect_timeout = connect_timeout
+        self.protocol_version = PROTOCOL_VERSION
+        self.kernel_info: dict[str, Any] = {}
+        self._session = Session(
+            key=kernel_manager.session.key,
+            signature_scheme=kernel_manager.session.signature_scheme,
+            session=session_id,
+            username="beaker_server",
+        )
+        self._client: Any = None
+        self._calls: dict[str, _Call] = {}
+        self._readers: list[asyncio.Task[None]] = []
+        self._ready: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- lifecycle ----------------------------------------------------------
+
+    async def ensure_ready(self) -> None:
+        """Connect once; concurrent callers share the same connection attempt."""
+        if self._closed:
+            raise KernelUnavailable("the server's kernel client is closed")
+        if self._ready is None or (self._ready.done() and self._ready.exception()):
+            self._ready = asyncio.ensure_future(self._connect())
+        await asyncio.shield(self._ready)
+
+    async def _connect(self) -> None:
+        client = self.kernel_manager.client(session=self._session)
+        client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
+        self._client = client
+        self._readers = [
+            asyncio.ensure_future(self._read_iopub(client.iopub_channel)),
+            asyncio.ensure_future(self._read_shell(client.shell_channel)),
+        ]
+        self.kernel_info = await self._nudge()
+        self.protocol_version = self.kernel_info.get("protocol_version", PROTOCOL_VERSION)
+
+    async def _nudge(self) -> dict[str, Any]:
+        """Send kernel_info until its iopub status arrives: iopub is then subscribed.
+
+        A fresh SUB socket misses what is published before its subscription
+        reaches the kernel; without this, the first request's output could be lost.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.connect_timeout
+        while loop.time() < deadline:
+            msg_id = self._client.kernel_info()
+            call = self._calls[msg_id] = _Call(on_output=None)
+            try:
+                await asyncio.wait_for(asyncio.shield(call.idle), _NUDGE_INTERVAL)
+                reply = await asyncio.wait_for(call.reply, self.connect_timeout)
+                return reply.get("content", {})
+            except asyncio.TimeoutError:
+                continue
+            finally:
+                self._calls.pop(msg_id, None)
+        raise KernelUnavailable("the kernel did not answer the server's kernel_info_request")
+
+    def close(self, reason: BaseException | None = None) -> None:
+        """Fail every pending call and release the sockets."""
+        self._closed = True
+        self._fail_all(reason or KernelUnavailable("the server's kernel client was closed"))
+        for task in self._readers:
+            task.cancel()
+        self._readers = []
+        if self._ready is not None and not self._ready.done():
+            self._ready.cancel()
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.stop_channels()
+            self._client = None
+
+    def _fail_all(self, error: BaseException) -> None:
+        calls, self._calls = self._calls, {}
+        for call in calls.values():
+            call.fail(error)
+
+    # -- requests -------------------------------------------------------------
+
+    async def execute(
+        self,
+        code: str,
+        *,
+        user_expressions: dict[str, str] | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> dict[str, Any]:
+        """Run code silently (no history, no execution count, no ``Out``) and
+        return the ``execute_reply`` content once its output has all arrived."""
+        await self.ensure_ready()
+        msg_id = self._client.execute(
+            code,
+            silent=True,
+            store_history=False,
+            user_expressions=user_expressions or {},
+            allow_stdin=False,
+            stop_on_error=False,
+        )
+        call = self._calls[msg_id] = _Call(on_output=on_output)
+        try:
+            reply = await call.reply
+            await call.idle
+        finally:
+            self._calls.pop(msg_id, None)
+        return reply.get("content", {})
+
+    # -- readers ----------------------------------------------------------------
+
+    async def _read_shell(self, channel: Any) -> None:
+        while True:
+            try:
+                msg = await channel.get_msg()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if self._closed:
+                    return
+                self.log.debug("beaker_server: internal shell reader stopped: %s", error)
+                return
+            call = self._calls.get(msg.get("parent_header", {}).get("msg_id"))
+            if call is not None and not call.reply.done():
+                call.reply.set_result(msg)
+
+    async def _read_iopub(self, channel: Any) -> None:
+        socket = getattr(channel, "socket", None)
+        raw = isinstance(socket, zmq.Socket)
+        while True:
+            try:
+                if raw:
+                    msg = self._parse_own(await socket.recv_multipart(copy=False))
+                else:
+                    msg = await channel.get_msg()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if self._closed:
+                    return
+                self.log.debug("beaker_server: internal iopub reader stopped: %s", error)
+                return
+            if msg is not None:
+                self._route_iopub(msg)
+
+    def _parse_own(self, frames: list[zmq.Frame]) -> dict[str, Any] | None:
+        """Parse an iopub message only when its parent is one of our requests.
+
+        Frames arrive uncopied; only the small delimiter and parent frames are
+        looked at before deciding.
+        """
+        for index, frame in enumerate(frames):
+            if len(frame) == len(ZMQ_DELIMITER) and frame.bytes == ZMQ_DELIMITER:
+                break
+        else:
+            return None
+        parent = index + 3  # <IDS|MSG>, hmac, header, parent
+        if parent >= len(frames) or self.session_marker not in frames[parent].bytes:
+            return None
+        return self._session.deserialize([f.bytes for f in frames[index + 1 :]])
+
+    def _route_iopub(self, msg: dict[str, Any]) -> None:
+        call = self._calls.get(msg.get("parent_header", {}).get("msg_id"))
+        if call is None:
+            return
+        msg_type = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
+        if msg_type == "status":
+            if msg["content"].get("execution_state") == "idle" and not call.idle.done():
+                call.idle.set_result(None)
+        elif call.on_output is not None:
+            try:
+                call.on_output(msg)
+            except Exception:
+                self.log.exception("beaker_server: output callback failed")
+
+
+def new_session_id() -> str:
+    """A session id recognizable in logs as the server's own."""
+    return f"beaker-server-{uuid.uuid4().hex}"

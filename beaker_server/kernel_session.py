@@ -1,0 +1,291 @@
+"""What the server keeps per kernel, shared by every websocket of that kernel.
+
+A :class:`KernelSession` holds the open connections (to broadcast the iopub
+messages the server makes), the one internal kernel client for the server's own
+requests, the custom requests in flight, and the decisions of response hooks. It
+lives as long as the kernel: a restart aborts the requests in flight and renews
+the internal client; a shutdown closes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .errors import KernelUnavailable
+from .flow import RequestFlow
+from .kernel_client import InternalKernelClient, new_session_id
+from .registry import MessageRegistry
+from .wire import PROTOCOL_VERSION, make_message, zmq_parts
+
+KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
+
+#: How many kernel-published message ids to remember a hook's verdict for, so
+#: that hooks run once per message however many websockets carry it.
+_HOOK_MEMORY = 1024
+
+
+@dataclass(frozen=True)
+class BeakerSettings:
+    """The configured limits, read once at load time."""
+
+    handler_timeout: float = 60.0
+    max_payload_bytes: int = 4 * 1024 * 1024
+    tcp_nodelay: bool = True
+    kernel_connect_timeout: float = 30.0
+    allow_tracebacks: bool = True
+
+
+class ClientConnection(Protocol):
+    """A websocket connection as the session uses it."""
+
+    def beaker_send(self, msg: dict[str, Any], channel: str) -> None: ...
+
+
+class KernelSession:
+    """The server's per-kernel state: connections, internal client, requests."""
+
+    def __init__(
+        self,
+        kernel_id: str,
+        kernel_manager: Any,
+        registry: MessageRegistry,
+        settings: BeakerSettings,
+        log: logging.Logger,
+    ) -> None:
+        self.kernel_id = kernel_id
+        self.kernel_manager = kernel_manager
+        self.registry = registry
+        self.settings = settings
+        self.log = log
+        self.session_id = new_session_id()
+        self.session_marker = self.session_id.encode()
+        self.connections: set[ClientConnection] = set()
+        self._flows: dict[RequestFlow, asyncio.Task[dict[str, Any]]] = {}
+        self._client: InternalKernelClient | None = None
+        self._hook_verdicts: OrderedDict[str, bool] = OrderedDict()
+        self._closed = False
+
+    # -- connections ------------------------------------------------------------
+
+    def attach(self, connection: ClientConnection) -> None:
+        self.connections.add(connection)
+
+    def detach(self, connection: ClientConnection) -> None:
+        self.connections.discard(connection)
+
+    def broadcast(self, msg: dict[str, Any], channel: str = "iopub") -> None:
+        """Send a server-made message to every websocket of the kernel."""
+        for connection in list(self.connections):
+            connection.beaker_send(msg, channel)
+
+    def make_message(
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        parent_header: dict[str, Any],
+        username: str = "beaker_server",
+    ) -> dict[str, Any]:
+        version = self._client.protocol_version if self._client else PROTOCOL_VERSION
+        return make_message(
+            msg_type,
+            content,
+            parent_header,
+            session_id=self.session_id,
+            username=username,
+            version=version,
+        )
+
+    # -- requests -----------------------------------------------------------------
+
+    def start(self, flow: RequestFlow) -> asyncio.Task[dict[str, Any]]:
+        """Run a request flow; it is aborted if the kernel restarts meanwhile."""
+        if self._closed:
+            flow.abort("the kernel is shut down")
+        task = self._flows[flow] = asyncio.ensure_future(flow.run())
+        task.add_done_callback(lambda _: self._flows.pop(flow, None))
+        return task
+
+    async def kernel_client(self) -> InternalKernelClient:
+        """The internal client, connected (created on first use, renewed on restart)."""
+        if self._closed:
+            raise KernelUnavailable(f"kernel {self.kernel_id} is shut down")
+        if self._client is None:
+            self._client = InternalKernelClient(
+                self.kernel_manager,
+                self.session_id,
+                self.log,
+                connect_timeout=self.settings.kernel_connect_timeout,
+            )
+        client = self._client
+        await client.ensure_ready()
+        return client
+
+    # -- kernel -> clients ----------------------------------------------------------
+
+    def accept_kernel_frames(self, channel: str | None, msg_list: list[Any]) -> bool:
+        """Whether a ZMQ message from the kernel goes on to a websocket.
+
+        Drops what the server's own requests caused (parent session is ours) and
+        lets response hooks veto a kernel-published ``N_response``. Looks at the
+        parent and header frames as bytes; parses nothing in the common case.
+        """
+        if channel != "iopub":
+            return True
+        parts = zmq_parts(msg_list)
+        if parts is None:
+            return True
+        header, parent = _as_bytes(parts[1]), _as_bytes(parts[2])
+        if self.session_marker in parent:
+            return False
+        markers = self.registry.hook_markers_bytes
+        if markers and any(marker in header for marker in markers):
+            return self._hooks_allow(json.loads(header), lambda: json.loads(_as_bytes(parts[4])))
+        return True
+
+    def accept_kernel_json(self, text: str | bytes) -> bool:
+        """The same decision for a message that arrives as JSON text (gateway kernels)."""
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        if self.session_id not in text and not any(
+            marker in text for marker in self.registry.hook_markers
+        ):
+            return True
+        try:
+            msg = json.loads(text)
+        except ValueError:
+            return True
+        if msg.get("parent_header", {}).get("session") == self.session_id:
+            return False
+        if msg.get("channel") == "iopub":
+            return self._hooks_allow(msg.get("header", {}), lambda: msg.get("content", {}))
+        return True
+
+    def _hooks_allow(self, header: dict[str, Any], content: Any) -> bool:
+        """Run the hooks of a kernel-published message once; remember the verdict."""
+        msg_id = str(header.get("msg_id", ""))
+        verdict = self._hook_verdicts.get(msg_id)
+        if verdict is not None:
+            return verdict
+        hooks = self.registry.hooks_for(str(header.get("msg_type", "")))
+        message = {"header": header, "content": content() if hooks else {}}
+        verdict = True
+        for hook in hooks:
+            try:
+                if hook(message, self.kernel_id) is False:
+                    verdict = False
+            except Exception:
+                self.log.exception("beaker_server: response hook %s failed", hook)
+        self._hook_verdicts[msg_id] = verdict
+        while len(self._hook_verdicts) > _HOOK_MEMORY:
+            self._hook_verdicts.popitem(last=False)
+        return verdict
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def on_kernel_restarted(self) -> None:
+        """Abort requests in flight; the internal client reconnects on next use."""
+        self._abort_all("the kernel restarted")
+        self._reset_client()
+
+    def close(self, reason: str = "the kernel is shut down") -> None:
+        self._closed = True
+        self._abort_all(reason)
+        self._reset_client()
+
+    async def wait_idle(self, timeout: float = 5.0) -> None:
+        """Wait (bounded) until the aborted flows have sent their replies."""
+        if self._flows:
+            await asyncio.wait(list(self._flows.values()), timeout=timeout)
+
+    def _abort_all(self, reason: str) -> None:
+        for flow in list(self._flows):
+            flow.abort(reason)
+
+    def _reset_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close(KernelUnavailable(f"kernel {self.kernel_id}: the server's client closed"))
+
+
+def _as_bytes(frame: Any) -> bytes:
+    return frame if isinstance(frame, bytes) else bytes(frame)
+
+
+class KernelSessions:
+    """All kernel sessions of one server, kept in step with the kernels' lives."""
+
+    def __init__(
+        self,
+        multi_kernel_manager: Any,
+        registry: MessageRegistry,
+        settings: BeakerSettings,
+        log: logging.Logger,
+    ) -> None:
+        self.multi_kernel_manager = multi_kernel_manager
+        self.registry = registry
+        self.settings = settings
+        self.log = log
+        self._sessions: dict[str, KernelSession] = {}
+
+    def get(self, kernel_id: str) -> KernelSession | None:
+        return self._sessions.get(kernel_id)
+
+    def for_kernel(self, kernel_id: str) -> KernelSession:
+        """The session of a running kernel, made on first use (KeyError if unknown)."""
+        session = self._sessions.get(kernel_id)
+        if session is None:
+            kernel_manager = self.multi_kernel_manager.get_kernel(kernel_id)
+            session = KernelSession(
+                kernel_id, kernel_manager, self.registry, self.settings, self.log
+            )
+            self._sessions[kernel_id] = session
+            self._watch_restarts(kernel_id, session)
+        return session
+
+    def _watch_restarts(self, kernel_id: str, session: KernelSession) -> None:
+        """The auto-restarter's callbacks: kernel died and came back, or died for good."""
+        add = getattr(self.multi_kernel_manager, "add_restart_callback", None)
+        if add is None:
+            return
+        try:
+            add(kernel_id, session.on_kernel_restarted, "restart")
+            add(kernel_id, session.close, "dead")
+        except Exception:
+            self.log.debug("beaker_server: no restart callbacks for %s", kernel_id)
+
+    def _unwatch_restarts(self, kernel_id: str, session: KernelSession) -> None:
+        remove = getattr(self.multi_kernel_manager, "remove_restart_callback", None)
+        if remove is None or kernel_id not in self.multi_kernel_manager:
+            return
+        try:
+            remove(kernel_id, session.on_kernel_restarted, "restart")
+            remove(kernel_id, session.close, "dead")
+        except Exception:
+            self.log.debug("beaker_server: could not remove restart callbacks of %s", kernel_id)
+
+    async def on_kernel_action(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        """Listener for jupyter_server's kernel action events (REST restart, shutdown)."""
+        session = self._sessions.get(str(data.get("kernel_id", "")))
+        if session is None or data.get("status") != "success":
+            return
+        action = data.get("action")
+        if action == "restart":
+            session.on_kernel_restarted()
+        elif action == "shutdown":
+            self._sessions.pop(session.kernel_id, None)
+            self._unwatch_restarts(session.kernel_id, session)
+            session.close()
+
+    async def close_all(self) -> None:
+        """Server shutdown: every request in flight gets its ``aborted`` reply."""
+        sessions = list(self._sessions.values())
+        for session in sessions:
+            self._unwatch_restarts(session.kernel_id, session)
+            session.close("the server is shutting down")
+        await asyncio.gather(*(session.wait_idle() for session in sessions))
+        self._sessions.clear()

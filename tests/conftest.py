@@ -1,0 +1,46 @@
+"""Shared fixtures: one real jupyter server (and kernel) per test module."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from .jupyter_process import JupyterServerProcess
+from .kernel_ws import KernelWebsocket
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerProcess]:
+    """jupyter server with beaker_server enabled and the test handlers loaded."""
+    proc = JupyterServerProcess(tmp_path_factory.mktemp("beaker")).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def kernel_id(server: JupyterServerProcess) -> Iterator[str]:
+    """A kernel shared by the tests of a module that do not restart it."""
+    kernel = server.start_kernel()
+    yield kernel
+    server.shutdown_kernel(kernel)
+
+
+@pytest.fixture(params=["v1", "legacy"])
+def protocol(request: pytest.FixtureRequest) -> str:
+    """Both kernel websocket protocols."""
+    return request.param
+
+
+@contextlib.asynccontextmanager
+async def open_ws(
+    server: JupyterServerProcess, kernel_id: str, protocol: str = "v1"
+) -> AsyncIterator[KernelWebsocket]:
+    ws = await KernelWebsocket.open(server.ws_url, server.token, kernel_id, protocol)
+    try:
+        yield ws
+    finally:
+        ws.close()

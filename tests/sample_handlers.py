@@ -1,0 +1,81 @@
+"""Handlers the tests load through ``BeakerServerApp.handler_modules``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from beaker_server import custom_message, response_hook
+from beaker_server.context import RequestContext
+
+HOOK_CALLS: list[dict[str, Any]] = []
+
+
+@custom_message(
+    schema={
+        "type": "object",
+        "properties": {"who": {"type": "string"}},
+        "required": ["who"],
+    },
+    default={"who": "world"},
+)
+async def greet(ctx: RequestContext) -> Any:
+    """Print a line, emit two responses, return a value: the whole seed flow."""
+    ctx.stdout(f"hello {ctx.content['who']}\n")
+    ctx.respond({"step": 1})
+    ctx.respond({"step": 2})
+    return {"greeted": ctx.content["who"], "user": ctx.username}
+
+
+@custom_message()
+async def boom(ctx: RequestContext) -> Any:
+    """Always raises."""
+    raise ValueError("boom went the handler")
+
+
+@custom_message(timeout=0.5)
+async def slow(ctx: RequestContext) -> Any:
+    """Sleeps past its half-second limit."""
+    await asyncio.sleep(30)
+
+
+@custom_message(max_payload_bytes=200)
+async def small(ctx: RequestContext) -> Any:
+    """Takes at most 200 bytes of content."""
+    return len(ctx.content)
+
+
+@custom_message(
+    schema={
+        "type": "object",
+        "properties": {"expression": {"type": "string"}},
+        "required": ["expression"],
+    }
+)
+async def evaluate_twice(ctx: RequestContext) -> Any:
+    """Evaluates an expression twice in the kernel (the second after the first)."""
+    first = await ctx.kernel.evaluate(ctx.content["expression"])
+    second = await ctx.kernel.evaluate(ctx.content["expression"])
+    return [first, second]
+
+
+@custom_message(
+    schema={"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]}
+)
+async def run_code(ctx: RequestContext) -> Any:
+    """Runs code in the kernel; its output becomes this request's output."""
+    reply = await ctx.kernel.execute(ctx.content["code"])
+    return {"status": reply["status"]}
+
+
+@response_hook("kpub")
+def record_kpub(message: dict[str, Any], kernel_id: str) -> bool:
+    """Records kernel-published kpub_response; drops those asking to be dropped."""
+    HOOK_CALLS.append({"kernel_id": kernel_id, "content": message["content"]})
+    return not message["content"].get("drop", False)
+
+
+@custom_message()
+async def hook_calls(ctx: RequestContext) -> Any:
+    """What the kpub hook has seen so far."""
+    return HOOK_CALLS
