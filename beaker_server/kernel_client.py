@@ -213,10 +213,15 @@ class InternalKernelClient:
         Frames arrive uncopied; only the small delimiter and parent frames are
         looked at before deciding.
         """
-        for index, frame in enumerate(frames):
-            if len(frame) == len(ZMQ_DELIMITER) and frame.bytes == ZMQ_DELIMITER:
-                break
-        else:
+        index = next(
+            (
+                i
+                for i, f in enumerate(frames)
+                if len(f) == len(ZMQ_DELIMITER) and f.bytes == ZMQ_DELIMITER
+            ),
+            None,
+        )
+        if index is None:
             return None
         parent = index + 3  # <IDS|MSG>, hmac, header, parent
         if parent >= len(frames) or self.session_marker not in frames[parent].bytes:

@@ -7,6 +7,7 @@ the per-test loops, and lets one server (and its kernels) serve a whole module.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -114,7 +115,5 @@ class JupyterServerProcess:
         return self.rest("POST", "/api/kernels", {"name": "python3"})["id"]
 
     def shutdown_kernel(self, kernel_id: str) -> None:
-        try:
+        with contextlib.suppress(urllib.error.HTTPError):
             self.rest("DELETE", f"/api/kernels/{kernel_id}")
-        except urllib.error.HTTPError:
-            pass

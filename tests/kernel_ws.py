@@ -98,7 +98,11 @@ class KernelWebsocket:
         return json.dumps(legacy)
 
     async def send(
-        self, msg_type: str, content: dict[str, Any] | None = None, channel: str = "shell", **kw: Any
+        self,
+        msg_type: str,
+        content: dict[str, Any] | None = None,
+        channel: str = "shell",
+        **kw: Any,
     ) -> dict[str, Any]:
         msg = make_msg(msg_type, content, session=self.session, **kw)
         await self.send_raw(self.encode(msg, channel))

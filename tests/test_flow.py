@@ -23,7 +23,10 @@ async def test_full_flow_in_order(server, kernel_id, protocol):
     assert got[1]["content"] == {"name": "stdout", "text": "hello ada\n"}
     assert [m["content"] for m in got[2:4]] == [{"step": 1}, {"step": 2}]
     reply = reply_of(got)
-    assert reply["content"] == {"status": "ok", "return": {"greeted": "ada", "user": reply["header"]["username"]}}
+    assert reply["content"] == {
+        "status": "ok",
+        "return": {"greeted": "ada", "user": reply["header"]["username"]},
+    }
     # JupyterLab's KernelFuture.done needs the reply and the idle to share the request as parent.
     for m in got:
         assert m["parent_header"] == msg["header"]
@@ -61,7 +64,10 @@ async def test_registered_request_is_not_forwarded_to_the_kernel(server, kernel_
     assert after == before + 1
 
 
-@pytest.mark.parametrize("expression, value", [("1 + 1", 2), ("{'a': [1, 2.5, None]}", {"a": [1, 2.5, None]}), ("'x' * 3  # comment", "xxx")])
+@pytest.mark.parametrize(
+    "expression, value",
+    [("1 + 1", 2), ("{'a': [1, 2.5, None]}", {"a": [1, 2.5, None]}), ("'x' * 3  # comment", "xxx")],
+)
 async def test_evaluate_returns_json_values(server, kernel_id, expression, value):
     async with open_ws(server, kernel_id) as ws:
         reply = reply_of(await ws.request("evaluate_request", {"expression": expression}))
