@@ -90,6 +90,8 @@ class InternalKernelClient:
             raise KernelUnavailable("the server's kernel client is closed")
         if self._ready is None or (self._ready.done() and self._ready.exception()):
             self._ready = asyncio.ensure_future(self._connect())
+            # Retrieved here so a failure nobody waits for any more is not logged twice.
+            self._ready.add_done_callback(lambda t: t.cancelled() or t.exception())
         await asyncio.shield(self._ready)
 
     async def _connect(self) -> None:

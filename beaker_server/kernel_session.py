@@ -69,6 +69,7 @@ class KernelSession:
         self._client: InternalKernelClient | None = None
         self._hook_verdicts: OrderedDict[str, bool] = OrderedDict()
         self._closed = False
+        self._kernel_generation = _kernel_generation(kernel_manager)
 
     # -- connections ------------------------------------------------------------
 
@@ -188,7 +189,16 @@ class KernelSession:
     # -- lifecycle ------------------------------------------------------------------
 
     def on_kernel_restarted(self) -> None:
-        """Abort requests in flight; the internal client reconnects on next use."""
+        """Abort requests in flight; the internal client reconnects on next use.
+
+        One restart can be reported twice (the auto-restarter's callback, then the
+        kernel-action event of the same restart): the second report finds the
+        same kernel process and must not abort requests made since the first.
+        """
+        generation = _kernel_generation(self.kernel_manager)
+        if generation is not None and generation == self._kernel_generation:
+            return
+        self._kernel_generation = generation
         self._abort_all("the kernel restarted")
         self._reset_client()
 
@@ -210,6 +220,14 @@ class KernelSession:
         client, self._client = self._client, None
         if client is not None:
             client.close(KernelUnavailable(f"kernel {self.kernel_id}: the server's client closed"))
+
+
+def _kernel_generation(kernel_manager: Any) -> tuple[int, Any] | None:
+    """Identifies one kernel process, so a restart is told apart from a repeat report."""
+    provisioner = getattr(kernel_manager, "provisioner", None)
+    if provisioner is None:
+        return None
+    return id(provisioner), getattr(provisioner, "pid", None)
 
 
 def _as_bytes(frame: Any) -> bytes:

@@ -123,18 +123,19 @@ def match_legacy_request(ws_msg: str | bytes, markers: tuple[str, ...]) -> bool:
 def parse_legacy_message(ws_msg: str | bytes) -> tuple[str, IncomingRequest]:
     """Parse a legacy (JSON or binary-with-JSON) websocket message."""
     try:
-        if isinstance(ws_msg, bytes):
-            msg = deserialize_binary_message(ws_msg)
-            size = len(ws_msg)
-        else:
-            msg = json.loads(ws_msg)
-            size = len(ws_msg)
+        msg = (
+            deserialize_binary_message(ws_msg)
+            if isinstance(ws_msg, bytes)
+            else json.loads(ws_msg)
+        )
     except (ValueError, struct.error, IndexError) as error:
         raise WireError(f"unreadable legacy message: {error}") from error
     if not isinstance(msg, dict) or not isinstance(msg.get("header"), dict):
         raise WireError("legacy message without a header")
     header = msg["header"]
     content = msg.get("content")
+    # Measured as v1 would see the content frame, so limits mean the same in both.
+    size = len(json.dumps(content, separators=(",", ":")).encode())
     return str(msg.get("channel") or "shell"), IncomingRequest(
         msg_type=str(header.get("msg_type", "")),
         header=_json_safe_header(header),

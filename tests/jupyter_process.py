@@ -111,6 +111,20 @@ class JupyterServerProcess:
             raw = response.read()
         return json.loads(raw) if raw else None
 
+    async def arest(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        """The same call without blocking the test's event loop."""
+        from tornado.httpclient import AsyncHTTPClient
+
+        response = await AsyncHTTPClient().fetch(
+            self.base_url + path,
+            method=method,
+            body=None if body is None and method == "GET" else json.dumps(body or {}),
+            headers={"Authorization": f"token {self.token if token is None else token}"},
+            request_timeout=120,
+            allow_nonstandard_methods=True,
+        )
+        return json.loads(response.body) if response.body else None
+
     def start_kernel(self) -> str:
         return self.rest("POST", "/api/kernels", {"name": "python3"})["id"]
 

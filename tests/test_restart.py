@@ -1,0 +1,54 @@
+"""A kernel restart or death while a handler waits on the kernel: ``aborted``, then normal."""
+
+from __future__ import annotations
+
+import asyncio
+
+from .conftest import open_ws
+from .kernel_ws import kinds, reply_of
+
+SLOW = "__import__('time').sleep(60) or 1"
+
+
+async def _busy_request(ws) -> dict:
+    msg = await ws.send("evaluate_twice_request", {"expression": SLOW})
+    first = await ws.recv()
+    assert kinds([first]) == [("iopub", "status:busy")]
+    return msg
+
+
+async def test_restart_aborts_the_request_in_flight(server, protocol):
+    kernel_id = server.start_kernel()
+    try:
+        async with open_ws(server, kernel_id, protocol) as ws:
+            msg = await _busy_request(ws)
+            restart = asyncio.ensure_future(
+                server.arest("POST", f"/api/kernels/{kernel_id}/restart")
+            )
+            got = await ws.collect(msg["header"]["msg_id"], timeout=60)
+            await restart
+            assert reply_of(got)["content"] == {"status": "aborted"}
+            assert kinds(got)[-1] == ("iopub", "status:idle")
+            again = reply_of(await ws.request("evaluate_request", {"expression": "2 + 3"}))
+            assert again["content"] == {"status": "ok", "return": 5}
+    finally:
+        server.shutdown_kernel(kernel_id)
+
+
+async def test_kernel_death_aborts_the_request_in_flight(server):
+    kernel_id = server.start_kernel()
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            msg = await _busy_request(ws)
+            # Kill the kernel from another request: the auto-restarter brings it back.
+            await ws.send(
+                "execute_request",
+                {"code": "import os; os._exit(1)", "silent": False},
+                channel="control",
+            )
+            got = await ws.collect(msg["header"]["msg_id"], timeout=60)
+            assert reply_of(got)["content"] == {"status": "aborted"}
+            again = reply_of(await ws.request("evaluate_request", {"expression": "2 + 3"}))
+            assert again["content"] == {"status": "ok", "return": 5}
+    finally:
+        server.shutdown_kernel(kernel_id)
