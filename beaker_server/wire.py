@@ -124,9 +124,7 @@ def parse_legacy_message(ws_msg: str | bytes) -> tuple[str, IncomingRequest]:
     """Parse a legacy (JSON or binary-with-JSON) websocket message."""
     try:
         msg = (
-            deserialize_binary_message(ws_msg)
-            if isinstance(ws_msg, bytes)
-            else json.loads(ws_msg)
+            deserialize_binary_message(ws_msg) if isinstance(ws_msg, bytes) else json.loads(ws_msg)
         )
     except (ValueError, struct.error, IndexError) as error:
         raise WireError(f"unreadable legacy message: {error}") from error

@@ -111,7 +111,9 @@ class JupyterServerProcess:
             raw = response.read()
         return json.loads(raw) if raw else None
 
-    async def arest(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+    async def arest(
+        self, method: str, path: str, body: Any = None, token: str | None = None
+    ) -> Any:
         """The same call without blocking the test's event loop."""
         from tornado.httpclient import AsyncHTTPClient
 

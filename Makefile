@@ -1,0 +1,54 @@
+# Two entry points (see README): `make demo` runs the product, `make test` runs
+# every check CI runs. Both set up everything they need on a fresh machine.
+
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.beaker-installed
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: setup lab-build browser demo test lint format bench clean
+
+# The virtual environment with the package installed in editable mode. Installing
+# builds the lab extension (npm, through hatch-jupyter-builder) and the develop
+# link makes JupyterLab load the extension from this checkout.
+$(STAMP): pyproject.toml labextension/package.json labextension/package-lock.json
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/jupyter labextension develop --overwrite .
+	touch $(STAMP)
+
+setup: $(STAMP) lab-build
+
+# Rebuild the lab extension from the current TypeScript sources.
+lab-build: $(STAMP)
+	cd labextension && npm install --no-audit --no-fund --silent && npm run build
+
+# Debian's chromium for the browser tests (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+demo: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir=demo demo/custom-messages.ipynb
+
+lint: setup
+	$(BIN)/ruff check beaker_server tests bench
+	$(BIN)/ruff format --check beaker_server tests bench
+	cd labextension && npm run lint
+
+test: setup browser lint
+	$(BIN)/python -m pytest
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix beaker_server tests bench
+	$(BIN)/ruff format beaker_server tests bench
+	cd labextension && npm run lint:fix
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) labextension/node_modules labextension/lib beaker_server/labextension dist build
