@@ -131,7 +131,7 @@ def custom_message(
     def decorate(fn: Handler) -> Handler:
         if not inspect.iscoroutinefunction(fn):
             raise TypeError(f"custom message handler {fn.__qualname__} must be an async function")
-        message_name = name or fn.__name__
+        message_name = fn.__name__ if name is None else name
         validate_name(message_name)
         message_schema = schema if schema is not None else {"type": "object"}
         _check_schema(message_schema)

@@ -186,7 +186,7 @@ async def test_kernel_published_response_reaches_clients_and_hooks(server, kerne
             (m["msg_type"], m["content"]) for m in got if m["msg_type"].endswith("_response")
         ]
         assert customs == [("kpub_response", {"n": 1}), ("other_response", {"n": 3})]
-        published = [m for m in got if m["msg_type"] == "kpub_response"][0]
+        published = next(m for m in got if m["msg_type"] == "kpub_response")
         assert published["parent_header"]["msg_id"] == msg["header"]["msg_id"]
     mine = [c["content"] for c in calls if c["kernel_id"] == kernel_id]
     # Once per message, although two websockets carried it.

@@ -1,0 +1,205 @@
+"""A real ``jupyter lab`` and a headless Chromium, for the browser tests.
+
+The lab runs in a subprocess with its own runtime, data and config directories
+(so no user workspace, setting or stray server of the machine leaks in), the
+beaker_server server extension enabled through config, and the lab extension
+built from this checkout. Chromium is Debian's: the tests never download one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from .jupyter_process import ROOT, free_port
+
+DEMO_NOTEBOOK = ROOT / "demo" / "custom-messages.ipynb"
+LABEXTENSION_NAME = "beaker-server"
+LABEXTENSION_BUILD = ROOT / "beaker_server" / "labextension"
+ARTIFACTS = ROOT / "test-artifacts"
+
+CHROMIUM = os.environ.get("BEAKER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class JupyterLabProcess:
+    """Start and stop one ``jupyter lab`` serving ``workdir/notebooks``."""
+
+    def __init__(self, workdir: Path, *, config: dict[str, Any] | None = None) -> None:
+        self.workdir = workdir
+        self.root_dir = workdir / "notebooks"
+        self.root_dir.mkdir()
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / "lab.log"
+        self.config_dir = workdir / "config"
+        self.data_dir = workdir / "data"
+        self.runtime_dir = workdir / "runtime"
+        self.jupyter_path = workdir / "jupyter_path"
+        self.process: subprocess.Popen[bytes] | None = None
+
+        server_config: dict[str, Any] = {
+            "ServerApp": {
+                "jpserver_extensions": {"beaker_server": True},
+                "root_dir": str(self.root_dir),
+                "ip": "127.0.0.1",
+                "port": self.port,
+                "port_retries": 0,
+                "open_browser": False,
+                "allow_root": True,
+            },
+            "IdentityProvider": {"token": self.token},
+            "LabApp": {
+                "expose_app_in_browser": True,
+                # No request to the internet from the server side.
+                "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
+            },
+        }
+        for section, values in (config or {}).items():
+            server_config.setdefault(section, {}).update(values)
+        self.config_dir.mkdir()
+        (self.config_dir / "jupyter_server_config.json").write_text(json.dumps(server_config))
+        # The announcements plugin asks (in a toast) whether to fetch news;
+        # nothing of it is under test, and the toast would sit on screenshots.
+        labconfig = self.config_dir / "labconfig"
+        labconfig.mkdir()
+        (labconfig / "page_config.json").write_text(
+            json.dumps(
+                {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+            )
+        )
+        # Make JupyterLab find the lab extension of this checkout whether or not
+        # `jupyter labextension develop` has linked it into the environment:
+        # JUPYTER_PATH comes first in the search path, and a second copy of the
+        # same extension further down is ignored.
+        labextensions = self.jupyter_path / "labextensions"
+        labextensions.mkdir(parents=True)
+        (labextensions / LABEXTENSION_NAME).symlink_to(LABEXTENSION_BUILD, target_is_directory=True)
+
+    def add_notebook(self, source: Path, name: str | None = None) -> str:
+        """Copy a notebook into the root dir; returns its path for URLs."""
+        target = self.root_dir / (name or source.name)
+        shutil.copyfile(source, target)
+        return target.name
+
+    def url(self, path: str) -> str:
+        """An absolute URL with the token, e.g. ``url("lab/tree/a.ipynb")``."""
+        separator = "&" if "?" in path else "?"
+        return f"{self.base_url}/{path.lstrip('/')}{separator}token={self.token}"
+
+    def start(self, timeout: float = 60.0) -> JupyterLabProcess:
+        if not (LABEXTENSION_BUILD / "package.json").exists():
+            raise RuntimeError(
+                f"the lab extension is not built ({LABEXTENSION_BUILD}): run `make lab-build`"
+            )
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            filter(None, [str(self.jupyter_path), env.get("JUPYTER_PATH")])
+        )
+        # Own user-level dirs: no user settings, workspaces or runtime files of
+        # the machine. JupyterLab's app dir (<sys.prefix>/share/jupyter/lab) and
+        # the environment's python3 kernelspec are found through sys.prefix,
+        # which these variables do not hide.
+        env["JUPYTER_CONFIG_DIR"] = str(self.config_dir)
+        env["JUPYTER_DATA_DIR"] = str(self.data_dir)
+        env["JUPYTER_RUNTIME_DIR"] = str(self.runtime_dir)
+        env["JUPYTER_PLATFORM_DIRS"] = "1"
+        env.pop("JUPYTERLAB_SETTINGS_DIR", None)
+        env.pop("JUPYTERLAB_WORKSPACES_DIR", None)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyterlab",
+                    "--no-browser",
+                    "--LabApp.expose_app_in_browser=True",
+                ],
+                cwd=self.workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited:\n{self.log()}")
+            try:
+                self.rest("GET", "/api/status")
+                return self
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)  # nothing to await: the process has no readiness signal
+        self.stop()
+        raise TimeoutError(f"jupyter lab did not start:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            self.rest("POST", "/api/shutdown")
+        except Exception:
+            self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self.process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def rest(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Authorization", f"token {self.token}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+
+@contextlib.contextmanager
+def chromium(**launch: Any):
+    """A headless Debian Chromium driven by Playwright (sync API)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"no Chromium at {CHROMIUM}: run `make browser`")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, **launch
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot as ``test-artifacts/<name>.png``."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    path = ARTIFACTS / f"{safe}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
