@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import uuid
 from collections.abc import Callable
@@ -94,9 +95,21 @@ class InternalKernelClient:
             self._ready.add_done_callback(lambda t: t.cancelled() or t.exception())
         await asyncio.shield(self._ready)
 
+    def _make_client(self) -> Any:
+        """A jupyter_client-style client of the kernel, with our own session.
+
+        Local kernels get jupyter_client's async ZMQ client. The seam is here so
+        kernels behind a gateway can get a client speaking the gateway's websocket.
+        """
+        return self.kernel_manager.client(session=self._session)
+
     async def _connect(self) -> None:
-        client = self.kernel_manager.client(session=self._session)
-        client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
+        client = self._make_client()
+        started = client.start_channels(
+            shell=True, iopub=True, stdin=False, hb=False, control=False
+        )
+        if inspect.isawaitable(started):
+            await started
         self._client = client
         self._readers = [
             asyncio.ensure_future(self._read_iopub(client.iopub_channel)),

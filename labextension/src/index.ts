@@ -2,8 +2,16 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ITranslator } from '@jupyterlab/translation';
 
+import { addEvaluateCommand } from './evaluate';
 import { requestAPI } from './handler';
+
+export { CommandIDs } from './evaluate';
+export * from './kernel';
 
 /**
  * One entry of the server's message type catalogue.
@@ -89,11 +97,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description:
     'Connects JupyterLab to the beaker_server Jupyter Server extension.',
   autoStart: true,
-  activate: (app: JupyterFrontEnd): void => {
+  optional: [INotebookTracker, IConsoleTracker, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    notebooks: INotebookTracker | null,
+    consoles: IConsoleTracker | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
     // The check is deliberately not awaited: JupyterLab waits for `activate`
     // to settle before it finishes starting, and a slow or absent server
     // extension must not hold up the whole application.
     void checkServerExtension();
+    addEvaluateCommand({ app, notebooks, consoles, palette, translator });
   }
 };
 
