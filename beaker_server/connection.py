@@ -116,7 +116,7 @@ class BeakerConnectionMixin:
                 return None
             channel, request = parse_v1_request(ws_msg)
         else:
-            if not match_legacy_request(ws_msg, registry.request_markers):
+            if not match_legacy_request(ws_msg, registry.request_names):
                 return None
             channel, request = parse_legacy_message(ws_msg)
         message = registry.for_request_type(request.msg_type)

@@ -258,8 +258,8 @@ class MessageRegistry:
 
     def _refresh_markers(self) -> None:
         """Precompute the byte patterns the hot path searches for."""
-        self.request_markers = tuple(f'"{t}"' for t in self._by_request_type)
-        self.request_markers_bytes = tuple(m.encode() for m in self.request_markers)
+        self.request_names = frozenset(m.name for m in self._by_request_type.values())
+        self.request_markers_bytes = tuple(f'"{t}"'.encode() for t in self._by_request_type)
         self.hook_markers = tuple(f'"{t}"' for t in self._hooks)
         self.hook_markers_bytes = tuple(m.encode() for m in self.hook_markers)
 

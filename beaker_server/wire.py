@@ -113,11 +113,26 @@ def parse_v1_request(ws_msg: bytes) -> tuple[str, IncomingRequest]:
     )
 
 
-def match_legacy_request(ws_msg: str | bytes, markers: tuple[str, ...]) -> bool:
-    """Whether a legacy message may be a custom request (a substring pre-check)."""
-    if isinstance(ws_msg, bytes):
-        return any(marker.encode() in ws_msg for marker in markers)
-    return any(marker in ws_msg for marker in markers)
+def match_legacy_request(ws_msg: str | bytes, names: frozenset[str]) -> bool:
+    """Whether a legacy message may be a custom request (a pre-check before parsing).
+
+    One scan for the suffix ``_request"`` whatever the number of registered
+    types; each hit checks the quoted word it ends against ``names`` (the
+    registered ``N``). Usually one hit: the header's own ``msg_type``.
+    """
+    if isinstance(ws_msg, bytes):  # binary legacy message: JSON first, then buffers
+        return _has_request_name(ws_msg, b'_request"', b'"', {n.encode() for n in names})
+    return _has_request_name(ws_msg, '_request"', '"', names)
+
+
+def _has_request_name(text: Any, suffix: Any, quote: Any, names: Any) -> bool:
+    hit = text.find(suffix)
+    while hit != -1:
+        start = text.rfind(quote, 0, hit) + 1
+        if text[start:hit] in names:
+            return True
+        hit = text.find(suffix, hit + 1)
+    return False
 
 
 def parse_legacy_message(ws_msg: str | bytes) -> tuple[str, IncomingRequest]:
