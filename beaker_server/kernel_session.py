@@ -145,7 +145,11 @@ class KernelSession:
             return False
         markers = self.registry.hook_markers_bytes
         if markers and any(marker in header for marker in markers):
-            return self._hooks_allow(json.loads(header), lambda: json.loads(_as_bytes(parts[4])))
+            try:
+                parsed = json.loads(header)
+            except ValueError:
+                return True  # not ours to judge: stock decides what to do with it
+            return self._hooks_allow(parsed, lambda: json.loads(_as_bytes(parts[4])))
         return True
 
     def accept_kernel_json(self, text: str | bytes) -> bool:
