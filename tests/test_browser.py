@@ -25,6 +25,10 @@ STEP_TIMEOUT = 30_000
 
 CONNECTED = re.compile(r"beaker-server: connected to server, (\d+) message types")
 
+# What evaluating must not change in the kernel: the next execution count, the
+# input history, the output cache and the last result.
+STATE = "[get_ipython().execution_count, len(In), len(Out), repr(_)]"
+
 # The notebook panel in the main area and its kernel connection.
 PANEL = "window.jupyterapp.shell.currentWidget"
 KERNEL = f"{PANEL}.sessionContext.session?.kernel"
@@ -172,10 +176,12 @@ def test_evaluate_command_does_not_touch_the_notebook(lab_page: LabPage) -> None
     lab_page.wait_kernel_idle()
     prompts = lab_page.prompts()
 
-    # The kernel's own counter, read the same way before and after.
-    count = lab_page.evaluate("get_ipython().execution_count")
-    assert count["status"] == "ok", count
-    assert lab_page.close_dialog() == str(count["return"])
+    # The kernel's own counter, history and output cache, read the same way
+    # before and after: evaluating leaves them alone.
+    state = lab_page.evaluate(STATE)
+    assert state["status"] == "ok", state
+    assert state["return"][0] == 2  # one cell has run
+    lab_page.close_dialog()
 
     # The command resolves after `future.done`: reply and idle status arrived.
     reply = lab_page.evaluate("x + 1")
@@ -186,7 +192,7 @@ def test_evaluate_command_does_not_touch_the_notebook(lab_page: LabPage) -> None
     screenshot(page, "browser-evaluate-dialog")
     lab_page.close_dialog()
 
-    assert lab_page.evaluate("get_ipython().execution_count") == count
+    assert lab_page.evaluate(STATE) == state
     lab_page.close_dialog()
     assert lab_page.prompts() == prompts
     assert prompts[0] == "[1]:"

@@ -12,7 +12,10 @@ SLOW = "__import__('time').sleep(60) or 1"
 
 async def _busy_request(ws) -> dict:
     msg = await ws.send("evaluate_twice_request", {"expression": SLOW})
-    first = await ws.recv()
+    while True:  # skip what the socket's opening nudge left in flight
+        first = await ws.recv()
+        if first["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+            break
     assert kinds([first]) == [("iopub", "status:busy")]
     return msg
 

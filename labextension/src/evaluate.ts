@@ -1,0 +1,219 @@
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import {
+  Dialog,
+  ICommandPalette,
+  ISessionContext,
+  InputDialog,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { KernelMessage } from '@jupyterlab/services';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import { Widget } from '@lumino/widgets';
+
+import { CustomReplyContent, sendCustomRequest } from './kernel';
+
+/**
+ * The command IDs of the extension.
+ */
+export namespace CommandIDs {
+  /**
+   * Evaluate an expression in the kernel of the current notebook or console
+   * with the server's built-in `evaluate` message.
+   */
+  export const evaluate = 'beaker-server:evaluate';
+}
+
+/**
+ * What {@link addEvaluateCommand} needs from the application.
+ */
+export interface IEvaluateCommandOptions {
+  app: JupyterFrontEnd;
+  notebooks: INotebookTracker | null;
+  consoles: IConsoleTracker | null;
+  palette: ICommandPalette | null;
+  translator: ITranslator | null;
+}
+
+/**
+ * The session context of the notebook or console the command applies to.
+ *
+ * #### Notes
+ * The widget in focus in the main area wins; otherwise the most recently
+ * focused notebook, then console, so that the command still works when it
+ * is run from the palette or a side panel.
+ */
+function currentTarget(
+  app: JupyterFrontEnd,
+  notebooks: INotebookTracker | null,
+  consoles: IConsoleTracker | null
+): { sessionContext: ISessionContext; label: string } | null {
+  const current = app.shell.currentWidget;
+  const candidates = [notebooks?.currentWidget, consoles?.currentWidget];
+  const widget =
+    candidates.find(candidate => candidate && candidate === current) ??
+    candidates.find(candidate => candidate);
+  if (!widget) {
+    return null;
+  }
+  return { sessionContext: widget.sessionContext, label: widget.title.label };
+}
+
+/**
+ * A `<pre>` block to use as a dialog body.
+ */
+function preBlock(text: string): Widget {
+  const node = document.createElement('pre');
+  node.className = 'jp-Beaker-evaluateResult';
+  node.textContent = text;
+  return new Widget({ node });
+}
+
+/**
+ * Add the `beaker-server:evaluate` command and its palette entry.
+ *
+ * #### Notes
+ * The command asks for an expression (unless given as the `expression`
+ * argument), sends an `evaluate_request` to the kernel of the current
+ * notebook or console, waits until the request is done (reply and idle
+ * status both received) and shows the value or the error in a dialog. The
+ * expression runs without touching the execution count, the history or the
+ * outputs of the notebook.
+ *
+ * The command resolves with the reply content (`{status: 'ok', return}`,
+ * `{status: 'error', ename, evalue, traceback}` or `{status: 'aborted'}`)
+ * as soon as it is known, without waiting for the dialog to be closed; it
+ * resolves with `undefined` when there is no kernel or the prompt is
+ * cancelled.
+ */
+export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
+  const { app, notebooks, consoles, palette } = options;
+  const trans = (options.translator ?? nullTranslator).load('beaker_server');
+  // The last expression is offered again the next time the prompt opens.
+  let lastExpression = '';
+
+  const hasKernel = (): boolean =>
+    !!currentTarget(app, notebooks, consoles)?.sessionContext.session?.kernel;
+
+  app.commands.addCommand(CommandIDs.evaluate, {
+    label: trans.__('Evaluate Expression in Kernel (Beaker)'),
+    caption: trans.__(
+      'Evaluate an expression in the current kernel without running a cell'
+    ),
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          expression: {
+            type: 'string',
+            description: trans.__(
+              'The expression to evaluate; when absent, it is asked for.'
+            )
+          }
+        }
+      }
+    },
+    isEnabled: hasKernel,
+    execute: async (
+      args: ReadonlyPartialJSONObject
+    ): Promise<CustomReplyContent | undefined> => {
+      const target = currentTarget(app, notebooks, consoles);
+      if (target) {
+        await target.sessionContext.ready;
+      }
+      const kernel = target?.sessionContext.session?.kernel;
+      if (!target || !kernel) {
+        void showErrorMessage(
+          trans.__('No Kernel'),
+          trans.__('Open a notebook or a console with a running kernel first.')
+        );
+        return undefined;
+      }
+
+      let expression =
+        typeof args.expression === 'string' ? args.expression : null;
+      if (expression === null) {
+        const result = await InputDialog.getText({
+          title: trans.__('Evaluate in %1', target.label),
+          label: trans.__('Expression'),
+          placeholder: 'sum(range(10))',
+          text: lastExpression,
+          okLabel: trans.__('Evaluate')
+        });
+        if (!result.button.accept || !result.value?.trim()) {
+          return undefined;
+        }
+        expression = result.value;
+      }
+      lastExpression = expression;
+
+      // Anything the expression prints arrives as stream messages.
+      let streams = '';
+      const future = sendCustomRequest(
+        kernel,
+        'evaluate',
+        { expression },
+        {
+          onStream: (msg: KernelMessage.IStreamMsg) => {
+            streams += msg.content.text;
+          }
+        }
+      );
+      let content: CustomReplyContent;
+      try {
+        content = (await future.done).content;
+      } catch (reason) {
+        // The connection was disposed before the request was done.
+        void showErrorMessage(trans.__('Evaluation Failed'), String(reason));
+        throw reason;
+      }
+
+      let title: string;
+      let text: string;
+      switch (content.status) {
+        case 'ok':
+          title = trans.__('Result of %1', expression);
+          text = JSON.stringify(content.return, null, 2);
+          break;
+        case 'error':
+          title = trans.__('Error in %1', expression);
+          text = `${content.ename}: ${content.evalue}`;
+          break;
+        default:
+          title = trans.__('Evaluation Aborted');
+          text = trans.__(
+            'The kernel restarted or shut down before the expression was evaluated.'
+          );
+      }
+      if (streams) {
+        text = `${streams}${streams.endsWith('\n') ? '' : '\n'}${text}`;
+      }
+      // Not awaited: the caller gets the reply without waiting for the user
+      // to close the dialog.
+      void showDialog({
+        title,
+        body: preBlock(text),
+        buttons: [Dialog.okButton({ label: trans.__('Close') })]
+      });
+      return content;
+    }
+  });
+
+  const refresh = () => app.commands.notifyCommandChanged(CommandIDs.evaluate);
+  // Keep the enabled state of menus and palette in step with the kernels.
+  for (const tracker of [notebooks, consoles]) {
+    tracker?.currentChanged.connect(refresh);
+    tracker?.widgetAdded.connect((_, widget) => {
+      widget.sessionContext.kernelChanged.connect(refresh);
+    });
+  }
+  app.shell.currentChanged?.connect(refresh);
+
+  palette?.addItem({
+    command: CommandIDs.evaluate,
+    category: trans.__('Beaker')
+  });
+}
