@@ -98,9 +98,15 @@ class InternalKernelClient:
     def _make_client(self) -> Any:
         """A jupyter_client-style client of the kernel, with our own session.
 
-        Local kernels get jupyter_client's async ZMQ client. The seam is here so
-        kernels behind a gateway can get a client speaking the gateway's websocket.
+        Local kernels get jupyter_client's async ZMQ client. Kernels behind a
+        gateway get our async websocket client: the gateway manager's own
+        ``client()`` blocks the event loop while connecting and busy-waits in
+        ``get_msg``.
         """
+        from .gateway_client import GatewayWebsocketClient, is_gateway_kernel
+
+        if is_gateway_kernel(self.kernel_manager):
+            return GatewayWebsocketClient(self.kernel_manager.kernel_id, self._session, self.log)
         return self.kernel_manager.client(session=self._session)
 
     async def _connect(self) -> None:

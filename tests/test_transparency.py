@@ -108,8 +108,16 @@ async def interrupt_running_cell(ws, server, kernel_id) -> list:
 async def restart_then_execute(ws, server, kernel_id) -> list:
     await ws.execute("a = 1")
     await server.arest("POST", f"/api/kernels/{kernel_id}/restart")
-    got = await ws.execute("'a' in globals()")
-    return got
+    # As JupyterLab does after a restart: iopub may need a moment to resubscribe,
+    # so ask kernel_info until its idle status arrives (on either server).
+    for _ in range(20):
+        info = await ws.send("kernel_info_request")
+        try:
+            await ws.collect(info["header"]["msg_id"], timeout=1)
+            break
+        except asyncio.TimeoutError:
+            continue
+    return await ws.execute("'a' in globals()")
 
 
 async def unknown_custom_request_reaches_kernel(ws, server, kernel_id) -> list:
