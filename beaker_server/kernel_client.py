@@ -82,6 +82,8 @@ class InternalKernelClient:
         self._readers: list[asyncio.Task[None]] = []
         self._ready: asyncio.Task[None] | None = None
         self._closed = False
+        #: Set when a channel was lost; the owner replaces the client.
+        self.broken = False
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -195,15 +197,13 @@ class InternalKernelClient:
     # -- readers ----------------------------------------------------------------
 
     async def _read_shell(self, channel: Any) -> None:
-        while True:
+        while not self._closed:
             try:
                 msg = await channel.get_msg()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                if self._closed:
-                    return
-                self.log.debug("beaker_server: internal shell reader stopped: %s", error)
+                self._lost_channel("shell", error)
                 return
             call = self._calls.get(msg.get("parent_header", {}).get("msg_id"))
             if call is not None and not call.reply.done():
@@ -212,21 +212,29 @@ class InternalKernelClient:
     async def _read_iopub(self, channel: Any) -> None:
         socket = getattr(channel, "socket", None)
         raw = isinstance(socket, zmq.Socket)
-        while True:
+        while not self._closed:
             try:
-                if raw:
-                    msg = self._parse_own(await socket.recv_multipart(copy=False))
-                else:
-                    msg = await channel.get_msg()
+                received = await (socket.recv_multipart(copy=False) if raw else channel.get_msg())
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                if self._closed:
-                    return
-                self.log.debug("beaker_server: internal iopub reader stopped: %s", error)
+                self._lost_channel("iopub", error)
                 return
-            if msg is not None:
-                self._route_iopub(msg)
+            try:
+                msg = self._parse_own(received) if raw else received
+                if msg is not None:
+                    self._route_iopub(msg)
+            except Exception:
+                # One unreadable message must not stop the reader.
+                self.log.warning("beaker_server: unreadable iopub message", exc_info=True)
+
+    def _lost_channel(self, channel: str, error: BaseException) -> None:
+        """A reader ended on its own: fail what waits, so the session makes a new client."""
+        if self._closed:
+            return
+        self.log.warning("beaker_server: lost the %s channel to the kernel: %r", channel, error)
+        self.broken = True
+        self._fail_all(KernelUnavailable(f"lost the {channel} channel to the kernel"))
 
     def _parse_own(self, frames: list[zmq.Frame]) -> dict[str, Any] | None:
         """Parse an iopub message only when its parent is one of our requests.

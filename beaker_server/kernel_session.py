@@ -115,6 +115,8 @@ class KernelSession:
         """The internal client, connected (created on first use, renewed on restart)."""
         if self._closed:
             raise KernelUnavailable(f"kernel {self.kernel_id} is shut down")
+        if self._client is not None and self._client.broken:
+            self._reset_client()
         if self._client is None:
             self._client = InternalKernelClient(
                 self.kernel_manager,
