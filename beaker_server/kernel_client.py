@@ -32,6 +32,8 @@ OutputCallback = Callable[[dict[str, Any]], None]
 
 #: How long to wait for one kernel_info answer while connecting, before retrying.
 _NUDGE_INTERVAL = 0.5
+#: Seconds the iopub subscription stays on after the last request that needed it.
+_IOPUB_LINGER = 10.0
 
 
 @dataclass
@@ -84,6 +86,11 @@ class InternalKernelClient:
         self._closed = False
         #: Set when a channel was lost; the owner replaces the client.
         self.broken = False
+        self._iopub_on = False
+        self._iopub_confirmed = False
+        self._iopub_users = 0
+        self._iopub_nudge: asyncio.Future[None] | None = None
+        self._iopub_off_timer: asyncio.TimerHandle | None = None
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -119,18 +126,74 @@ class InternalKernelClient:
         if inspect.isawaitable(started):
             await started
         self._client = client
+        self._set_iopub_subscription(False)
         self._readers = [
             asyncio.ensure_future(self._read_iopub(client.iopub_channel)),
             asyncio.ensure_future(self._read_shell(client.shell_channel)),
         ]
-        self.kernel_info = await self._nudge()
+        reply = await self._request(self._client.kernel_info(), self.connect_timeout)
+        self.kernel_info = reply.get("content", {})
         self.protocol_version = self.kernel_info.get("protocol_version", PROTOCOL_VERSION)
 
-    async def _nudge(self) -> dict[str, Any]:
+    async def _request(self, msg_id: str, timeout: float) -> dict[str, Any]:
+        """Wait for the shell reply of a request already sent."""
+        call = self._calls[msg_id] = _Call(on_output=None)
+        try:
+            return await asyncio.wait_for(call.reply, timeout)
+        except asyncio.TimeoutError:
+            raise KernelUnavailable(f"the kernel did not answer within {timeout:g} s") from None
+        finally:
+            self._calls.pop(msg_id, None)
+
+    # -- iopub, only while someone needs it ------------------------------------
+
+    def _iopub_zmq_socket(self) -> zmq.Socket | None:
+        socket = getattr(self._client.iopub_channel, "socket", None)
+        return socket if isinstance(socket, zmq.Socket) else None
+
+    def _set_iopub_subscription(self, on: bool) -> None:
+        """Subscribe to iopub or not: unsubscribed, the kernel sends this socket nothing.
+
+        Most server requests (evaluate, previews) are answered on shell alone, so
+        the server does not pay for a second copy of every user output unless a
+        handler streams code output.
+        """
+        socket = self._iopub_zmq_socket()
+        if socket is None:  # a gateway websocket carries everything: nothing to switch
+            self._iopub_on = True
+            return
+        socket.setsockopt(zmq.SUBSCRIBE if on else zmq.UNSUBSCRIBE, b"")
+        self._iopub_on = on
+        self._iopub_confirmed = False  # a new subscription is confirmed before use
+
+    async def _acquire_iopub(self) -> None:
+        self._iopub_users += 1
+        if self._iopub_off_timer is not None:
+            self._iopub_off_timer.cancel()
+            self._iopub_off_timer = None
+        if not self._iopub_on:
+            self._set_iopub_subscription(True)
+        if not self._iopub_confirmed:
+            if self._iopub_nudge is None or self._iopub_nudge.done():
+                self._iopub_nudge = asyncio.ensure_future(self._nudge_iopub())
+            await asyncio.shield(self._iopub_nudge)
+
+    def _release_iopub(self) -> None:
+        self._iopub_users -= 1
+        if self._iopub_users == 0 and not self._closed:
+            loop = asyncio.get_running_loop()
+            self._iopub_off_timer = loop.call_later(_IOPUB_LINGER, self._iopub_idle)
+
+    def _iopub_idle(self) -> None:
+        self._iopub_off_timer = None
+        if self._iopub_users == 0 and self._client is not None:
+            self._set_iopub_subscription(False)
+
+    async def _nudge_iopub(self) -> None:
         """Send kernel_info until its iopub status arrives: iopub is then subscribed.
 
-        A fresh SUB socket misses what is published before its subscription
-        reaches the kernel; without this, the first request's output could be lost.
+        A SUB socket misses what is published before its subscription reaches
+        the kernel; without this, the first request's output could be lost.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.connect_timeout
@@ -139,13 +202,13 @@ class InternalKernelClient:
             call = self._calls[msg_id] = _Call(on_output=None)
             try:
                 await asyncio.wait_for(asyncio.shield(call.idle), _NUDGE_INTERVAL)
-                reply = await asyncio.wait_for(call.reply, self.connect_timeout)
-                return reply.get("content", {})
+                self._iopub_confirmed = True
+                return
             except asyncio.TimeoutError:
                 continue
             finally:
                 self._calls.pop(msg_id, None)
-        raise KernelUnavailable("the kernel did not answer the server's kernel_info_request")
+        raise KernelUnavailable("the kernel's iopub channel did not answer")
 
     def close(self, reason: BaseException | None = None) -> None:
         """Fail every pending call and release the sockets."""
@@ -156,6 +219,8 @@ class InternalKernelClient:
         self._readers = []
         if self._ready is not None and not self._ready.done():
             self._ready.cancel()
+        if self._iopub_off_timer is not None:
+            self._iopub_off_timer.cancel()
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.stop_channels()
@@ -178,20 +243,28 @@ class InternalKernelClient:
         """Run code silently (no history, no execution count, no ``Out``) and
         return the ``execute_reply`` content once its output has all arrived."""
         await self.ensure_ready()
-        msg_id = self._client.execute(
-            code,
-            silent=True,
-            store_history=False,
-            user_expressions=user_expressions or {},
-            allow_stdin=False,
-            stop_on_error=False,
-        )
-        call = self._calls[msg_id] = _Call(on_output=on_output)
+        streams = on_output is not None
+        if streams:
+            await self._acquire_iopub()
         try:
-            reply = await call.reply
-            await call.idle
+            msg_id = self._client.execute(
+                code,
+                silent=True,
+                store_history=False,
+                user_expressions=user_expressions or {},
+                allow_stdin=False,
+                stop_on_error=False,
+            )
+            call = self._calls[msg_id] = _Call(on_output=on_output)
+            try:
+                reply = await call.reply
+                if streams:  # the idle status comes after the last output
+                    await call.idle
+            finally:
+                self._calls.pop(msg_id, None)
         finally:
-            self._calls.pop(msg_id, None)
+            if streams:
+                self._release_iopub()
         return reply.get("content", {})
 
     # -- readers ----------------------------------------------------------------
