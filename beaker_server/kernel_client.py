@@ -73,6 +73,8 @@ class InternalKernelClient:
         self.connect_timeout = connect_timeout
         self.protocol_version = PROTOCOL_VERSION
         self.kernel_info: dict[str, Any] = {}
+        #: Our subshell in the kernel, when the kernel has subshells.
+        self.subshell_id: str | None = None
         self._session = Session(
             key=kernel_manager.session.key,
             signature_scheme=kernel_manager.session.signature_scheme,
@@ -121,7 +123,7 @@ class InternalKernelClient:
     async def _connect(self) -> None:
         client = self._make_client()
         started = client.start_channels(
-            shell=True, iopub=True, stdin=False, hb=False, control=False
+            shell=True, iopub=True, stdin=False, hb=False, control=self._wants_control()
         )
         if inspect.isawaitable(started):
             await started
@@ -131,9 +133,32 @@ class InternalKernelClient:
             asyncio.ensure_future(self._read_iopub(client.iopub_channel)),
             asyncio.ensure_future(self._read_shell(client.shell_channel)),
         ]
+        if self._wants_control():
+            self._readers.append(asyncio.ensure_future(self._read_shell(client.control_channel)))
         reply = await self._request(self._client.kernel_info(), self.connect_timeout)
         self.kernel_info = reply.get("content", {})
         self.protocol_version = self.kernel_info.get("protocol_version", PROTOCOL_VERSION)
+        if "kernel subshells" in self.kernel_info.get("supported_features", []):
+            self.subshell_id = await self._create_subshell()
+
+    def _wants_control(self) -> bool:
+        """The control channel, for creating a subshell (local ZMQ kernels only)."""
+        from .gateway_client import is_gateway_kernel
+
+        return not is_gateway_kernel(self.kernel_manager)
+
+    async def _create_subshell(self) -> str | None:
+        """A subshell of our own (JEP 91): our requests never queue behind a user's cell."""
+        if not self._wants_control():
+            return None
+        msg = self._session.msg("create_subshell_request", {})
+        self._client.control_channel.send(msg)
+        try:
+            reply = await self._request(msg["header"]["msg_id"], self.connect_timeout)
+        except KernelUnavailable:
+            self.log.warning("beaker_server: the kernel did not create a subshell")
+            return None
+        return reply.get("content", {}).get("subshell_id")
 
     async def _request(self, msg_id: str, timeout: float) -> dict[str, Any]:
         """Wait for the shell reply of a request already sent."""
@@ -239,22 +264,28 @@ class InternalKernelClient:
         *,
         user_expressions: dict[str, str] | None = None,
         on_output: OutputCallback | None = None,
+        on_subshell: bool = False,
     ) -> dict[str, Any]:
         """Run code silently (no history, no execution count, no ``Out``) and
-        return the ``execute_reply`` content once its output has all arrived."""
+        return the ``execute_reply`` content once its output has all arrived.
+
+        ``on_subshell`` runs it on our subshell when the kernel has one, beside
+        a user's running cell instead of after it.
+        """
         await self.ensure_ready()
         streams = on_output is not None
         if streams:
             await self._acquire_iopub()
         try:
-            msg_id = self._client.execute(
-                code,
-                silent=True,
-                store_history=False,
-                user_expressions=user_expressions or {},
-                allow_stdin=False,
-                stop_on_error=False,
-            )
+            content = {
+                "code": code,
+                "silent": True,
+                "store_history": False,
+                "user_expressions": user_expressions or {},
+                "allow_stdin": False,
+                "stop_on_error": False,
+            }
+            msg_id = self._send_execute(content, on_subshell and self.subshell_id)
             call = self._calls[msg_id] = _Call(on_output=on_output)
             try:
                 reply = await call.reply
@@ -266,6 +297,14 @@ class InternalKernelClient:
             if streams:
                 self._release_iopub()
         return reply.get("content", {})
+
+    def _send_execute(self, content: dict[str, Any], subshell_id: str | None) -> str:
+        if not subshell_id:
+            return self._client.execute(**content)
+        msg = self._session.msg("execute_request", content)
+        msg["header"]["subshell_id"] = subshell_id  # JEP 91: routed to our subshell
+        self._client.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
 
     # -- readers ----------------------------------------------------------------
 
