@@ -9,6 +9,7 @@ from traitlets import Bool, Float, Int, List, Unicode
 from .connection import wrap_connection_class
 from .handlers import handlers
 from .kernel_session import KERNEL_ACTIONS_SCHEMA, BeakerSettings, KernelSessions
+from .preview import PreviewSettings
 from .registry import MessageRegistry
 
 
@@ -47,6 +48,15 @@ class BeakerServerApp(ExtensionApp):
         30.0, help="Seconds to wait for a kernel to answer the server's own client."
     ).tag(config=True)
 
+    preview_enabled = Bool(True, help="Push a live variable preview to clients.").tag(config=True)
+    preview_max_items = Int(200, help="Most variables in a preview.").tag(config=True)
+    preview_max_chars = Int(2000, help="Most characters of text per variable.").tag(config=True)
+    preview_max_bytes = Int(512 * 1024, help="Most bytes of preview payload.").tag(config=True)
+    preview_time_budget = Float(
+        0.25, help="Seconds the kernel may spend on a preview; a partial one is sent after."
+    ).tag(config=True)
+    preview_include_functions = Bool(False, help="List functions and classes too.").tag(config=True)
+
     registry: MessageRegistry
     sessions: KernelSessions
 
@@ -64,6 +74,14 @@ class BeakerServerApp(ExtensionApp):
                 tcp_nodelay=self.tcp_nodelay,
                 kernel_connect_timeout=self.kernel_connect_timeout,
                 allow_tracebacks=getattr(kernel_manager, "allow_tracebacks", True),
+                preview=PreviewSettings(
+                    enabled=self.preview_enabled,
+                    max_items=self.preview_max_items,
+                    max_chars=self.preview_max_chars,
+                    max_bytes=self.preview_max_bytes,
+                    time_budget=self.preview_time_budget,
+                    include_functions=self.preview_include_functions,
+                ),
             ),
             self.log,
         )

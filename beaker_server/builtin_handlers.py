@@ -39,3 +39,14 @@ async def evaluate(ctx: RequestContext) -> Any:
 async def message_types(ctx: RequestContext) -> Any:
     """List the custom message types this server answers, with docs and schemas."""
     return {"message_types": ctx.registry.describe()}
+
+
+@custom_message("preview", schema={"type": "object"}, default={}, permission="read")
+async def preview(ctx: RequestContext) -> Any:
+    """The kernel's variable preview, computed now.
+
+    Returns ``{"preview": {item_type: {name: {mimetype: data}}}, "meta": {...}}``,
+    the content of the iopub ``preview`` messages. Runs on the kernel's subshell
+    when it has one, so it answers while a cell runs.
+    """
+    return await ctx.kernel.preview()

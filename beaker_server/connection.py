@@ -32,10 +32,12 @@ from .wire import (
     WireError,
     encode_for_websocket,
     match_legacy_request,
-    match_v1_request,
     parse_legacy_message,
     parse_v1_request,
+    v1_header_bounds,
 )
+
+EXECUTE_REQUEST = b'"execute_request"'
 
 
 class BeakerConnectionMixin:
@@ -64,7 +66,10 @@ class BeakerConnectionMixin:
             self._beaker_session.attach(self)
         if self._beaker_sessions.settings.tcp_nodelay:
             self._beaker_set_nodelay()
-        return await super().connect()  # type: ignore[misc]
+        connected = await super().connect()  # type: ignore[misc]
+        if self._beaker_session is not None:
+            self._beaker_session.preview.on_connect(self)
+        return connected
 
     def disconnect(self) -> Any:
         if self._beaker_session is not None:
@@ -112,10 +117,16 @@ class BeakerConnectionMixin:
         """A registered custom request on shell, or ``None`` (the common case, cheaply)."""
         registry = session.registry
         if self._beaker_protocol == V1_PROTOCOL:
-            if match_v1_request(ws_msg, registry.request_markers_bytes) is None:
+            channel, start, end = v1_header_bounds(ws_msg)
+            if channel == "shell" and ws_msg.find(EXECUTE_REQUEST, start, end) != -1:
+                session.preview.on_execute_request()
+                return None
+            if not any(ws_msg.find(m, start, end) != -1 for m in registry.request_markers_bytes):
                 return None
             channel, request = parse_v1_request(ws_msg)
         else:
+            if isinstance(ws_msg, str) and '"execute_request"' in ws_msg[:4096]:  # header first
+                session.preview.on_execute_request()
             if not match_legacy_request(ws_msg, registry.request_names):
                 return None
             channel, request = parse_legacy_message(ws_msg)

@@ -83,6 +83,10 @@ class KernelProxy:
         text = result.get("data", {}).get("text/plain", "")
         return json.loads(ast.literal_eval(text))
 
+    async def preview(self) -> dict[str, Any]:
+        """A fresh variable preview (also broadcast to every client when it changed)."""
+        return await self._session.preview.refresh()
+
     def _forward_output(self, msg: dict[str, Any]) -> None:
         msg_type = msg["header"]["msg_type"]
         if msg_type in _OUTPUT_TYPES:

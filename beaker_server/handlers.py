@@ -23,6 +23,24 @@ class MessageTypesHandler(APIHandler):
         self.finish(json.dumps({"message_types": registry.describe()}))
 
 
+class PreviewHandler(APIHandler):
+    """``GET /beaker/api/kernels/<kernel_id>/preview``: the latest preview, from cache."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized
+    async def get(self, kernel_id: str) -> None:
+        if kernel_id not in self.kernel_manager:
+            raise web.HTTPError(404, f"no kernel {kernel_id}")
+        session = self.settings["beaker_sessions"].for_kernel(kernel_id)
+        content = session.preview.content
+        if content is None:
+            content = {"preview": {}, "meta": {"state": "pending"}}
+        self.finish(json.dumps(content))
+
+
 handlers = [
     (r"/beaker/api/message-types", MessageTypesHandler),
+    (r"/beaker/api/kernels/(?P<kernel_id>[^/]+)/preview", PreviewHandler),
 ]

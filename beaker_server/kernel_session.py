@@ -13,16 +13,19 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .errors import KernelUnavailable
 from .flow import RequestFlow
 from .kernel_client import InternalKernelClient, new_session_id
+from .preview import KernelPreview, PreviewSettings
 from .registry import MessageRegistry
 from .wire import PROTOCOL_VERSION, make_message, zmq_parts
 
 KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
+
+EXECUTE_REPLY = b'"execute_reply"'
 
 #: How many kernel-published message ids to remember a hook's verdict for, so
 #: that hooks run once per message however many websockets carry it.
@@ -38,6 +41,7 @@ class BeakerSettings:
     tcp_nodelay: bool = True
     kernel_connect_timeout: float = 30.0
     allow_tracebacks: bool = True
+    preview: PreviewSettings = field(default_factory=PreviewSettings)
 
 
 class ClientConnection(Protocol):
@@ -70,6 +74,7 @@ class KernelSession:
         self._hook_verdicts: OrderedDict[str, bool] = OrderedDict()
         self._closed = False
         self._kernel_generation = _kernel_generation(kernel_manager)
+        self.preview = KernelPreview(self, settings.preview, log)
 
     # -- connections ------------------------------------------------------------
 
@@ -137,12 +142,16 @@ class KernelSession:
         lets response hooks veto a kernel-published ``N_response``. Looks at the
         parent and header frames as bytes; parses nothing in the common case.
         """
-        if channel != "iopub":
+        if channel not in ("iopub", "shell"):
             return True
         parts = zmq_parts(msg_list)
         if parts is None:
             return True
         header, parent = _as_bytes(parts[1]), _as_bytes(parts[2])
+        if channel == "shell":
+            if EXECUTE_REPLY in header:
+                self._on_execute_reply(parent)
+            return True
         if self.session_marker in parent:
             return False
         markers = self.registry.hook_markers_bytes
@@ -154,10 +163,24 @@ class KernelSession:
             return self._hooks_allow(parsed, lambda: json.loads(_as_bytes(parts[4])))
         return True
 
+    def _on_execute_reply(self, parent: bytes) -> None:
+        try:
+            parent_header = json.loads(parent)
+        except ValueError:
+            parent_header = {}
+        self.preview.on_execute_reply(parent_header)
+
     def accept_kernel_json(self, text: str | bytes) -> bool:
         """The same decision for a message that arrives as JSON text (gateway kernels)."""
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
+        if '"execute_reply"' in text[:4096]:
+            try:
+                msg = json.loads(text)
+            except ValueError:
+                msg = {}
+            if msg.get("msg_type") == "execute_reply" and msg.get("channel") == "shell":
+                self.preview.on_execute_reply(msg.get("parent_header", {}))
         if self.session_id not in text and not any(
             marker in text for marker in self.registry.hook_markers
         ):
@@ -206,6 +229,7 @@ class KernelSession:
             return
         self._kernel_generation = generation
         self._abort_all("the kernel restarted")
+        self.preview.on_kernel_restarted()
         self._reset_client()
 
     def close(self, reason: str = "the kernel is shut down") -> None:

@@ -75,22 +75,14 @@ def _v1_offsets(ws_msg: bytes) -> tuple[int, ...]:
     return offsets
 
 
-def match_v1_request(ws_msg: bytes, markers: tuple[bytes, ...]) -> tuple[str, slice] | None:
-    """Find a registered request in a v1 message by searching its header frame only.
-
-    Returns the channel and the header's slice when the header contains one of
-    ``markers`` (``b'"N_request"'``), else ``None``. The rest of the message is
-    never touched, so a large comm message costs a table read.
-    """
+def v1_header_bounds(ws_msg: bytes) -> tuple[str, int, int]:
+    """Channel and where the header frame lies in a v1 message, from the offset
+    table alone: callers search the header in place, without copying or parsing."""
     offsets = _v1_offsets(ws_msg)
     if len(offsets) < 3:
-        return None
-    header = slice(offsets[1], offsets[2])
-    for marker in markers:
-        if ws_msg.find(marker, header.start, header.stop) != -1:
-            channel = ws_msg[offsets[0] : offsets[1]].decode("utf-8", "replace")
-            return channel, header
-    return None
+        raise WireError("v1 message without a header frame")
+    channel = ws_msg[offsets[0] : offsets[1]].decode("utf-8", "replace")
+    return channel, offsets[1], offsets[2]
 
 
 def parse_v1_request(ws_msg: bytes) -> tuple[str, IncomingRequest]:

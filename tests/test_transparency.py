@@ -33,6 +33,8 @@ def _normal(messages: list[dict]) -> dict[str, list[tuple]]:
     """
     out: dict[str, list[tuple]] = {}
     for m in messages:
+        if m["msg_type"] == "preview":  # beaker_server's own addition, tested elsewhere
+            continue
         content = dict(m["content"])
         if "engine_info" in content:  # a per-kernel uuid
             content["engine_info"] = {**content["engine_info"], "engine_uuid": "-"}

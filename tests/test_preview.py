@@ -1,0 +1,121 @@
+"""The live variable preview on a real server and kernel (ipykernel 7, subshells)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from .conftest import open_ws
+from .kernel_ws import reply_of
+
+MIME = "application/vnd.beaker.variable+json"
+
+
+async def _preview_after(ws, msg_id: str, timeout: float = 30) -> dict:
+    """The preview message parented to an execute request (others are kept)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        m = await ws.recv(max(0.01, deadline - loop.time()))
+        if m["msg_type"] == "preview" and m["parent_header"].get("msg_id") == msg_id:
+            return m
+
+
+async def test_preview_follows_executions_on_every_websocket(server, kernel_id):
+    async with open_ws(server, kernel_id) as a, open_ws(server, kernel_id, "legacy") as b:
+        msg = await a.send("execute_request", {"code": "x = 41\nname = 'ada'", "silent": False})
+        on_a = await _preview_after(a, msg["header"]["msg_id"])
+        on_b = await _preview_after(b, msg["header"]["msg_id"])
+    for preview in (on_a, on_b):
+        variables = preview["content"]["preview"]["variables"]
+        assert variables["x"]["text/plain"] == "41"
+        assert variables["x"][MIME]["type"] == "int"
+        assert variables["name"][MIME]["shape"] == 3
+        assert set(preview["content"]["meta"]["changed"]) >= {"x", "name"}
+
+
+async def test_nothing_sent_when_nothing_changed(server, kernel_id):
+    async with open_ws(server, kernel_id) as ws:
+        first = await ws.send("execute_request", {"code": "1 + 1", "silent": False})
+        second = await ws.send("execute_request", {"code": "fresh = 1", "silent": False})
+        preview = await _preview_after(ws, second["header"]["msg_id"])
+        before = [m for m in ws.received if m["msg_type"] == "preview"]
+    assert preview["content"]["meta"]["changed"] == ["fresh"]
+    assert not [m for m in before if m["parent_header"].get("msg_id") == first["msg_id"]]
+
+
+async def test_run_all_coalesces(server, kernel_id):
+    async with open_ws(server, kernel_id) as ws:
+        sent = [
+            await ws.send("execute_request", {"code": f"cell{i} = {i}", "silent": False})
+            for i in range(8)
+        ]
+        last = await _preview_after(ws, sent[-1]["header"]["msg_id"])
+        previews = [m for m in ws.received if m["msg_type"] == "preview"]
+    assert [p["parent_header"].get("msg_id") for p in previews][-1] == sent[-1]["msg_id"]
+    parents = {p["parent_header"].get("msg_id") for p in previews}
+    assert parents & {m["msg_id"] for m in sent[:-1]} == set()
+    assert {f"cell{i}" for i in range(8)} <= set(last["content"]["preview"]["variables"])
+
+
+async def test_previews_leave_no_trace_in_the_kernel(server, kernel_id):
+    async with open_ws(server, kernel_id) as ws:
+        probe = "(len(In), len(Out), sorted(k for k in globals() if 'beaker' in k.lower()))"
+        before = reply_of(await ws.execute(f"probe = {probe}; probe"))
+        count = before["content"]["execution_count"]
+        msg = await ws.send("execute_request", {"code": "y = [1, 2, 3]", "silent": False})
+        await _preview_after(ws, msg["header"]["msg_id"])
+        reply_of(await ws.request("preview_request", {}))
+        got = await ws.execute(probe)
+        after = reply_of(got)
+    assert after["content"]["execution_count"] == count + 2  # only the user's cells
+    result = next(m for m in got if m["msg_type"] == "execute_result")["content"]["data"]
+    # In grew by the two user cells; Out by this one; no beaker names in the namespace
+    assert result["text/plain"].endswith(", [])")
+    assert "preview" not in [m["msg_type"] for m in got if m["msg_type"] == "status"]
+
+
+async def test_preview_request_answers_while_a_cell_runs(server, kernel_id):
+    async with open_ws(server, kernel_id) as ws:
+        code = "import time\nprint('sleeping', flush=True)\ntime.sleep(5)\nslept = True"
+        cell = await ws.send("execute_request", {"code": code, "silent": False})
+        while True:
+            m = await ws.recv()
+            if m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == cell["msg_id"]:
+                break
+        request = await ws.send("preview_request", {})
+        got = await ws.collect(request["header"]["msg_id"], timeout=4)
+        reply = reply_of(got)["content"]
+        assert reply["status"] == "ok"
+        assert "slept" not in reply["return"]["preview"].get("variables", {})
+        done = await ws.collect(cell["header"]["msg_id"])
+        assert reply_of(done)["content"]["status"] == "ok"
+
+
+async def test_new_websocket_gets_the_cached_preview(server, kernel_id):
+    async with open_ws(server, kernel_id) as ws:
+        msg = await ws.send("execute_request", {"code": "cached_one = 1", "silent": False})
+        await _preview_after(ws, msg["header"]["msg_id"])
+    async with open_ws(server, kernel_id) as fresh:
+        while True:
+            m = await fresh.recv()
+            if m["msg_type"] == "preview":
+                break
+    assert "cached_one" in m["content"]["preview"]["variables"]
+    rest = server.rest("GET", f"/beaker/api/kernels/{kernel_id}/preview")
+    assert "cached_one" in rest["preview"]["variables"]
+
+
+async def test_restart_sends_an_empty_preview(server):
+    kernel_id = server.start_kernel()
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            msg = await ws.send("execute_request", {"code": "z = 1", "silent": False})
+            await _preview_after(ws, msg["header"]["msg_id"])
+            await server.arest("POST", f"/api/kernels/{kernel_id}/restart")
+            while True:
+                m = await ws.recv()
+                if m["msg_type"] == "preview" and m["content"]["meta"]["state"] == "empty":
+                    break
+            assert m["content"]["preview"] == {}
+    finally:
+        server.shutdown_kernel(kernel_id)
