@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from .kernel_session import KernelSession
 
 PREVIEW_MSG_TYPE = "preview"
+#: Seconds after the last reply before a preview starts (cancelled by a new request).
+_GRACE_SECONDS = 0.05
 MIME = "application/vnd.beaker.variable+json"
 PROCEDURE_MODULE = "_beaker_preview"
 _PROCEDURE_SOURCE = (Path(__file__).parent / "kernel_procedures" / "python_preview.py").read_text(
@@ -72,15 +74,29 @@ class KernelPreview:
         self._task: asyncio.Task[None] | None = None
         self._again = False
         self._sent_parent_id: str | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     # -- triggers (called from the websocket path: cheap, never awaits) ----------
 
     def on_execute_request(self) -> None:
         self._executions_in_flight += 1
+        if self._timer is not None:  # the user goes on: the preview waits for them
+            self._timer.cancel()
+            self._timer = None
 
     def on_execute_reply(self, parent_header: dict[str, Any]) -> None:
         self._executions_in_flight = max(0, self._executions_in_flight - 1)
         self._parent = parent_header
+        if self._executions_in_flight == 0 and self.settings.enabled:
+            # A short grace period: a client running cells one after the other sends
+            # the next right after this reply, and a preview must not compete with it.
+            if self._timer is not None:
+                self._timer.cancel()
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(_GRACE_SECONDS, self._after_grace)
+
+    def _after_grace(self) -> None:
+        self._timer = None
         if self._executions_in_flight == 0:
             self.schedule()
 
@@ -106,6 +122,9 @@ class KernelPreview:
         """The namespace is gone: an empty preview now, the procedure reloads on use."""
         self._loaded = False
         self._executions_in_flight = 0
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._generation = -1
         self._names, self._entries = [], {}
         if self.settings.enabled:

@@ -9,9 +9,22 @@ import { ITranslator } from '@jupyterlab/translation';
 
 import { addEvaluateCommand } from './evaluate';
 import { requestAPI } from './handler';
+import { previewPlugin } from './previewplugin';
 
 export { CommandIDs } from './evaluate';
 export * from './kernel';
+export { PreviewConnector, PreviewTarget } from './previewconnector';
+export {
+  IPreviewRow,
+  ISortOrder,
+  PreviewModel,
+  PreviewState,
+  formatBytes,
+  formatShape
+} from './previewmodel';
+export { PREVIEW_PANEL_ID, PreviewPanel } from './previewpanel';
+export { PREVIEW_PLUGIN_ID, PreviewCommandIDs } from './previewplugin';
+export * from './previewtokens';
 
 /**
  * One entry of the server's message type catalogue.
@@ -113,4 +126,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, previewPlugin];
