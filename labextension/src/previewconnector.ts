@@ -1,0 +1,393 @@
+import type { ISessionContext } from '@jupyterlab/apputils';
+import type { IChangedArgs } from '@jupyterlab/coreutils';
+import type { Kernel, KernelMessage } from '@jupyterlab/services';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { IDisposable } from '@lumino/disposable';
+import type { Widget } from '@lumino/widgets';
+
+import { requestAPI } from './handler';
+import { sendCustomRequest } from './kernel';
+import type { PreviewModel } from './previewmodel';
+import type { IPreviewContent } from './previewtokens';
+
+/**
+ * A notebook or console panel: a widget with a session context.
+ */
+export type PreviewTarget = Widget & {
+  readonly sessionContext: ISessionContext;
+};
+
+/**
+ * Feeds a {@link PreviewModel} from the kernel of one notebook or console.
+ *
+ * #### Notes
+ * The connector follows the target's session context through kernel
+ * changes and restarts. It applies the `preview` messages the server pushes
+ * on iopub (unless the model's `autoRefresh` is off), asks for a preview
+ * with a `preview_request` when it starts following a kernel, when that
+ * kernel is back from a restart and on {@link refresh}, and tells the model
+ * when a user's execution keeps the kernel busy.
+ *
+ * Only executions make the model busy: the status messages of the server's
+ * own requests (a refresh, an `evaluate`) have other parents.
+ */
+export class PreviewConnector implements IDisposable {
+  /**
+   * Create a connector feeding `options.model`.
+   */
+  constructor(options: PreviewConnector.IOptions) {
+    this._model = options.model;
+    this._timeout = options.requestTimeout ?? 30_000;
+    this._trans = (options.translator ?? nullTranslator).load('beaker_server');
+  }
+
+  /**
+   * The notebook or console followed, or `null`.
+   */
+  get target(): PreviewTarget | null {
+    return this._target;
+  }
+  set target(target: PreviewTarget | null) {
+    if (target === this._target) {
+      return;
+    }
+    const old = this._target;
+    if (old) {
+      old.sessionContext.kernelChanged.disconnect(this._onKernelChanged, this);
+      old.sessionContext.statusChanged.disconnect(this._onStatusChanged, this);
+      old.sessionContext.sessionChanged.disconnect(
+        this._onSessionChanged,
+        this
+      );
+      old.title.changed.disconnect(this._updateLabel, this);
+    }
+    this._target = target;
+    if (target) {
+      target.sessionContext.kernelChanged.connect(this._onKernelChanged, this);
+      target.sessionContext.statusChanged.connect(this._onStatusChanged, this);
+      target.sessionContext.sessionChanged.connect(
+        this._onSessionChanged,
+        this
+      );
+      target.title.changed.connect(this._updateLabel, this);
+    }
+    this._updateLabel();
+    this._setKernel(target?.sessionContext.session?.kernel ?? null, true);
+  }
+
+  /**
+   * The kernel connection followed, or `null`.
+   */
+  get kernel(): Kernel.IKernelConnection | null {
+    return this._kernel;
+  }
+
+  /**
+   * Whether the connector is disposed.
+   */
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * Stop following any kernel.
+   */
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this.target = null;
+    this._isDisposed = true;
+  }
+
+  /**
+   * Ask the followed kernel for a preview and show it.
+   *
+   * @returns A promise that resolves once the reply is applied (or the
+   *   request failed, which the model shows); it never rejects.
+   *
+   * #### Notes
+   * At most one request is on its way at a time: a refresh asked for
+   * meanwhile sends one more request once the current one is done.
+   */
+  refresh(): Promise<void> {
+    const kernel = this._kernel;
+    if (!kernel || this._isDisposed) {
+      return Promise.resolve();
+    }
+    if (this._inFlight) {
+      this._again = true;
+      return this._inFlight;
+    }
+    const done = this._request(kernel).finally(() => {
+      if (this._inFlight === done) {
+        this._inFlight = null;
+      }
+      if (this._again) {
+        this._again = false;
+        void this.refresh();
+      }
+    });
+    this._inFlight = done;
+    return done;
+  }
+
+  private async _request(kernel: Kernel.IKernelConnection): Promise<void> {
+    const model = this._model;
+    if (!(await this._serverMakesPreviews())) {
+      if (kernel === this._kernel && model.rows.length === 0) {
+        model.setError(
+          this._trans.__(
+            'The server does not make variable previews: is the beaker_server server extension enabled?'
+          ),
+          'unavailable'
+        );
+      }
+      return;
+    }
+    if (kernel !== this._kernel || kernel.isDisposed) {
+      return;
+    }
+    model.refreshing = true;
+    let timer = 0;
+    try {
+      const future = sendCustomRequest(kernel, 'preview', {});
+      const timedOut = new Promise<null>(resolve => {
+        timer = window.setTimeout(() => resolve(null), this._timeout);
+      });
+      const reply = await Promise.race([future.done, timedOut]);
+      if (kernel !== this._kernel) {
+        return; // another kernel is followed now: this answer is stale
+      }
+      if (reply === null) {
+        future.dispose();
+        model.setError(
+          this._trans.__('The kernel did not answer the preview request.')
+        );
+        return;
+      }
+      const content = reply.content;
+      if (content.status === 'ok') {
+        if (!model.applyPreview(content.return as unknown as IPreviewContent)) {
+          model.setError(
+            this._trans.__('The server sent a malformed preview.')
+          );
+        }
+      } else if (content.status === 'error') {
+        model.setError(
+          this._trans.__(
+            'Preview failed: %1: %2',
+            content.ename,
+            content.evalue
+          )
+        );
+      }
+      // `aborted`: the kernel restarted or shut down; the status change
+      // that comes with it updates the model.
+    } catch (reason) {
+      // The future is disposed when the kernel restarts or the connection
+      // goes away: the status change says what happened.
+      if (kernel === this._kernel && !Private.isRestarting(kernel.status)) {
+        model.setError(
+          this._trans.__('Preview request failed: %1', String(reason))
+        );
+      }
+    } finally {
+      window.clearTimeout(timer);
+      if (kernel === this._kernel) {
+        model.refreshing = false;
+      }
+    }
+  }
+
+  /**
+   * Whether the server lists the `preview` message type. A failed check
+   * counts as yes (the request then tells); a "no" is asked again next time.
+   */
+  private async _serverMakesPreviews(): Promise<boolean> {
+    if (this._makesPreviews === null) {
+      this._makesPreviews = requestAPI<{ message_types?: { name: string }[] }>(
+        'message-types'
+      ).then(
+        reply =>
+          !Array.isArray(reply?.message_types) ||
+          reply.message_types.some(type => type.name === 'preview'),
+        () => true
+      );
+    }
+    const answer = await this._makesPreviews;
+    if (!answer) {
+      this._makesPreviews = null;
+    }
+    return answer;
+  }
+
+  private _updateLabel(): void {
+    const target = this._target;
+    this._model.target = target ? target.title.label : null;
+  }
+
+  private _onKernelChanged(
+    _: ISessionContext,
+    change: IChangedArgs<
+      Kernel.IKernelConnection | null,
+      Kernel.IKernelConnection | null,
+      'kernel'
+    >
+  ): void {
+    this._setKernel(change.newValue, false);
+  }
+
+  private _onSessionChanged(context: ISessionContext): void {
+    this._setKernel(context.session?.kernel ?? null, false);
+  }
+
+  private _onStatusChanged(_: ISessionContext, status: Kernel.Status): void {
+    const kernel = this._target?.sessionContext.session?.kernel ?? null;
+    if (kernel !== this._kernel) {
+      this._setKernel(kernel, false);
+      return;
+    }
+    if (!kernel) {
+      return;
+    }
+    const model = this._model;
+    if (Private.isRestarting(status)) {
+      this._busyParents.clear();
+      this._busyUnknown = false;
+      this._again = false;
+      model.clear('restarting');
+    } else if (status === 'dead') {
+      this._busyParents.clear();
+      model.clear('dead');
+    } else if (status === 'idle') {
+      const waiting = ['restarting', 'dead', 'loading', 'no-kernel'];
+      if (waiting.includes(model.state) && model.rows.length === 0) {
+        if (model.state !== 'loading') {
+          model.setState('loading');
+        }
+        void this.refresh();
+      }
+    }
+  }
+
+  private _setKernel(
+    kernel: Kernel.IKernelConnection | null,
+    force: boolean
+  ): void {
+    if (kernel === this._kernel && !force) {
+      return;
+    }
+    if (this._kernel && this._kernel !== kernel) {
+      this._kernel.iopubMessage.disconnect(this._onIOPub, this);
+    }
+    if (kernel && kernel !== this._kernel) {
+      kernel.iopubMessage.connect(this._onIOPub, this);
+    }
+    this._kernel = kernel;
+    this._busyParents.clear();
+    this._again = false;
+    this._inFlight = null;
+    const model = this._model;
+    model.refreshing = false;
+    if (!kernel) {
+      model.clear('no-kernel');
+      return;
+    }
+    if (Private.isRestarting(kernel.status)) {
+      model.clear('restarting');
+      return;
+    }
+    if (kernel.status === 'dead') {
+      model.clear('dead');
+      return;
+    }
+    model.clear('loading');
+    // A cell may already be running: busy until the next idle.
+    this._busyUnknown = kernel.status === 'busy';
+    model.busy = this._busyUnknown;
+    void this.refresh();
+  }
+
+  private _onIOPub(
+    kernel: Kernel.IKernelConnection,
+    msg: KernelMessage.IIOPubMessage
+  ): void {
+    if (kernel !== this._kernel) {
+      return;
+    }
+    const msgType: string = msg.header.msg_type;
+    if (msgType === 'preview') {
+      if (this._model.autoRefresh) {
+        this._model.applyPreview(msg.content as unknown as IPreviewContent);
+      } else {
+        this._model.stale = true;
+      }
+      return;
+    }
+    if (msgType !== 'status') {
+      return;
+    }
+    const state = (msg.content as KernelMessage.IStatusMsg['content'])
+      .execution_state;
+    const parent = msg.parent_header as Partial<KernelMessage.IHeader>;
+    if (parent?.msg_type === 'execute_request' && parent.msg_id) {
+      if (state === 'busy') {
+        this._busyParents.add(parent.msg_id);
+      } else if (state === 'idle') {
+        this._busyParents.delete(parent.msg_id);
+      }
+    }
+    if (state === 'idle') {
+      this._busyUnknown = false;
+    }
+    this._model.busy = this._busyParents.size > 0 || this._busyUnknown;
+  }
+
+  private _model: PreviewModel;
+  private _timeout: number;
+  private _trans: ReturnType<ITranslator['load']>;
+  private _target: PreviewTarget | null = null;
+  private _kernel: Kernel.IKernelConnection | null = null;
+  private _busyParents = new Set<string>();
+  private _busyUnknown = false;
+  private _inFlight: Promise<void> | null = null;
+  private _again = false;
+  private _makesPreviews: Promise<boolean> | null = null;
+  private _isDisposed = false;
+}
+
+/**
+ * The namespace for {@link PreviewConnector} statics.
+ */
+export namespace PreviewConnector {
+  /**
+   * The options of a connector.
+   */
+  export interface IOptions {
+    /**
+     * The model to feed.
+     */
+    model: PreviewModel;
+    /**
+     * How long to wait for a `preview_reply`, in milliseconds (30 s).
+     */
+    requestTimeout?: number;
+    /**
+     * The application's translator.
+     */
+    translator?: ITranslator | null;
+  }
+}
+
+/**
+ * A module-private namespace.
+ */
+namespace Private {
+  /**
+   * Whether a kernel status means a restart is under way.
+   */
+  export function isRestarting(status: Kernel.Status): boolean {
+    return status === 'restarting' || status === 'autorestarting';
+  }
+}
