@@ -127,8 +127,9 @@ class KernelPreview:
             self._timer = None
         self._generation = -1
         self._names, self._entries = [], {}
+        self.content = self._content(state="empty", info={})
         if self.settings.enabled:
-            self._publish(self._content(state="empty", info={}), {})
+            self._publish(self.content, {})
 
     # -- computing ------------------------------------------------------------------
 
