@@ -107,18 +107,24 @@ class InternalKernelClient:
         await asyncio.shield(self._ready)
 
     def _make_client(self) -> Any:
-        """A jupyter_client-style client of the kernel, with our own session.
+        """An async jupyter_client-style client of the kernel, with our own session.
 
-        Local kernels get jupyter_client's async ZMQ client. Kernels behind a
-        gateway get our async websocket client: the gateway manager's own
-        ``client()`` blocks the event loop while connecting and busy-waits in
-        ``get_msg``.
+        Local kernels get jupyter_client's async ZMQ client built from the
+        kernel's connection info, whatever the kernel manager's own client class:
+        with the synchronous ``MappingKernelManager`` that class is a blocking
+        client, which would block the event loop. Kernels behind a gateway get
+        our async websocket client: the gateway manager's own ``client()`` blocks
+        the event loop while connecting and busy-waits in ``get_msg``.
         """
+        from jupyter_client.asynchronous import AsyncKernelClient
+
         from .gateway_client import GatewayWebsocketClient, is_gateway_kernel
 
         if is_gateway_kernel(self.kernel_manager):
             return GatewayWebsocketClient(self.kernel_manager.kernel_id, self._session, self.log)
-        return self.kernel_manager.client(session=self._session)
+        client = AsyncKernelClient(session=self._session)
+        client.load_connection_info(self.kernel_manager.get_connection_info())
+        return client
 
     async def _connect(self) -> None:
         client = self._make_client()
