@@ -127,7 +127,9 @@ class BeakerConnectionMixin:
         else:
             if isinstance(ws_msg, str) and '"execute_request"' in ws_msg[:4096]:  # header first
                 session.preview.on_execute_request()
-            if not match_legacy_request(ws_msg, registry.request_names):
+            if not match_legacy_request(
+                ws_msg, registry.request_names, registry.request_names_bytes
+            ):
                 return None
             channel, request = parse_legacy_message(ws_msg)
         message = registry.for_request_type(request.msg_type)

@@ -259,6 +259,7 @@ class MessageRegistry:
     def _refresh_markers(self) -> None:
         """Precompute the byte patterns the hot path searches for."""
         self.request_names = frozenset(m.name for m in self._by_request_type.values())
+        self.request_names_bytes = frozenset(n.encode() for n in self.request_names)
         self.request_markers_bytes = tuple(f'"{t}"'.encode() for t in self._by_request_type)
         self.hook_markers = tuple(f'"{t}"' for t in self._hooks)
         self.hook_markers_bytes = tuple(m.encode() for m in self.hook_markers)

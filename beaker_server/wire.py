@@ -105,7 +105,9 @@ def parse_v1_request(ws_msg: bytes) -> tuple[str, IncomingRequest]:
     )
 
 
-def match_legacy_request(ws_msg: str | bytes, names: frozenset[str]) -> bool:
+def match_legacy_request(
+    ws_msg: str | bytes, names: frozenset[str], names_bytes: frozenset[bytes]
+) -> bool:
     """Whether a legacy message may be a custom request (a pre-check before parsing).
 
     One scan for the suffix ``_request"`` whatever the number of registered
@@ -113,7 +115,7 @@ def match_legacy_request(ws_msg: str | bytes, names: frozenset[str]) -> bool:
     registered ``N``). Usually one hit: the header's own ``msg_type``.
     """
     if isinstance(ws_msg, bytes):  # binary legacy message: JSON first, then buffers
-        return _has_request_name(ws_msg, b'_request"', b'"', {n.encode() for n in names})
+        return _has_request_name(ws_msg, b'_request"', b'"', names_bytes)
     return _has_request_name(ws_msg, '_request"', '"', names)
 
 

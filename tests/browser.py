@@ -15,13 +15,12 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .jupyter_process import ROOT, free_port
+from .jupyter_process import ROOT, free_port, stop_process, wait_until_answers
 
 DEMO_NOTEBOOK = ROOT / "demo" / "custom-messages.ipynb"
 LABEXTENSION_NAME = "beaker-server"
@@ -139,30 +138,23 @@ class JupyterLabProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited:\n{self.log()}")
-            try:
-                self.rest("GET", "/api/status")
-                return self
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)  # nothing to await: the process has no readiness signal
-        self.stop()
-        raise TimeoutError(f"jupyter lab did not start:\n{self.log()}")
+        try:
+            wait_until_answers(
+                self.process,
+                lambda: self.rest("GET", "/api/status"),
+                "jupyter lab",
+                self.log,
+                timeout,
+            )
+        except TimeoutError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         if self.process is None:
             return
-        try:
-            self.rest("POST", "/api/shutdown")
-        except Exception:
-            self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process, lambda: self.rest("POST", "/api/shutdown"))
         self.process = None
 
     def log(self) -> str:

@@ -29,6 +29,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_answers(
+    process: subprocess.Popen[bytes], probe: Any, name: str, log: Any, timeout: float
+) -> None:
+    """Poll ``probe()`` until it answers; fail early if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited:\n{log()}")
+        try:
+            probe()
+            return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)  # nothing to await: the process has no readiness signal
+    raise TimeoutError(f"{name} did not start:\n{log()}")
+
+
+def stop_process(process: subprocess.Popen[bytes], ask_to_stop: Any = None) -> None:
+    """Ask politely (``ask_to_stop()`` or SIGTERM), then kill after 20 s."""
+    try:
+        if ask_to_stop is None:
+            raise RuntimeError
+        ask_to_stop()
+    except Exception:
+        process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
 class JupyterServerProcess:
     """Start, query and stop one ``jupyter server``."""
 
@@ -72,29 +103,19 @@ class JupyterServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter server exited:\n{self.log()}")
-            try:
-                self.rest("GET", "/api/status")
-                return self
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)  # nothing to await: the process has no readiness signal
-        raise TimeoutError(f"jupyter server did not start:\n{self.log()}")
+        wait_until_answers(
+            self.process,
+            lambda: self.rest("GET", "/api/status"),
+            "jupyter server",
+            self.log,
+            timeout,
+        )
+        return self
 
     def stop(self) -> None:
         if self.process is None:
             return
-        try:
-            self.rest("POST", "/api/shutdown")
-        except Exception:
-            self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process, lambda: self.rest("POST", "/api/shutdown"))
         self.process = None
 
     def log(self) -> str:

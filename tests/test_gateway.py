@@ -32,7 +32,7 @@ from beaker_server.errors import KernelUnavailable
 from beaker_server.gateway_client import GatewayWebsocketClient
 from beaker_server.kernel_client import new_session_id
 
-from .jupyter_process import JupyterServerProcess, free_port
+from .jupyter_process import JupyterServerProcess, free_port, stop_process, wait_until_answers
 from .kernel_ws import KernelWebsocket, kinds, reply_of
 
 #: What bounds each wait on the gateway or the kernel.
@@ -77,27 +77,16 @@ class KernelGatewayProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"kernel gateway exited:\n{self.log()}")
-            try:
-                self.rest("GET", "/api")
-                return self
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)  # nothing to await: the process has no readiness signal
-        raise TimeoutError(f"kernel gateway did not start:\n{self.log()}")
+        wait_until_answers(
+            self.process, lambda: self.rest("GET", "/api"), "kernel gateway", self.log, timeout
+        )
+        return self
 
     def stop(self) -> None:
         """SIGTERM: the gateway shuts its kernels down before it exits."""
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process)
         self.process = None
 
     def log(self) -> str:
