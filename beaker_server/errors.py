@@ -56,6 +56,12 @@ class UnknownMessageType(BeakerError):
     ename = "UnknownMessageType"
 
 
+class NotFound(BeakerError):
+    """The thing the request names does not exist (a stored variable id, say)."""
+
+    ename = "NotFound"
+
+
 class KernelUnavailable(BeakerError):
     """The kernel is gone, restarting, or did not answer the server's own request."""
 

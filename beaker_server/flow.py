@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 ReplyTo = Callable[[dict[str, Any], str], None]
 #: Asks Jupyter's authorizer whether the user may do an action on ``kernels``.
 Authorize = Callable[[str], Awaitable[bool]]
+#: Sees every message of the flow (iopub and the reply) in order, e.g. for REST.
+Observe = Callable[[dict[str, Any], str], None]
 
 
 class RequestFlow:
@@ -51,6 +53,7 @@ class RequestFlow:
         reply_to: ReplyTo,
         authorize: Authorize,
         log: logging.Logger,
+        observe: Observe | None = None,
     ) -> None:
         self.session = session
         self.message = message
@@ -59,6 +62,7 @@ class RequestFlow:
         self.reply_to = reply_to
         self.authorize = authorize
         self.log = log
+        self.observe = observe
         self.msg_id = str(request.header.get("msg_id", ""))
         self._handler_task: asyncio.Task[Any] | None = None
         self._abort_reason: str | None = None
@@ -76,6 +80,7 @@ class RequestFlow:
             self.reply_to(reply, "shell")
         except Exception:
             self.log.exception("beaker_server: could not deliver %s", self.message.reply_type)
+        self._observe(reply, "shell")
         self._publish("status", {"execution_state": "idle"})
         return content
 
@@ -157,10 +162,17 @@ class RequestFlow:
         return payload
 
     def _publish(self, msg_type: str, content: dict[str, Any]) -> None:
-        self.session.broadcast(
-            self.session.make_message(msg_type, content, self.request.header, self.username),
-            "iopub",
-        )
+        msg = self.session.make_message(msg_type, content, self.request.header, self.username)
+        self.session.broadcast(msg, "iopub")
+        self._observe(msg, "iopub")
+
+    def _observe(self, msg: dict[str, Any], channel: str) -> None:
+        if self.observe is None:
+            return
+        try:
+            self.observe(msg, channel)
+        except Exception:
+            self.log.exception("beaker_server: flow observer failed on %s", msg["msg_type"])
 
     def _traceback(self, error: BaseException) -> list[str]:
         if not self.session.settings.allow_tracebacks:
