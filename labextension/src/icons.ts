@@ -18,3 +18,22 @@ export const variablesIcon = new LabIcon({
   name: 'beaker-server:variables',
   svgstr: variablesSvg
 });
+
+/**
+ * Two arrows, a request going out and a reply coming back, in a frame.
+ */
+const messagesSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <g class="jp-icon3" fill="#616161">
+    <path d="M4 3h16c1.1 0 2 .9 2 2v11c0 1.1-.9 2-2 2h-6l-4 3.5V18H4c-1.1 0-2-.9-2-2V5c0-1.1.9-2 2-2zm0 2v11h8v1.1L13.3 16H20V5H4z"/>
+    <path d="M6 8.5h8.2L12.6 7l1.1-1.1 3.4 3.3-3.4 3.3-1.1-1.1 1.6-1.4H6z"/>
+    <path d="M18 12.3H9.8l1.6 1.5-1.1 1.1-3.4-3.3 3.4-3.3 1.1 1.1-1.6 1.4H18z" opacity=".7"/>
+  </g>
+</svg>`;
+
+/**
+ * The icon of the message explorer and its commands.
+ */
+export const messagesIcon = new LabIcon({
+  name: 'beaker-server:messages',
+  svgstr: messagesSvg
+});

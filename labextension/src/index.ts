@@ -8,11 +8,22 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ITranslator } from '@jupyterlab/translation';
 
 import { addEvaluateCommand } from './evaluate';
+import { explorerPlugin } from './explorerplugin';
 import { requestAPI } from './handler';
+import { IMessageTypesReply } from './messagetypes';
 import { previewPlugin } from './previewplugin';
 
 export { CommandIDs } from './evaluate';
+export { ExplorerConnector } from './explorerconnector';
+export * from './explorermodel';
+export {
+  EXPLORER_PANEL_ID,
+  ExplorerPanel,
+  formatElapsed
+} from './explorerpanel';
+export { EXPLORER_PLUGIN_ID, ExplorerCommandIDs } from './explorerplugin';
 export * from './kernel';
+export * from './messagetypes';
 export { PreviewConnector, PreviewTarget } from './previewconnector';
 export {
   IPreviewRow,
@@ -25,35 +36,9 @@ export {
 export { PREVIEW_PANEL_ID, PreviewPanel } from './previewpanel';
 export { PREVIEW_PLUGIN_ID, PreviewCommandIDs } from './previewplugin';
 export * from './previewtokens';
-
-/**
- * One entry of the server's message type catalogue.
- *
- * #### Notes
- * Only `name` is relied upon here; the server may send more fields, which
- * are kept as they are.
- */
-export interface IMessageType {
-  /**
-   * The message type, as it appears in a kernel message's `msg_type`.
-   */
-  name: string;
-
-  /**
-   * Any other field the server sends about this message type.
-   */
-  [key: string]: unknown;
-}
-
-/**
- * The body of `GET <baseUrl>beaker/api/message-types`.
- */
-export interface IMessageTypesReply {
-  /**
-   * The message types the server extension knows how to handle.
-   */
-  message_types: IMessageType[];
-}
+export { IStoredVariableInfo, STORE_MESSAGES, VariableStore } from './store';
+export * from './storemodel';
+export { CurrentTarget } from './tracker';
 
 /**
  * The state of the link to the server extension, as published on
@@ -126,4 +111,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, previewPlugin];
+export default [plugin, previewPlugin, explorerPlugin];

@@ -1,3 +1,4 @@
+import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import {
   ITranslator,
@@ -7,7 +8,11 @@ import {
 import {
   caretDownIcon,
   caretRightIcon,
+  deleteIcon,
+  downloadIcon,
+  editIcon,
   refreshIcon,
+  saveIcon,
   VDomRenderer
 } from '@jupyterlab/ui-components';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
@@ -23,6 +28,8 @@ import {
   formatShape
 } from './previewmodel';
 import type { ColumnId, SortKey } from './previewtokens';
+import { STORE_MESSAGES, VariableStore } from './store';
+import type { ISavedVariable } from './storemodel';
 
 /**
  * The id of the panel in the right sidebar.
@@ -49,6 +56,9 @@ export class PreviewPanel extends VDomRenderer<PreviewModel> {
     super(options.model);
     this._rendermime = options.rendermime;
     this._onRefresh = options.onRefresh;
+    this._store = options.store ?? null;
+    // The store's part of the panel has its own model.
+    this._store?.model.stateChanged.connect(this._onStoreChanged, this);
     this._trans = (options.translator ?? nullTranslator).load('beaker_server');
     this.id = PREVIEW_PANEL_ID;
     this.addClass('jp-BeakerPreview');
@@ -63,8 +73,24 @@ export class PreviewPanel extends VDomRenderer<PreviewModel> {
         rendermime={this._rendermime}
         trans={this._trans}
         onRefresh={this._onRefresh}
+        store={this._store}
       />
     );
+  }
+
+  /**
+   * Dispose of the panel.
+   */
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._store?.model.stateChanged.disconnect(this._onStoreChanged, this);
+    super.dispose();
+  }
+
+  private _onStoreChanged(): void {
+    this.update();
   }
 
   protected onUpdateRequest(msg: Message): void {
@@ -85,6 +111,7 @@ export class PreviewPanel extends VDomRenderer<PreviewModel> {
 
   private _rendermime: IRenderMimeRegistry;
   private _onRefresh: () => void;
+  private _store: VariableStore | null;
   private _trans: TranslationBundle;
   private _needsRender = false;
 }
@@ -110,6 +137,12 @@ export namespace PreviewPanel {
      */
     onRefresh: () => void;
     /**
+     * The server's variable store: when given (and the server has one),
+     * rows get a "Save to store" action and the panel lists the saved
+     * variables.
+     */
+    store?: VariableStore | null;
+    /**
      * The application's translator.
      */
     translator?: ITranslator | null;
@@ -121,6 +154,7 @@ interface IViewProps {
   rendermime: IRenderMimeRegistry;
   trans: TranslationBundle;
   onRefresh: () => void;
+  store: VariableStore | null;
 }
 
 /**
@@ -161,6 +195,14 @@ function PreviewView(props: IViewProps): React.ReactElement {
       <div className="jp-BeakerPreview-body">
         <PreviewTable {...props} />
       </div>
+      {props.store?.model.available && (
+        <SavedVariables
+          store={props.store}
+          hasKernel={canRefresh}
+          target={model.target}
+          trans={trans}
+        />
+      )}
     </>
   );
 }
@@ -322,7 +364,12 @@ function Notices(props: {
  * The table of variables.
  */
 function PreviewTable(props: IViewProps): React.ReactElement | null {
-  const { model, rendermime, trans } = props;
+  const { model, rendermime, trans, store } = props;
+  const canSave =
+    !!store &&
+    store.model.available &&
+    store.supported.has(STORE_MESSAGES.save) &&
+    store.kernel !== null;
   const rows = model.visibleRows;
   const columns = model.columns;
   if (model.rows.length === 0) {
@@ -381,6 +428,8 @@ function PreviewTable(props: IViewProps): React.ReactElement | null {
               columns={columns}
               expanded={model.isExpanded(row.name)}
               onToggle={() => model.toggleExpanded(row.name)}
+              onSave={canSave ? () => void store!.save(row.name) : null}
+              saving={!!store?.model.isPending('save', row.name)}
               rendermime={rendermime}
               trans={trans}
             />
@@ -399,10 +448,21 @@ function PreviewRow(props: {
   columns: readonly ColumnId[];
   expanded: boolean;
   onToggle: () => void;
+  onSave: (() => void) | null;
+  saving: boolean;
   rendermime: IRenderMimeRegistry;
   trans: TranslationBundle;
 }): React.ReactElement {
-  const { row, columns, expanded, onToggle, rendermime, trans } = props;
+  const {
+    row,
+    columns,
+    expanded,
+    onToggle,
+    onSave,
+    saving,
+    rendermime,
+    trans
+  } = props;
   const classes = ['jp-BeakerPreview-row'];
   if (row.changed) {
     classes.push('jp-BeakerPreview-row-changed');
@@ -474,6 +534,27 @@ function PreviewRow(props: {
         <td className="jp-BeakerPreview-col-name">
           <Caret.react tag="span" className="jp-BeakerPreview-caret" />
           {row.name}
+          {onSave && (
+            <span
+              className={`jp-BeakerPreview-rowActions${saving ? ' jp-mod-pending' : ''}`}
+            >
+              <button
+                type="button"
+                className="jp-Button jp-mod-minimal jp-BeakerPreview-save"
+                title={trans.__('Save %1 to the store', row.name)}
+                aria-label={trans.__('Save %1 to the store', row.name)}
+                disabled={saving}
+                onClick={event => {
+                  // The row itself expands on click.
+                  event.stopPropagation();
+                  onSave();
+                }}
+                onKeyDown={event => event.stopPropagation()}
+              >
+                <saveIcon.react tag="span" />
+              </button>
+            </span>
+          )}
         </td>
         {columns.map(column => cells[column]())}
       </tr>
@@ -493,13 +574,18 @@ function PreviewRow(props: {
 }
 
 /**
- * The rich preview of a variable, rendered untrusted by the rendermime
- * registry into a Lumino widget hosted in this component's node.
+ * A MIME bundle (the rich preview of a variable, or display data), rendered
+ * untrusted by the rendermime registry into a Lumino widget hosted in this
+ * component's node.
  */
-function RichPreview(props: {
+export function RichPreview(props: {
   bundle: ReadonlyPartialJSONObject;
   rendermime: IRenderMimeRegistry;
   trans: TranslationBundle;
+  /**
+   * The class of the host node (`jp-BeakerPreview-detail`).
+   */
+  className?: string;
 }): React.ReactElement {
   const { bundle, rendermime, trans } = props;
   const host = React.useRef<HTMLDivElement>(null);
@@ -554,5 +640,238 @@ function RichPreview(props: {
     };
     // `key` stands for `bundle`: same data, same rendering.
   }, [key, rendermime]);
-  return <div className="jp-BeakerPreview-detail" ref={host} />;
+  return (
+    <div className={props.className ?? 'jp-BeakerPreview-detail'} ref={host} />
+  );
+}
+
+/**
+ * The "Saved variables" part of the panel: the outcome of the last store
+ * action, and the user's saved variables with Load and Delete actions.
+ */
+function SavedVariables(props: {
+  store: VariableStore;
+  hasKernel: boolean;
+  target: string | null;
+  trans: TranslationBundle;
+}): React.ReactElement {
+  const { store, hasKernel, target, trans } = props;
+  const model = store.model;
+  const items = model.items;
+  const Caret = model.expanded ? caretDownIcon : caretRightIcon;
+  const canAct = hasKernel && store.kernel !== null;
+  let stateText = '';
+  switch (model.state) {
+    case 'no-kernel':
+      stateText = trans.__(
+        'Open a notebook or a console with a kernel to see the saved variables.'
+      );
+      break;
+    case 'loading':
+      stateText = trans.__('Loading the saved variables…');
+      break;
+    case 'error':
+      stateText = trans.__('Cannot list the saved variables: %1', model.error);
+      break;
+    default:
+      if (model.listed && items.length === 0) {
+        stateText = trans.__(
+          'No saved variables yet: use the save button of a variable.'
+        );
+      }
+  }
+  const notice = model.notice;
+  return (
+    <section
+      className="jp-BeakerStore"
+      data-state={model.state}
+      aria-label={trans.__('Saved variables')}
+    >
+      <div className="jp-BeakerStore-header">
+        <button
+          type="button"
+          className="jp-BeakerStore-toggle"
+          aria-expanded={model.expanded}
+          onClick={() => (model.expanded = !model.expanded)}
+        >
+          <Caret.react tag="span" className="jp-BeakerPreview-caret" />
+          <span className="jp-BeakerStore-title">
+            {trans.__('Saved variables')}
+          </span>
+          {model.listed && (
+            <span className="jp-BeakerStore-count">{items.length}</span>
+          )}
+        </button>
+        <button
+          type="button"
+          className="jp-Button jp-mod-minimal jp-BeakerStore-refresh"
+          title={trans.__('Refresh the saved variables')}
+          aria-label={trans.__('Refresh the saved variables')}
+          disabled={!canAct}
+          onClick={() => void store.list()}
+        >
+          <refreshIcon.react tag="span" />
+        </button>
+      </div>
+      {notice && (
+        <div
+          className="jp-BeakerStore-notice"
+          data-kind={notice.kind}
+          data-action={notice.action}
+          data-id={notice.id}
+          data-name={notice.name}
+          role={notice.kind === 'error' ? 'alert' : 'status'}
+        >
+          <span className="jp-BeakerStore-noticeText">{notice.text}</span>
+          <button
+            type="button"
+            className="jp-Button jp-mod-minimal jp-BeakerStore-dismiss"
+            title={trans.__('Dismiss')}
+            aria-label={trans.__('Dismiss')}
+            onClick={() => (model.notice = null)}
+          >
+            ×
+          </button>
+        </div>
+      )}
+      {model.expanded && stateText && (
+        <div className="jp-BeakerStore-state" data-state={model.state}>
+          {stateText}
+        </div>
+      )}
+      {model.expanded && items.length > 0 && (
+        <ul className="jp-BeakerStore-list">
+          {items.map(item => (
+            <SavedVariableItem
+              key={item.id}
+              item={item}
+              store={store}
+              canAct={canAct}
+              target={target}
+              trans={trans}
+            />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/**
+ * One saved variable and its actions.
+ */
+function SavedVariableItem(props: {
+  item: ISavedVariable;
+  store: VariableStore;
+  canAct: boolean;
+  target: string | null;
+  trans: TranslationBundle;
+}): React.ReactElement {
+  const { item, store, canAct, target, trans } = props;
+  const model = store.model;
+  const loading = model.isPending('load', item.id);
+  const deleting = model.isPending('delete', item.id);
+  const canLoad = canAct && store.supported.has(STORE_MESSAGES.load);
+  const canDelete = canAct && store.supported.has(STORE_MESSAGES.delete);
+  const created = item.created ? new Date(item.created) : null;
+  const createdText =
+    created && !Number.isNaN(created.getTime())
+      ? created.toLocaleString()
+      : item.created;
+  const into = target ?? trans.__('the kernel');
+  const classes = ['jp-BeakerStore-item'];
+  if (model.highlighted === item.id) {
+    classes.push('jp-mod-highlighted');
+  }
+  const loadAs = async () => {
+    const result = await InputDialog.getText({
+      title: trans.__('Load %1 into %2', item.name, into),
+      label: trans.__('Variable name in the kernel'),
+      text: item.name,
+      okLabel: trans.__('Load')
+    });
+    const name = result.value?.trim();
+    if (result.button.accept && name) {
+      await store.load(item.id, name);
+    }
+  };
+  const remove = async () => {
+    const result = await showDialog({
+      title: trans.__('Delete Saved Variable'),
+      body: trans.__(
+        'Delete %1 (%2) from the store? This cannot be undone.',
+        item.name,
+        item.id
+      ),
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.warnButton({ label: trans.__('Delete') })
+      ]
+    });
+    if (result.button.accept) {
+      await store.delete(item.id);
+    }
+  };
+  return (
+    <li className={classes.join(' ')} data-id={item.id} data-name={item.name}>
+      <div className="jp-BeakerStore-itemText">
+        <div className="jp-BeakerStore-itemLine">
+          <span className="jp-BeakerStore-name">{item.name}</span>
+          <span className="jp-BeakerStore-type">{item.type}</span>
+          <span
+            className="jp-BeakerStore-size"
+            title={
+              item.bytes === null
+                ? undefined
+                : trans._n('%1 byte', '%1 bytes', item.bytes)
+            }
+          >
+            {formatBytes(item.bytes)}
+          </span>
+        </div>
+        <div className="jp-BeakerStore-itemLine jp-BeakerStore-meta">
+          <code className="jp-BeakerStore-id" title={item.id}>
+            {item.id}
+          </code>
+          {createdText && (
+            <span className="jp-BeakerStore-created" title={item.created}>
+              {createdText}
+            </span>
+          )}
+        </div>
+      </div>
+      <div className="jp-BeakerStore-actions">
+        <button
+          type="button"
+          className="jp-Button jp-mod-minimal jp-BeakerStore-load"
+          title={trans.__('Load %1 into %2', item.name, into)}
+          aria-label={trans.__('Load %1 into %2', item.name, into)}
+          disabled={!canLoad || loading}
+          onClick={() => void store.load(item.id)}
+        >
+          <downloadIcon.react tag="span" />
+        </button>
+        <button
+          type="button"
+          className="jp-Button jp-mod-minimal jp-BeakerStore-loadAs"
+          title={trans.__('Load %1 under another name…', item.name)}
+          aria-label={trans.__('Load %1 under another name…', item.name)}
+          disabled={!canLoad || loading}
+          onClick={() => void loadAs()}
+        >
+          <editIcon.react tag="span" />
+        </button>
+        <button
+          type="button"
+          className="jp-Button jp-mod-minimal jp-BeakerStore-delete"
+          title={trans.__('Delete %1 from the store', item.name)}
+          aria-label={trans.__('Delete %1 from the store', item.name)}
+          disabled={!canDelete || deleting}
+          onClick={() => void remove()}
+        >
+          <deleteIcon.react tag="span" />
+        </button>
+      </div>
+    </li>
+  );
 }

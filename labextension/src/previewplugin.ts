@@ -4,19 +4,22 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, InputDialog } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import type { Widget } from '@lumino/widgets';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { PreviewConnector, PreviewTarget } from './previewconnector';
+import { PreviewConnector } from './previewconnector';
 import { variablesIcon } from './icons';
 import { PreviewModel } from './previewmodel';
 import { PreviewPanel } from './previewpanel';
 import { COLUMNS, ColumnId, IVariablePreview } from './previewtokens';
+import { IStoredVariableInfo, STORE_MESSAGES, VariableStore } from './store';
+import { SavedVariablesModel } from './storemodel';
+import { CurrentTarget } from './tracker';
 
 /**
  * The command IDs of the variable preview.
@@ -34,6 +37,22 @@ export namespace PreviewCommandIDs {
    * Show the Variables panel.
    */
   export const open = 'beaker-server:open-preview-panel';
+  /**
+   * Save a variable of the followed kernel in the server's store.
+   */
+  export const saveVariable = 'beaker-server:save-variable';
+  /**
+   * Load a saved variable into the followed kernel.
+   */
+  export const loadVariable = 'beaker-server:load-saved-variable';
+  /**
+   * Delete a saved variable from the store.
+   */
+  export const deleteVariable = 'beaker-server:delete-saved-variable';
+  /**
+   * Fetch the list of saved variables again.
+   */
+  export const refreshSaved = 'beaker-server:refresh-saved-variables';
 }
 
 /**
@@ -79,10 +98,17 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
     const model = new PreviewModel();
     const connector = new PreviewConnector({ model, translator });
     const refresh = () => connector.refresh();
+    const store = new VariableStore({
+      model: new SavedVariablesModel(),
+      translator,
+      // `load_var` is no execution: no preview follows it on its own.
+      onLoaded: refresh
+    });
     const panel = new PreviewPanel({
       model,
       rendermime,
       translator,
+      store,
       onRefresh: () => void refresh()
     });
     shell.add(panel, 'right', { rank: 650, type: 'Variables' });
@@ -90,36 +116,19 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
 
     // Follow the notebook or console in focus; when something else takes
     // the focus, keep the one followed as long as it is open.
-    const isTarget = (widget: Widget | null | undefined): boolean =>
-      !!widget &&
-      ((notebooks?.has(widget) ?? false) || (consoles?.has(widget) ?? false));
-    const follow = () => {
-      const current = shell.currentWidget;
-      if (isTarget(current)) {
-        connector.target = current as PreviewTarget;
-        return;
-      }
-      const followed = connector.target;
-      if (followed && !followed.isDisposed && isTarget(followed)) {
-        return;
-      }
-      connector.target =
-        (notebooks?.currentWidget as PreviewTarget | null | undefined) ??
-        (consoles?.currentWidget as PreviewTarget | null | undefined) ??
-        null;
+    const current = new CurrentTarget({ shell, notebooks, consoles });
+    current.targetChanged.connect((_, target) => {
+      connector.target = target;
+    });
+    connector.target = current.target;
+    void app.restored.then(() => current.update());
+    // The store talks through the kernel of the preview; the preview model
+    // changes whenever that kernel does.
+    const syncStore = () => {
+      store.kernel = connector.kernel;
     };
-    shell.currentChanged?.connect(follow);
-    notebooks?.currentChanged.connect(follow);
-    consoles?.currentChanged.connect(follow);
-    // A closed notebook leaves its tracker before `currentChanged` fires.
-    notebooks?.widgetAdded.connect((_, widget) =>
-      widget.disposed.connect(() => queueMicrotask(follow))
-    );
-    consoles?.widgetAdded.connect((_, widget) =>
-      widget.disposed.connect(() => queueMicrotask(follow))
-    );
-    void app.restored.then(follow);
-    follow();
+    model.stateChanged.connect(syncStore);
+    syncStore();
 
     commands.addCommand(PreviewCommandIDs.refresh, {
       label: trans.__('Refresh Variables'),
@@ -149,9 +158,124 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
       caption: trans.__('Show the Variables panel in the right sidebar'),
       execute: () => shell.activateById(panel.id)
     });
+    const hasStore = (message: string) => () =>
+      store.model.available &&
+      store.supported.has(message) &&
+      store.kernel !== null;
+    commands.addCommand(PreviewCommandIDs.saveVariable, {
+      label: trans.__('Save Variable to Store'),
+      caption: trans.__(
+        'Save a variable of the current kernel in the server-side store'
+      ),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            name: {
+              type: 'string',
+              description: trans.__(
+                'The variable to save; when absent, it is asked for.'
+              )
+            }
+          }
+        }
+      },
+      isEnabled: hasStore(STORE_MESSAGES.save),
+      execute: async (
+        args: ReadonlyPartialJSONObject
+      ): Promise<IStoredVariableInfo | null> => {
+        let name = typeof args.name === 'string' ? args.name : null;
+        if (name === null) {
+          const result = await InputDialog.getItem({
+            title: trans.__('Save Variable to Store'),
+            label: trans.__('Variable'),
+            items: model.rows.map(row => row.name),
+            editable: true,
+            okLabel: trans.__('Save')
+          });
+          name = result.button.accept ? (result.value?.trim() ?? '') : '';
+          if (!name) {
+            return null;
+          }
+        }
+        return store.save(name);
+      }
+    });
+    commands.addCommand(PreviewCommandIDs.loadVariable, {
+      label: trans.__('Load Saved Variable'),
+      caption: trans.__('Load a saved variable into the current kernel'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            id: {
+              type: 'string',
+              description: trans.__('The id of the saved variable.')
+            },
+            name: {
+              type: 'string',
+              description: trans.__(
+                'The name to give it in the kernel; by default the name it was saved with.'
+              )
+            }
+          },
+          required: ['id']
+        }
+      },
+      isEnabled: hasStore(STORE_MESSAGES.load),
+      execute: (args: ReadonlyPartialJSONObject) => {
+        if (typeof args.id !== 'string') {
+          throw new Error(`${PreviewCommandIDs.loadVariable}: no "id"`);
+        }
+        return store.load(
+          args.id,
+          typeof args.name === 'string' ? args.name : undefined
+        );
+      }
+    });
+    commands.addCommand(PreviewCommandIDs.deleteVariable, {
+      label: trans.__('Delete Saved Variable'),
+      caption: trans.__('Delete a saved variable from the store'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            id: {
+              type: 'string',
+              description: trans.__('The id of the saved variable.')
+            }
+          },
+          required: ['id']
+        }
+      },
+      isEnabled: hasStore(STORE_MESSAGES.delete),
+      execute: (args: ReadonlyPartialJSONObject) => {
+        if (typeof args.id !== 'string') {
+          throw new Error(`${PreviewCommandIDs.deleteVariable}: no "id"`);
+        }
+        return store.delete(args.id);
+      }
+    });
+    commands.addCommand(PreviewCommandIDs.refreshSaved, {
+      label: trans.__('Refresh Saved Variables'),
+      caption: trans.__('List the variables saved in the store again'),
+      isEnabled: hasStore(STORE_MESSAGES.list),
+      execute: () => store.list()
+    });
+    const storeCommands = [
+      PreviewCommandIDs.saveVariable,
+      PreviewCommandIDs.loadVariable,
+      PreviewCommandIDs.deleteVariable,
+      PreviewCommandIDs.refreshSaved
+    ];
     model.stateChanged.connect(() =>
       commands.notifyCommandChanged(PreviewCommandIDs.refresh)
     );
+    store.model.stateChanged.connect(() => {
+      for (const command of storeCommands) {
+        commands.notifyCommandChanged(command);
+      }
+    });
     labShell?.layoutModified.connect(() =>
       commands.notifyCommandChanged(PreviewCommandIDs.toggle)
     );
@@ -160,7 +284,9 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
       for (const command of [
         PreviewCommandIDs.refresh,
         PreviewCommandIDs.toggle,
-        PreviewCommandIDs.open
+        PreviewCommandIDs.open,
+        PreviewCommandIDs.saveVariable,
+        PreviewCommandIDs.refreshSaved
       ]) {
         palette.addItem({ command, category });
       }
@@ -192,6 +318,6 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
         );
     }
 
-    return { model, panel, refresh };
+    return { model, panel, refresh, store };
   }
 };

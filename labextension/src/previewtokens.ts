@@ -3,6 +3,7 @@ import { Token } from '@lumino/coreutils';
 import type { Widget } from '@lumino/widgets';
 
 import type { PreviewModel } from './previewmodel';
+import type { VariableStore } from './store';
 
 /**
  * The MIME type of the metadata entry the server adds to every variable's
@@ -133,7 +134,7 @@ export interface IPreviewContent {
 }
 
 /**
- * The variable preview of the application: its panel and model.
+ * The variable preview of the application: its panel, model and store.
  *
  * #### Notes
  * Provided by the `beaker-server:preview` plugin so that other extensions
@@ -152,6 +153,11 @@ export interface IVariablePreview {
    * Ask the kernel the panel follows for a fresh preview.
    */
   refresh(): Promise<void>;
+  /**
+   * The client of the server's variable store, talking through the kernel
+   * the panel follows.
+   */
+  readonly store: VariableStore;
 }
 
 /**

@@ -1,0 +1,204 @@
+import {
+  ILabShell,
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { JSONObject, ReadonlyPartialJSONObject } from '@lumino/coreutils';
+
+import { ExplorerConnector } from './explorerconnector';
+import { ExplorerModel, IExplorerRun } from './explorermodel';
+import { ExplorerPanel } from './explorerpanel';
+import { messagesIcon } from './icons';
+import { IVariablePreview } from './previewtokens';
+import { STORE_MESSAGES } from './store';
+import { CurrentTarget } from './tracker';
+
+/**
+ * The command IDs of the message explorer.
+ */
+export namespace ExplorerCommandIDs {
+  /**
+   * Show the message explorer.
+   */
+  export const open = 'beaker-server:open-message-explorer';
+  /**
+   * Show the message explorer, or collapse the sidebar when it is shown.
+   */
+  export const toggle = 'beaker-server:toggle-message-explorer';
+  /**
+   * Send a custom request from the explorer and show its flow.
+   */
+  export const send = 'beaker-server:send-custom-request';
+}
+
+/**
+ * The id of the explorer plugin, which is also the key of its settings.
+ */
+export const EXPLORER_PLUGIN_ID = 'beaker-server:explorer';
+
+/**
+ * The message explorer: the server's custom message types, a payload
+ * editor, and the flow of each request sent to the current kernel.
+ */
+export const explorerPlugin: JupyterFrontEndPlugin<void> = {
+  id: EXPLORER_PLUGIN_ID,
+  description:
+    'A sidebar view to browse the custom message types of beaker_server and send them to the current kernel.',
+  autoStart: true,
+  requires: [IRenderMimeRegistry],
+  optional: [
+    INotebookTracker,
+    IConsoleTracker,
+    ILabShell,
+    ILayoutRestorer,
+    ICommandPalette,
+    ITranslator,
+    IVariablePreview
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    notebooks: INotebookTracker | null,
+    consoles: IConsoleTracker | null,
+    labShell: ILabShell | null,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null,
+    preview: IVariablePreview | null
+  ): void => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('beaker_server');
+    const { commands, shell } = app;
+
+    const model = new ExplorerModel();
+    const connector = new ExplorerConnector({ model, translator });
+    const panel = new ExplorerPanel({
+      model,
+      rendermime,
+      translator,
+      onSend: () => void connector.send(),
+      onReload: () => void connector.refreshTypes(true)
+    });
+    shell.add(panel, 'right', { rank: 660, type: 'Message Explorer' });
+    restorer?.add(panel, panel.id);
+
+    const current = new CurrentTarget({ shell, notebooks, consoles });
+    current.targetChanged.connect((_, target) => {
+      connector.target = target;
+    });
+    connector.target = current.target;
+    void app.restored.then(() => current.update());
+    void connector.refreshTypes();
+
+    // A request that may change the kernel's namespace (one that needs the
+    // `execute` permission, such as `load_var`) is no execution: the server
+    // need not push a preview after it, so the Variables panel asks for one.
+    connector.requestDone.connect((_, run) => {
+      if (!preview || run.status !== 'ok') {
+        return;
+      }
+      const type = model.types.find(item => item.name === run.name);
+      if (type?.permission === 'execute') {
+        void preview.refresh();
+      }
+      if (
+        run.name === STORE_MESSAGES.save ||
+        run.name === STORE_MESSAGES.delete
+      ) {
+        void preview.store.list();
+      }
+    });
+
+    commands.addCommand(ExplorerCommandIDs.open, {
+      label: trans.__('Show Message Explorer'),
+      caption: trans.__(
+        'Show the custom message types of the server and send them to the current kernel'
+      ),
+      icon: args => (args.isPalette ? undefined : messagesIcon),
+      execute: () => shell.activateById(panel.id)
+    });
+    commands.addCommand(ExplorerCommandIDs.toggle, {
+      label: trans.__('Message Explorer'),
+      caption: trans.__('Show or hide the message explorer'),
+      isToggled: () => panel.isVisible,
+      execute: () => {
+        if (panel.isVisible) {
+          labShell?.collapseRight();
+        } else {
+          shell.activateById(panel.id);
+        }
+      }
+    });
+    commands.addCommand(ExplorerCommandIDs.send, {
+      label: trans.__('Send Custom Request'),
+      caption: trans.__(
+        'Send the custom request chosen in the message explorer to the current kernel'
+      ),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            name: {
+              type: 'string',
+              description: trans.__(
+                'The message type; by default the one chosen in the explorer.'
+              )
+            },
+            payload: {
+              type: 'object',
+              description: trans.__(
+                'The content of the request; by default the payload in the explorer.'
+              )
+            }
+          }
+        }
+      },
+      isEnabled: args =>
+        typeof args.name === 'string'
+          ? model.kernelStatus !== null
+          : model.canSend,
+      execute: async (
+        args: ReadonlyPartialJSONObject
+      ): Promise<IExplorerRun | null> => {
+        const name = typeof args.name === 'string' ? args.name : undefined;
+        const payload =
+          args.payload && typeof args.payload === 'object'
+            ? (args.payload as JSONObject)
+            : undefined;
+        if (name !== undefined) {
+          model.selected = name;
+        }
+        if (
+          payload !== undefined &&
+          (name === undefined || model.selected === name)
+        ) {
+          model.setPayload(payload);
+        }
+        shell.activateById(panel.id);
+        return connector.send(name, payload);
+      }
+    });
+    model.stateChanged.connect(() =>
+      commands.notifyCommandChanged(ExplorerCommandIDs.send)
+    );
+    labShell?.layoutModified.connect(() =>
+      commands.notifyCommandChanged(ExplorerCommandIDs.toggle)
+    );
+    if (palette) {
+      const category = trans.__('Beaker');
+      for (const command of [
+        ExplorerCommandIDs.open,
+        ExplorerCommandIDs.toggle,
+        ExplorerCommandIDs.send
+      ]) {
+        palette.addItem({ command, category });
+      }
+    }
+  }
+};
