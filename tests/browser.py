@@ -17,8 +17,11 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from .jupyter_process import ROOT, free_port, stop_process, wait_until_answers
 
@@ -195,3 +198,129 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{safe}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# -- Shared pieces for browser test modules ----------------------------------
+#
+# A module imports the fixtures it uses by name, e.g.
+# ``from .browser import chromium_browser, jp_asyncio_loop, jp_server_cleanup``.
+
+
+@pytest.fixture
+def jp_asyncio_loop() -> None:
+    """No-op replacement for pytest-jupyter's loop fixture.
+
+    pytest-jupyter's autouse fixtures take the thread's current event loop for
+    each test and close it afterwards. While Playwright's sync API is open, that
+    loop is Playwright's own (running) loop: closing it fails the teardown and
+    would break the browser. Browser tests use no in-process server.
+    """
+    return None
+
+
+@pytest.fixture
+def jp_server_cleanup() -> None:
+    """No-op replacement for pytest-jupyter's cleanup fixture (see above)."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium_browser() -> Iterator[Any]:
+    """One headless Chromium per test module."""
+    with chromium() as instance:
+        yield instance
+
+
+PYTHON_KERNELSPEC = {
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+    "name": "python3",
+}
+
+
+def write_notebook(root_dir: Path, name: str, cells: list[str]) -> str:
+    """Write a notebook of code ``cells`` (python3 kernel); returns its path for URLs."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in cells],
+        metadata={"kernelspec": PYTHON_KERNELSPEC},
+    )
+    nbformat.write(notebook, root_dir / name)
+    return name
+
+
+def notebook_panel_js(path: str) -> str:
+    """A page expression for the notebook panel of ``path`` in the main area."""
+    return (
+        "[...window.jupyterapp.shell.widgets('main')]"
+        f".find(w => w.context?.path === {json.dumps(path)})"
+    )
+
+
+def notebook_kernel_js(path: str) -> str:
+    """A page expression for the kernel connection of the notebook ``path``."""
+    return f"{notebook_panel_js(path)}?.sessionContext.session?.kernel"
+
+
+def wait_notebook_idle(page: Any, path: str) -> None:
+    """Wait until the notebook ``path`` is open and its kernel is idle."""
+    page.wait_for_function(f"() => {notebook_kernel_js(path)}?.status === 'idle'")
+
+
+def open_notebook_page(page: Any, lab: JupyterLabProcess, path: str) -> None:
+    """Load JupyterLab on the notebook ``path`` and wait for its kernel."""
+    page.goto(lab.url(f"lab/tree/{path}"))
+    page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
+    wait_notebook_idle(page, path)
+
+
+def open_notebook_in_lab(page: Any, path: str) -> None:
+    """Open (or show) the notebook ``path`` in the running lab; wait for its kernel."""
+    page.evaluate(
+        "async path => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }",
+        path,
+    )
+    wait_notebook_idle(page, path)
+    page.evaluate(f"() => window.jupyterapp.shell.activateById({notebook_panel_js(path)}.id)")
+
+
+def run_all_cells(page: Any, path: str) -> list[str]:
+    """Run every cell of the notebook ``path`` (shown first); the outputs' texts, per cell."""
+    panel = notebook_panel_js(path)
+    page.evaluate(f"() => window.jupyterapp.shell.activateById({panel}.id)")
+    page.wait_for_function(f"() => window.jupyterapp.shell.currentWidget === {panel}")
+    page.evaluate(
+        """async () => {
+            await window.jupyterapp.commands.execute('notebook:run-all-cells');
+        }"""
+    )
+    # Every code cell has an execution count and the kernel is idle again.
+    page.wait_for_function(
+        f"""() => {{
+            const panel = {panel};
+            const cells = [...panel.content.widgets].filter(c => c.model.type === 'code');
+            return cells.every(c => c.model.executionCount !== null)
+                && panel.sessionContext.session?.kernel?.status === 'idle';
+        }}"""
+    )
+    return page.evaluate(
+        f"""() => [...{panel}.content.widgets]
+            .filter(c => c.model.type === 'code')
+            .map(c => c.outputArea.node.innerText)"""
+    )
+
+
+def widen_right_sidebar(page: Any, panel_selector: str, width: int) -> None:
+    """Drag the right sidebar's split handle until ``panel_selector`` is ``width`` px wide."""
+    panel = page.locator(panel_selector)
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").last
+    box = handle.bounding_box()
+    current = panel.bounding_box()
+    if box is None or current is None or width <= current["width"]:
+        return
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - (width - current["width"]), y, steps=5)
+    page.mouse.up()
