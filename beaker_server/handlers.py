@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from http.client import responses
 from pathlib import Path
 from typing import Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
 from tornado import web
 
 from .flow import RequestFlow
+from .registry import MessageType
 from .wire import PROTOCOL_VERSION, IncomingRequest, make_header
 
 AUTH_RESOURCE = "kernels"
@@ -48,7 +51,28 @@ class BeakerAPIHandler(APIHandler):
     def _json_error(self, status: int, reason: str, message: str, **extra: Any) -> None:
         """Finish with a JSON error body a client can branch on (``reason``)."""
         self.set_status(status)
-        self.finish(json.dumps({"reason": reason, "message": message, **extra}))
+        self._finish_json({"reason": reason, "message": message, **extra})
+
+    def _finish_json(self, body: Any) -> None:
+        """JSON out, encoded as the websocket path encodes server-made messages
+        (``default=str``), so a value a handler published reaches both alike."""
+        self.finish(json.dumps(body, default=str))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors from Jupyter's own checks (auth, XSRF, origin) in our error shape.
+
+        jupyter_server's ``APIHandler`` leaves ``reason`` null (or out) for them;
+        here it is always a string, the HTTP reason phrase when nothing better is
+        known, so one schema covers every error body of these routes.
+        """
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        phrase = responses.get(status_code, "Unknown HTTP Error")
+        if isinstance(error, web.HTTPError):
+            reason, message = error.reason or phrase, error.log_message or phrase
+        else:
+            reason, message = phrase, "Unhandled error" if error is not None else phrase
+        self.log.warning("beaker_server: %s %s: %s", status_code, self.request.path, message)
+        self._finish_json({"reason": reason, "message": message})
 
     def _require_kernel(self, kernel_id: str) -> bool:
         if kernel_id in self.kernel_manager:
@@ -64,7 +88,7 @@ class MessageTypesHandler(BeakerAPIHandler):
     @authorized
     async def get(self) -> None:
         registry = self.settings["beaker_registry"]
-        self.finish(json.dumps({"message_types": registry.describe()}))
+        self._finish_json({"message_types": registry.describe()})
 
 
 class PreviewHandler(BeakerAPIHandler):
@@ -78,11 +102,12 @@ class PreviewHandler(BeakerAPIHandler):
         session = self.settings["beaker_sessions"].for_kernel(kernel_id)
         content = session.preview.content
         if content is None:
-            content = {"preview": {}, "meta": {"state": "pending"}}
-        self.finish(json.dumps(content))
+            state = "pending" if session.settings.preview.enabled else "disabled"
+            content = {"preview": {}, "meta": {"state": state}}
+        self._finish_json(content)
 
 
-class RequestHandler(BeakerAPIHandler):
+class CustomRequestHandler(BeakerAPIHandler):
     """``POST /beaker/api/kernels/<kernel_id>/requests/<name>``: a request without a websocket."""
 
     @web.authenticated
@@ -90,45 +115,41 @@ class RequestHandler(BeakerAPIHandler):
     async def post(self, kernel_id: str, name: str) -> None:
         if not self._require_kernel(kernel_id):
             return
-        registry = self.settings["beaker_registry"]
-        message = registry.get(name)
+        message = self.settings["beaker_registry"].get(name)
         if message is None:
             self._json_error(404, "UnknownMessageType", f"no custom message type {name!r}")
             return
         session = self.settings["beaker_sessions"].for_kernel(kernel_id)
         username = self.current_user.username
-        header = make_header(
-            message.request_type, f"beaker-rest-{uuid.uuid4().hex}", username, PROTOCOL_VERSION
-        )
-        request = IncomingRequest(
-            msg_type=message.request_type,
-            header=header,
-            parent_header={},
-            metadata={},
-            raw_content=self.request.body,
-            content_size=len(self.request.body),
-        )
-        messages: list[dict[str, Any]] = []
-        reply: dict[str, Any] = {}
-
-        def observe(msg: dict[str, Any], channel: str) -> None:
-            if channel == "shell":
-                reply.update(msg)
-            elif msg["msg_type"] != "status":
-                messages.append(_summary(msg, channel))
-
+        request = self._incoming(message, username)
+        collected = FlowCollector()
         flow = RequestFlow(
             session,
             message,
             request,
             username=username,
-            reply_to=lambda msg, channel: None,
+            reply_to=lambda msg, channel: None,  # the HTTP response carries the reply
             authorize=self._authorize,
             log=self.log,
-            observe=observe,
+            observe=collected.observe,
         )
         content = await session.start(flow)
-        self._finish_flow(header["msg_id"], content, messages, reply)
+        self._finish_flow(collected.result(request.header["msg_id"], content), content)
+
+    def _incoming(self, message: MessageType, username: str) -> IncomingRequest:
+        """The HTTP body as the flow takes a websocket request: raw content bytes,
+        sized and parsed by the flow itself, so limits and errors are the same."""
+        session_id = f"beaker-rest-{uuid.uuid4().hex}"
+        header = make_header(message.request_type, session_id, username, PROTOCOL_VERSION)
+        body = self.request.body
+        return IncomingRequest(
+            msg_type=message.request_type,
+            header=header,
+            parent_header={},
+            metadata={},
+            raw_content=body,
+            content_size=len(body),
+        )
 
     async def _authorize(self, action: str) -> bool:
         return bool(
@@ -137,21 +158,11 @@ class RequestHandler(BeakerAPIHandler):
             )
         )
 
-    def _finish_flow(
-        self,
-        msg_id: str,
-        content: dict[str, Any],
-        messages: list[dict[str, Any]],
-        reply: dict[str, Any],
-    ) -> None:
-        body: dict[str, Any] = {
-            "msg_id": msg_id,
-            "reply": _summary(reply, "shell") if reply else {"content": content},
-            "messages": messages,
-        }
+    def _finish_flow(self, body: dict[str, Any], content: dict[str, Any]) -> None:
+        """200 for an ``ok`` reply; else the status its ``ename`` calls for."""
         status = content.get("status")
         if status == "ok":
-            self.finish(json.dumps(body))
+            self._finish_json(body)
         elif status == "aborted":
             self._json_error(ABORTED_STATUS, "Aborted", "the request was aborted", **body)
         else:
@@ -160,14 +171,39 @@ class RequestHandler(BeakerAPIHandler):
             self._json_error(code, ename, str(content.get("evalue", "")), **body)
 
 
+class FlowCollector:
+    """Observes one flow: its reply, and its iopub messages other than status."""
+
+    def __init__(self) -> None:
+        self.reply: dict[str, Any] | None = None
+        self.messages: list[dict[str, Any]] = []
+
+    def observe(self, msg: dict[str, Any], channel: str) -> None:
+        if channel == "shell":
+            self.reply = _summary(msg, channel)
+        elif msg["msg_type"] != "status":
+            self.messages.append(_summary(msg, channel))
+
+    def result(self, msg_id: str, content: dict[str, Any]) -> dict[str, Any]:
+        """The response body; the flow observes its reply before it returns."""
+        reply = self.reply
+        if reply is None:  # only if the flow changes: keep the documented shape
+            reply = {"channel": "shell", "msg_type": "", "msg_id": "", "content": content}
+        return {"msg_id": msg_id, "reply": reply, "messages": self.messages}
+
+
 class OpenAPIHandler(BeakerAPIHandler):
     """``GET /beaker/api/openapi.json``: the OpenAPI 3 description of these routes."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.set_header("Content-Type", "application/json")
-        self.finish(OPENAPI_PATH.read_bytes())
+        description = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+        # Paths in the file are relative to the server: tell clients where it is.
+        description["servers"] = [
+            {"url": url_path_join(self.base_url, "/"), "description": "This Jupyter server."}
+        ]
+        self._finish_json(description)
 
 
 def _summary(msg: dict[str, Any], channel: str) -> dict[str, Any]:
@@ -184,5 +220,5 @@ handlers = [
     (r"/beaker/api/message-types", MessageTypesHandler),
     (r"/beaker/api/openapi.json", OpenAPIHandler),
     (r"/beaker/api/kernels/(?P<kernel_id>[^/]+)/preview", PreviewHandler),
-    (r"/beaker/api/kernels/(?P<kernel_id>[^/]+)/requests/(?P<name>[^/]+)", RequestHandler),
+    (r"/beaker/api/kernels/(?P<kernel_id>[^/]+)/requests/(?P<name>[^/]+)", CustomRequestHandler),
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from typing import Any
 
 from beaker_server import custom_message, response_hook
 from beaker_server.context import RequestContext
+from beaker_server.errors import NotFound
 
 HOOK_CALLS: list[dict[str, Any]] = []
 
@@ -79,3 +81,23 @@ def record_kpub(message: dict[str, Any], kernel_id: str) -> bool:
 async def hook_calls(ctx: RequestContext) -> Any:
     """What the kpub hook has seen so far."""
     return HOOK_CALLS
+
+
+@custom_message(timeout=120)
+async def wait_forever(ctx: RequestContext) -> Any:
+    """Prints a line, then waits until cancelled: a request a kernel restart aborts."""
+    ctx.stdout("waiting\n")
+    await asyncio.Event().wait()
+
+
+@custom_message()
+async def odd_response(ctx: RequestContext) -> Any:
+    """Responds with values JSON has no type for: the server writes them as text."""
+    ctx.respond({"when": datetime(2020, 1, 2, tzinfo=timezone.utc), "ids": {3}})
+    return "sent"
+
+
+@custom_message(schema={"type": "object", "properties": {"id": {"type": "string"}}})
+async def lookup(ctx: RequestContext) -> Any:
+    """Finds nothing: a handler's typed NotFound error."""
+    raise NotFound(f"nothing has id {ctx.content.get('id')!r}")
