@@ -206,7 +206,11 @@ def test_explorer_lists_the_message_types(xp: ExplorerPage) -> None:
     # Choosing one shows its docs, its message types and its default payload.
     xp.select("evaluate")
     details = page.locator(f"{EXPLORER} .jp-BeakerExplorer-details")
-    assert details.locator(".jp-BeakerExplorer-docs").inner_text() == evaluate["docs"].strip()
+    # Docstrings are reflowed: the same words, without the source's line breaks.
+    docs = details.locator(".jp-BeakerExplorer-docs").inner_text()
+    assert docs.split() == evaluate["docs"].split()
+    first = details.locator(".jp-BeakerExplorer-docs p").first.inner_text()
+    assert "\n" not in first
     facts = details.locator(".jp-BeakerExplorer-facts").inner_text()
     for msg_type in ("evaluate_request", "evaluate_response", "evaluate_reply"):
         assert msg_type in facts
@@ -261,6 +265,52 @@ def test_explorer_shows_the_flow_of_a_request(xp: ExplorerPage) -> None:
     assert not xp.errors, xp.errors
 
 
+def test_display_data_is_rendered_sanitized(xp: ExplorerPage) -> None:
+    """Display data of a flow goes through rendermime, untrusted: no script runs."""
+    page = xp.page
+    xp.open_explorer()
+    evil = (
+        "<img src=x onerror='window.__beaker_pwned=1'>"
+        "<script>window.__beaker_pwned=2</script>"
+        "<b class='evil-marker'>evil</b>"
+    )
+    page.evaluate(
+        f"""html => {{
+            const panel = [...window.jupyterapp.shell.widgets('right')]
+                .find(w => w.id === '{EXPLORER[1:]}');
+            const model = panel.model;
+            const run = model.startRun(
+                {{name: 'crafted', msgId: 'crafted-1', payload: {{}}, target: null}});
+            const msg = (msg_type, content, msg_id) => ({{header: {{msg_type, msg_id}}, content}});
+            model.addEvent(run, 'iopub', msg('status', {{execution_state: 'busy'}}, 'm1'));
+            model.addEvent(run, 'iopub', msg('display_data',
+                {{data: {{'text/html': html, 'text/plain': 'evil'}}, metadata: {{}}}}, 'm2'));
+            model.addEvent(run, 'shell',
+                msg('crafted_reply', {{status: 'ok', return: null}}, 'm3'));
+            model.addEvent(run, 'iopub', msg('status', {{execution_state: 'idle'}}, 'm4'));
+            model.finishRun(run);
+        }}""",
+        evil,
+    )
+    run = page.locator(f'{RUN}[data-name="crafted"]')
+    run.wait_for()
+    assert run.get_attribute("data-status") == "ok"
+    display = run.locator(".jp-BeakerExplorer-display")
+    display.locator(".evil-marker").wait_for()
+    display.locator("img").evaluate(
+        "img => img.complete ? null : new Promise(r => {"
+        " img.addEventListener('load', r); img.addEventListener('error', r); })"
+    )
+    assert display.get_attribute("data-mime-type") == "text/html"
+    assert page.evaluate("() => window.__beaker_pwned") is None
+    assert display.locator("script").count() == 0
+    assert display.locator("[onerror]").count() == 0
+    # Clear drops the finished runs.
+    page.locator(f"{EXPLORER} .jp-BeakerExplorer-clear").click()
+    run.wait_for(state="detached")
+    assert not xp.errors, xp.errors
+
+
 def test_explorer_sends_save_var(xp: ExplorerPage) -> None:
     needs_store(xp)
     page = xp.page
@@ -290,10 +340,16 @@ def test_explorer_sends_save_var(xp: ExplorerPage) -> None:
     assert response["id"] in stream["text"]
     xp.saved_id = response["id"]
 
-    widen_right_sidebar(page, EXPLORER, 520)
+    # The picture: the chosen type, its payload and the whole flow.
+    page.set_viewport_size({"width": 1400, "height": 1080})
+    widen_right_sidebar(page, EXPLORER, 540)
+    page.locator(f"{EXPLORER} .jp-BeakerExplorer-body").evaluate(
+        "body => { body.scrollTop = body.scrollHeight; }"
+    )
     path = ARTIFACTS / "explorer.png"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(path))
+    page.set_viewport_size({"width": 1400, "height": 900})
     shutil.copyfile(path, ROOT / "docs" / "explorer.png")
     assert not xp.errors, xp.errors
 

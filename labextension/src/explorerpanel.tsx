@@ -216,6 +216,32 @@ function summary(type: IMessageType): string {
 }
 
 /**
+ * The paragraphs of a docstring, with the line breaks of its source
+ * joined: docstrings are wrapped for the editor, not for a sidebar. A line
+ * that starts a list item keeps its break.
+ */
+export function reflow(docs: string): string[] {
+  return docs
+    .trim()
+    .split(/\n\s*\n/)
+    .map(paragraph => {
+      let text = '';
+      for (const line of paragraph.split('\n')) {
+        const trimmed = line.trim();
+        if (!text) {
+          text = trimmed;
+        } else if (/^([-*\u2022]|\d+[.)])\s/.test(trimmed)) {
+          text += `\n${trimmed}`;
+        } else if (trimmed) {
+          text += ` ${trimmed}`;
+        }
+      }
+      return text;
+    })
+    .filter(paragraph => paragraph.length > 0);
+}
+
+/**
  * The catalogue: one entry per message type, the chosen one highlighted.
  */
 function TypeList(props: {
@@ -334,7 +360,11 @@ function TypeDetails(props: IViewProps): React.ReactElement | null {
     <div className="jp-BeakerExplorer-details" data-name={type.name}>
       <h3 className="jp-BeakerExplorer-name">{type.name}</h3>
       {docs ? (
-        <div className="jp-BeakerExplorer-docs">{docs}</div>
+        <div className="jp-BeakerExplorer-docs">
+          {reflow(docs).map((paragraph, index) => (
+            <p key={index}>{paragraph}</p>
+          ))}
+        </div>
       ) : (
         <div className="jp-BeakerExplorer-docs jp-mod-empty">
           {trans.__('No documentation.')}

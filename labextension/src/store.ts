@@ -195,7 +195,7 @@ export class VariableStore implements IDisposable {
         action: 'load',
         id,
         name: info.name,
-        text: trans.__('Loaded %1 into the kernel as %2', id, info.name)
+        text: trans.__('Loaded %1 into the kernel (id %2)', info.name, id)
       };
       // `load_var` is not an execution: the server pushes no preview.
       await this._onLoaded();
