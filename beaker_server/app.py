@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from jupyter_server.auth.identity import (
+    IdentityProvider,
+    LegacyIdentityProvider,
+    PasswordIdentityProvider,
+)
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
-from traitlets import Bool, Float, Int, List, Unicode
+from traitlets import Bool, Enum, Float, Int, List, Unicode
 
 from .connection import wrap_connection_class
 from .handlers import handlers
 from .kernel_session import KERNEL_ACTIONS_SCHEMA, BeakerSettings, KernelSessions
 from .preview import PreviewSettings
 from .registry import MessageRegistry
+from .store import VariableStore
+
+#: The one owner of the saved variables on a server whose users share its secret.
+SHARED_OWNER = "*"
 
 
 class BeakerServerApp(ExtensionApp):
@@ -57,12 +68,35 @@ class BeakerServerApp(ExtensionApp):
     ).tag(config=True)
     preview_include_functions = Bool(False, help="List functions and classes too.").tag(config=True)
 
+    store_path = Unicode(
+        "",
+        help="SQLite file of the variable store (save_var). Empty: "
+        "<jupyter data dir>/beaker_server/variables.sqlite.",
+    ).tag(config=True)
+
+    max_variable_bytes = Int(
+        100 * 1024 * 1024,
+        help="Largest serialized value save_var stores, in bytes (PayloadTooLarge above).",
+    ).tag(config=True)
+
+    store_scope = Enum(
+        ["auto", "user", "server"],
+        "auto",
+        help="Who sees whose saved variables. 'user': one store per user name. 'server': "
+        "one store for everyone who can log in. 'auto': 'server' with jupyter_server's own "
+        "token/password identity providers (their users are anonymous, randomly named per "
+        "browser, and all hold the same secret), 'user' with any other (JupyterHub, ...).",
+    ).tag(config=True)
+
     registry: MessageRegistry
     sessions: KernelSessions
+    store: VariableStore
 
     def initialize_settings(self) -> None:
         self.registry = MessageRegistry(self.log)
         self.registry.add_module("beaker_server.builtin_handlers")
+        self.registry.add_module("beaker_server.store_handlers")
+        self.store = VariableStore(self._store_file(), shared_owner=self._shared_store_owner())
         self.registry.load(self.handler_modules, use_entry_points=self.load_entry_points)
         kernel_manager = self.serverapp.kernel_manager
         self.sessions = KernelSessions(
@@ -74,6 +108,7 @@ class BeakerServerApp(ExtensionApp):
                 tcp_nodelay=self.tcp_nodelay,
                 kernel_connect_timeout=self.kernel_connect_timeout,
                 allow_tracebacks=getattr(kernel_manager, "allow_tracebacks", True),
+                max_variable_bytes=self.max_variable_bytes,
                 preview=PreviewSettings(
                     enabled=self.preview_enabled,
                     max_items=self.preview_max_items,
@@ -84,6 +119,7 @@ class BeakerServerApp(ExtensionApp):
                 ),
             ),
             self.log,
+            self.store,
         )
         configured = (
             self.settings.get("kernel_websocket_connection_class") or ZMQChannelsWebsocketConnection
@@ -98,13 +134,32 @@ class BeakerServerApp(ExtensionApp):
             schema_id=KERNEL_ACTIONS_SCHEMA, listener=self.sessions.on_kernel_action
         )
         self.log.info(
-            "beaker_server: %d custom message types, wrapping %s",
+            "beaker_server: %d custom message types, wrapping %s, variable store %s",
             len(self.registry),
             configured.__name__,
+            self.store.path,
         )
+
+    def _shared_store_owner(self) -> str | None:
+        scope = self.store_scope
+        if scope == "auto":
+            provider = type(self.serverapp.identity_provider)
+            anonymous = provider in (
+                IdentityProvider,
+                PasswordIdentityProvider,
+                LegacyIdentityProvider,
+            )
+            scope = "server" if anonymous else "user"
+        return SHARED_OWNER if scope == "server" else None
+
+    def _store_file(self) -> Path:
+        if self.store_path:
+            return Path(self.store_path).expanduser()
+        return Path(self.serverapp.data_dir) / "beaker_server" / "variables.sqlite"
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers)
 
     async def stop_extension(self) -> None:
         await self.sessions.close_all()
+        await self.store.close()

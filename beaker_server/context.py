@@ -15,15 +15,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import KernelError, ValidationError
+from .errors import KernelError, KernelUnavailable, PayloadTooLarge, ValidationError
+from .procedures import install_code
 
 if TYPE_CHECKING:
+    from .kernel_client import InternalKernelClient
     from .kernel_session import KernelSession
     from .registry import MessageRegistry, MessageType
+    from .store import VariableStore
 
 Publish = Callable[[str, dict[str, Any]], None]
 
 _OUTPUT_TYPES = ("stream", "display_data", "update_display_data", "execute_result", "error")
+
+VARIABLES_MODULE = "_beaker_variables"
+VARIABLES_PROCEDURE = "python_variables.py"
+VARIABLES_TARGET = "beaker_server.variables"
 
 
 class KernelProxy:
@@ -83,9 +90,75 @@ class KernelProxy:
         text = result.get("data", {}).get("text/plain", "")
         return json.loads(ast.literal_eval(text))
 
+    async def save_variable(
+        self, name: str, limit: int | None = None
+    ) -> tuple[dict[str, Any], bytes]:
+        """Serialize the user's variable ``name`` in the kernel; at most ``limit`` bytes
+        (by default the server's ``max_variable_bytes``), else :class:`PayloadTooLarge`.
+
+        The name travels as comm data and is used in the kernel only as a key of
+        the namespace: it is never part of code. Returns the kernel's metadata
+        (``name``, ``type``, ``module``, ``format``, ``bytes``) and the value.
+        """
+        if limit is None:
+            limit = self._session.settings.max_variable_bytes
+        request = {"action": "save", "name": name, "limit": limit}
+        answer = await self._variables_request(request, [])
+        buffers = answer.get("buffers") or []
+        if len(buffers) != 1:
+            raise KernelUnavailable("the kernel sent no value")
+        return answer["content"]["data"], bytes(buffers[0])
+
+    async def load_variable(self, name: str, value: bytes, fmt: str) -> dict[str, Any]:
+        """Deserialize ``value`` in the kernel into the user's variable ``name``."""
+        request = {"action": "load", "name": name, "format": fmt}
+        answer = await self._variables_request(request, [value])
+        return dict(answer["content"]["data"])
+
+    async def _variables_request(
+        self, request: dict[str, Any], buffers: list[bytes]
+    ) -> dict[str, Any]:
+        """Ask the kernel's variables procedure, installed first once per kernel start.
+
+        Installed before its first use rather than after a comm to a missing
+        target: with ipykernel 7 and a busy subshell, that path has been seen to
+        lose the kernel's next shell replies. A kernel restart the server did not
+        see still ends in no answer, and then the procedure is installed again.
+        """
+        client = await self._session.kernel_client()
+        if VARIABLES_MODULE not in client.installed:
+            await self._install_variables(client)
+        answer = await client.comm_request(VARIABLES_TARGET, request, buffers)
+        if answer is None:
+            await self._install_variables(client)
+            answer = await client.comm_request(VARIABLES_TARGET, request, buffers)
+        if answer is None:
+            raise KernelUnavailable("the kernel has no variables procedure")
+        data = answer["content"].get("data", {})
+        if data.get("status") != "ok":
+            ename, evalue = str(data.get("ename", "Error")), str(data.get("evalue", ""))
+            if ename == "PayloadTooLarge":
+                raise PayloadTooLarge(evalue)
+            raise KernelError(ename, evalue)
+        return answer
+
+    @staticmethod
+    async def _install_variables(client: InternalKernelClient) -> None:
+        reply = await client.execute(install_code(VARIABLES_MODULE, VARIABLES_PROCEDURE))
+        if reply.get("status") != "ok":
+            raise KernelError(
+                str(reply.get("ename", "Error")),
+                f"installing the variables procedure failed: {reply.get('evalue', '')}",
+            )
+        client.installed.add(VARIABLES_MODULE)
+
     async def preview(self) -> dict[str, Any]:
         """A fresh variable preview (also broadcast to every client when it changed)."""
         return await self._session.preview.refresh()
+
+    def schedule_preview(self) -> None:
+        """Update the clients' previews soon: the handler changed the namespace."""
+        self._session.preview.schedule()
 
     def _forward_output(self, msg: dict[str, Any]) -> None:
         msg_type = msg["header"]["msg_type"]
@@ -114,6 +187,8 @@ class RequestContext:
     registry: MessageRegistry
     log: logging.Logger
     _publish: Publish
+    #: The saved-variables store (``save_var`` and friends; handlers may use it too).
+    store: VariableStore | None = None
 
     @property
     def name(self) -> str:

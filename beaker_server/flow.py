@@ -125,6 +125,7 @@ class RequestFlow:
             registry=self.session.registry,
             log=self.log,
             _publish=self._publish,
+            store=self.session.store,
         )
         timeout = self.message.timeout or self.session.settings.handler_timeout
         task = self._handler_task = asyncio.ensure_future(self.message.handler(context))

@@ -46,7 +46,10 @@ from jupyter_client.jsonutil import json_default
 from jupyter_client.session import Session
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.gateway.managers import GatewayKernelManager
-from jupyter_server.services.kernels.connection.base import deserialize_binary_message
+from jupyter_server.services.kernels.connection.base import (
+    deserialize_binary_message,
+    serialize_binary_message,
+)
 from jupyter_server.utils import url_path_join
 from tornado.escape import url_escape
 from tornado.httpclient import HTTPRequest
@@ -284,13 +287,21 @@ class GatewayWebsocketClient:
         return self._send("shell", "execute_request", content)
 
     def _send(self, channel: str, msg_type: str, content: dict[str, Any]) -> str:
+        return self.send_message(channel, self.session.msg(msg_type, content))
+
+    def send_message(self, channel: str, msg: dict[str, Any]) -> str:
+        """Send a message made by our session; binary buffers go in the binary framing."""
         conn = self._conn
         if conn is None:
             raise KernelUnavailable(f"kernel {self.kernel_id}: the gateway websocket is closed")
-        msg = self.session.msg(msg_type, content)
-        msg["channel"] = channel
+        msg = {**msg, "channel": channel}
+        buffers = msg.pop("buffers", None) or []
         try:
-            written = conn.write_message(json.dumps(msg, default=json_default))
+            if buffers:
+                framed = serialize_binary_message({**msg, "buffers": buffers})
+                written = conn.write_message(framed, binary=True)
+            else:
+                written = conn.write_message(json.dumps(msg, default=json_default))
         except WebSocketClosedError as error:
             raise KernelUnavailable(
                 f"kernel {self.kernel_id}: the gateway websocket is closed"

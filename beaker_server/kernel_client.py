@@ -75,6 +75,8 @@ class InternalKernelClient:
         self.kernel_info: dict[str, Any] = {}
         #: Our subshell in the kernel, when the kernel has subshells.
         self.subshell_id: str | None = None
+        #: Kernel procedures installed through this client (a new client per kernel start).
+        self.installed: set[str] = set()
         self._session = Session(
             key=kernel_manager.session.key,
             signature_scheme=kernel_manager.session.signature_scheme,
@@ -303,6 +305,45 @@ class InternalKernelClient:
             if streams:
                 self._release_iopub()
         return reply.get("content", {})
+
+    async def comm_request(
+        self, target: str, data: dict[str, Any], buffers: list[bytes] | None = None
+    ) -> dict[str, Any] | None:
+        """Open a comm to a kernel-side target and return its first ``comm_msg``.
+
+        The comm carries ``data`` and binary ``buffers`` (values too large to
+        travel as code or JSON). Returns ``None`` when the kernel answered
+        nothing before going idle: no such target is registered (yet).
+        """
+        await self.ensure_ready()
+        await self._acquire_iopub()
+        answers: list[dict[str, Any]] = []
+
+        def on_output(msg: dict[str, Any]) -> None:
+            if msg.get("msg_type") == "comm_msg":
+                answers.append(msg)
+
+        try:
+            content = {"comm_id": uuid.uuid4().hex, "target_name": target, "data": data}
+            msg = self._session.msg("comm_open", content)
+            msg["buffers"] = list(buffers or [])
+            call = self._calls[msg["header"]["msg_id"]] = _Call(on_output=on_output)
+            try:
+                self._send_shell(msg)
+                await call.idle  # comm messages have no shell reply
+            finally:
+                self._calls.pop(msg["header"]["msg_id"], None)
+        finally:
+            self._release_iopub()
+        return answers[0] if answers else None
+
+    def _send_shell(self, msg: dict[str, Any]) -> None:
+        from .gateway_client import GatewayWebsocketClient
+
+        if isinstance(self._client, GatewayWebsocketClient):
+            self._client.send_message("shell", msg)
+        else:
+            self._client.shell_channel.send(msg)
 
     def _send_execute(self, content: dict[str, Any], subshell_id: str | None) -> str:
         if not subshell_id:

@@ -21,6 +21,7 @@ from .flow import RequestFlow
 from .kernel_client import InternalKernelClient, new_session_id
 from .preview import KernelPreview, PreviewSettings
 from .registry import MessageRegistry
+from .store import VariableStore
 from .wire import PROTOCOL_VERSION, make_message, zmq_parts
 
 KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
@@ -41,6 +42,8 @@ class BeakerSettings:
     tcp_nodelay: bool = True
     kernel_connect_timeout: float = 30.0
     allow_tracebacks: bool = True
+    #: Largest serialized value ``save_var`` stores, in bytes.
+    max_variable_bytes: int = 100 * 1024 * 1024
     preview: PreviewSettings = field(default_factory=PreviewSettings)
 
 
@@ -60,12 +63,14 @@ class KernelSession:
         registry: MessageRegistry,
         settings: BeakerSettings,
         log: logging.Logger,
+        store: VariableStore | None = None,
     ) -> None:
         self.kernel_id = kernel_id
         self.kernel_manager = kernel_manager
         self.registry = registry
         self.settings = settings
         self.log = log
+        self.store = store
         self.session_id = new_session_id()
         self.session_marker = self.session_id.encode()
         self.connections: set[ClientConnection] = set()
@@ -273,11 +278,13 @@ class KernelSessions:
         registry: MessageRegistry,
         settings: BeakerSettings,
         log: logging.Logger,
+        store: VariableStore | None = None,
     ) -> None:
         self.multi_kernel_manager = multi_kernel_manager
         self.registry = registry
         self.settings = settings
         self.log = log
+        self.store = store
         self._sessions: dict[str, KernelSession] = {}
 
     def get(self, kernel_id: str) -> KernelSession | None:
@@ -289,7 +296,7 @@ class KernelSessions:
         if session is None:
             kernel_manager = self.multi_kernel_manager.get_kernel(kernel_id)
             session = KernelSession(
-                kernel_id, kernel_manager, self.registry, self.settings, self.log
+                kernel_id, kernel_manager, self.registry, self.settings, self.log, self.store
             )
             self._sessions[kernel_id] = session
             self._watch_restarts(kernel_id, session)

@@ -37,9 +37,12 @@ def protocol(request: pytest.FixtureRequest) -> str:
 
 @contextlib.asynccontextmanager
 async def open_ws(
-    server: JupyterServerProcess, kernel_id: str, protocol: str = "v1"
+    server: JupyterServerProcess,
+    kernel_id: str,
+    protocol: str = "v1",
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[KernelWebsocket]:
-    ws = await KernelWebsocket.open(server.ws_url, server.token, kernel_id, protocol)
+    ws = await KernelWebsocket.open(server.ws_url, server.token, kernel_id, protocol, headers)
     try:
         yield ws
     finally:

@@ -63,12 +63,17 @@ class KernelWebsocket:
 
     @classmethod
     async def open(
-        cls, ws_url: str, token: str, kernel_id: str, protocol: str = "v1"
+        cls,
+        ws_url: str,
+        token: str,
+        kernel_id: str,
+        protocol: str = "v1",
+        headers: dict[str, str] | None = None,
     ) -> KernelWebsocket:
         session = uuid.uuid4().hex
         request = HTTPRequest(
             f"{ws_url}/api/kernels/{kernel_id}/channels?session_id={session}",
-            headers={"Authorization": f"token {token}"},
+            headers={"Authorization": f"token {token}", **(headers or {})},
         )
         conn = await websocket_connect(
             request, subprotocols=PROTOCOLS[protocol], max_message_size=200 * 1024 * 1024
