@@ -103,7 +103,7 @@ async def save_var(ctx: RequestContext) -> Any:
         "required": ["id"],
         "additionalProperties": False,
     },
-    default={"id": ""},
+    default={"id": "an id from list_vars"},
     permission="execute",
 )
 async def load_var(ctx: RequestContext) -> Any:
@@ -145,7 +145,7 @@ async def list_vars(ctx: RequestContext) -> Any:
         "required": ["id"],
         "additionalProperties": False,
     },
-    default={"id": ""},
+    default={"id": "an id from list_vars"},
     permission="write",
 )
 async def delete_var(ctx: RequestContext) -> Any:
