@@ -87,6 +87,33 @@ def test_kinds_and_metadata(procedure):
     plt.close(fig)
 
 
+def test_tables_say_how_big_they_are(procedure):
+    """The short value of a table is its size, not the first line of its head."""
+    import pandas as pd
+
+    ns = {
+        "df": pd.DataFrame({"a": range(1000), "b": ["x"] * 1000}),
+        "one": pd.DataFrame({"only": [1]}),
+        "wide": pd.DataFrame([list(range(5000))]),
+        "series": pd.Series([1.5, 2.5]),
+        "named": pd.Series(range(12_345), name="price"),
+    }
+    entries = run(procedure, ns, max_chars=300)["entries"]
+    summary = {name: entry[MIME]["summary"] for name, entry in entries.items()}
+    assert summary == {
+        "df": "1,000 rows \u00d7 2 columns",
+        "one": "1 row \u00d7 1 column",
+        "wide": "1 row \u00d7 5,000 columns",
+        "series": "2 values, float64",
+        "named": "12,345 values, int64, name price",
+    }
+    for name, entry in entries.items():  # the head's text says what it is the head of
+        assert entry["text/plain"].endswith(f"[{summary[name]}]")
+        assert len(entry["text/plain"]) <= 300
+    assert entries["df"]["text/html"].endswith("<p>1,000 rows \u00d7 2 columns</p>")
+    assert entries["wide"]["text/html"].count("<th>") <= 25  # 20 columns of 5,000
+
+
 def test_exclusions(procedure):
     import os
 

@@ -32,6 +32,8 @@ import types
 from typing import Any
 
 MIME = "application/vnd.beaker.variable+json"
+#: The multiplication sign between rows and columns in a table's summary.
+TIMES = "\u00d7"
 
 #: Item groups of the preview, in display order.
 GROUPS = ("variables", "tables", "arrays", "figures", "functions", "classes")
@@ -112,13 +114,33 @@ def _dtype(obj: Any, kind: str) -> str | None:
     return None
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _table_summary(obj: Any) -> str:
+    """A table's size in words: rows by columns for a frame, values and dtype for a series.
+
+    O(1): lengths and the dtype, never the data. The head shown is only five
+    rows; the size of what it is the head of goes in the summary and under it.
+    """
+    if obj.ndim == 2:
+        return f"{_count(len(obj), 'row')} {TIMES} {_count(len(obj.columns), 'column')}"
+    summary = f"{_count(len(obj), 'value')}, {obj.dtype}"
+    return summary if obj.name is None else f"{summary}, name {_clip(str(obj.name), 40)}"
+
+
 def _render(obj: Any, kind: str, max_chars: int, limits: reprlib.Repr) -> dict[str, Any]:
     """The MIME bundle of one value (without the metadata entry)."""
     if kind == "tables":
-        head = obj.iloc[:5, :20] if obj.ndim == 2 else obj.iloc[:5]
-        bundle = {"text/plain": _clip(head.to_string(max_colwidth=40), max_chars)}
+        # A series as a one-column frame: Series.to_string cannot cap cell widths.
+        head = obj.iloc[:5, :20] if obj.ndim == 2 else obj.iloc[:5].to_frame()
+        footer = f"[{_table_summary(obj)}]"
+        text = _clip(head.to_string(max_colwidth=40), max(1, max_chars - len(footer) - 1))
+        bundle = {"text/plain": f"{text}\n{footer}"}
         if obj.ndim == 2:
-            bundle["text/html"] = _clip(head.to_html(max_cols=20), 20 * max_chars)
+            html = _clip(head.to_html(max_cols=20), 20 * max_chars)
+            bundle["text/html"] = f"{html}\n<p>{footer[1:-1]}</p>"
         return bundle
     if kind == "arrays":
         numpy = sys.modules["numpy"]
@@ -233,10 +255,20 @@ def _entry(value: Any, kind: str, max_chars: int, limits: reprlib.Repr) -> dict[
         "shape": _shape(value),
         "dtype": _dtype_safe(value, kind),
         "bytes": _size(value, kind),
-        "summary": _clip(bundle.get("text/plain", "").split("\n", 1)[0], 120),
+        "summary": _summary(value, kind, bundle),
         "changed": False,
     }
     return bundle
+
+
+def _summary(value: Any, kind: str, bundle: dict[str, Any]) -> str:
+    """The short value the panel's table shows: a table's size, else the first line."""
+    if kind == "tables":
+        try:
+            return _clip(_table_summary(value), 120)
+        except Exception:
+            pass
+    return _clip(bundle.get("text/plain", "").split("\n", 1)[0], 120)
 
 
 def _dtype_safe(value: Any, kind: str) -> str | None:
