@@ -18,7 +18,6 @@ condition, under a timeout.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,7 +35,6 @@ from .browser import (
     widen_right_sidebar,
     write_notebook,
 )
-from .jupyter_process import ROOT
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -350,7 +348,6 @@ def test_explorer_sends_save_var(xp: ExplorerPage) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(path))
     page.set_viewport_size({"width": 1400, "height": 900})
-    shutil.copyfile(path, ROOT / "docs" / "explorer.png")
     assert not xp.errors, xp.errors
 
 
