@@ -196,6 +196,27 @@ async def test_evaluate_through_the_gateway(gw_server, gw_kernel):
     ]
 
 
+async def test_save_and_load_a_variable_through_the_gateway(gw_server, gw_kernel):
+    """Values travel as binary comm buffers both ways over the gateway's websocket."""
+    async with open_legacy(gw_server, gw_kernel) as ws:
+        setup = reply_of(await ws.execute("kept = bytes(range(256)) * 4"))
+        assert setup["content"]["status"] == "ok"
+        got = await ws.request("save_var_request", {"name": "kept"})
+        saved = reply_of(got)["content"]
+        assert saved["status"] == "ok", saved
+        assert [k for k in kinds(got) if k[0] == "iopub"] == [
+            ("iopub", "status:busy"),
+            ("iopub", "stream"),
+            ("iopub", "save_var_response"),
+            ("iopub", "status:idle"),
+        ]
+        request = {"id": saved["return"]["id"], "name": "back"}
+        loaded = reply_of(await ws.request("load_var_request", request))["content"]
+        assert loaded["status"] == "ok", loaded
+        same = await ws.request("evaluate_request", {"expression": "back == kept"})
+    assert reply_of(same)["content"] == {"status": "ok", "return": True}
+
+
 async def test_evaluate_is_invisible_to_every_client(gw_server, gw_kernel):
     """Nothing the internal gateway client causes (status, streams) reaches a websocket."""
     async with open_legacy(gw_server, gw_kernel) as a, open_legacy(gw_server, gw_kernel) as b:
