@@ -11,6 +11,18 @@ The kernel procedure (``kernel_procedures/python_preview.py``) is loaded into th
 kernel once per kernel start and answers with only what changed since the
 generation the server holds; this class keeps the whole picture and broadcasts
 an iopub ``preview`` message when something changed.
+
+Which names "the last execution changed" is kept here, not taken from one kernel
+answer: a preview that was already running when a cell started (on connect, on
+a ``preview_request``, or the previous cell's) reads the namespace on the
+subshell while the cell runs, and may see part of the cell's changes. Those
+stay owed to that cell's own preview, which is sent even when its kernel answer
+holds nothing new.
+
+When the kernel runs out of its time budget the preview is partial; the server
+then asks again a little later (what was rendered is cached in the kernel, so
+each run gets further), a bounded number of times and only while each run gets
+further, and never while a user's cell is in flight.
 """
 
 from __future__ import annotations
@@ -29,7 +41,16 @@ if TYPE_CHECKING:
 
 PREVIEW_MSG_TYPE = "preview"
 #: Seconds after the last reply before a preview starts (cancelled by a new request).
-_GRACE_SECONDS = 0.05
+#: A client that runs cells one after the other (nbclient, papermill) sends the next
+#: within a few ms of the reply; JupyterLab's Run All sends them all at once, which
+#: the count of executions in flight coalesces. Every ms here is a ms of the
+#: reply-to-preview time users see (30 ms target at 100 variables; bench.preview).
+_GRACE_SECONDS = 0.015
+#: Most follow-ups of one partial preview (each must also show more than the last).
+MAX_FOLLOW_UPS = 8
+#: Shortest pause before a follow-up; otherwise one time budget, so that following
+#: up takes at most about half of the kernel's time.
+_FOLLOW_UP_MIN_DELAY = 0.05
 MIME = "application/vnd.beaker.variable+json"
 PROCEDURE_MODULE = "_beaker_preview"
 _PROCEDURE_SOURCE = (Path(__file__).parent / "kernel_procedures" / "python_preview.py").read_text(
@@ -75,14 +96,23 @@ class KernelPreview:
         self._again = False
         self._sent_parent_id: str | None = None
         self._timer: asyncio.TimerHandle | None = None
+        #: Names changed / removed since the last complete preview that no cell
+        #: overlapped (ordered sets): what the next preview reports as changed.
+        self._changed: dict[str, None] = {}
+        self._removed: dict[str, None] = {}
+        #: ``execute_request`` messages seen: a run during which this moved may
+        #: hold changes of the cell that came in.
+        self._requests_seen = 0
+        self._follow_ups = 0
+        self._follow_up_shown = 0
+        self._follow_up_due = False
 
     # -- triggers (called from the websocket path: cheap, never awaits) ----------
 
     def on_execute_request(self) -> None:
         self._executions_in_flight += 1
-        if self._timer is not None:  # the user goes on: the preview waits for them
-            self._timer.cancel()
-            self._timer = None
+        self._requests_seen += 1
+        self._cancel_timer()  # the user goes on: the preview (or follow-up) waits for them
 
     def on_execute_reply(self, parent_header: dict[str, Any]) -> None:
         self._executions_in_flight = max(0, self._executions_in_flight - 1)
@@ -90,14 +120,24 @@ class KernelPreview:
         if self._executions_in_flight == 0 and self.settings.enabled:
             # A short grace period: a client running cells one after the other sends
             # the next right after this reply, and a preview must not compete with it.
-            if self._timer is not None:
-                self._timer.cancel()
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(_GRACE_SECONDS, self._after_grace)
+            self._follow_ups = 0
+            self._follow_up_due = False
+            self._start_timer(_GRACE_SECONDS, follow_up=False)
 
-    def _after_grace(self) -> None:
+    def _start_timer(self, delay: float, *, follow_up: bool) -> None:
+        self._cancel_timer()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(delay, self._after_timer, follow_up)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _after_timer(self, follow_up: bool) -> None:
         self._timer = None
         if self._executions_in_flight == 0:
+            self._follow_up_due = follow_up
             self.schedule()
 
     def schedule(self) -> None:
@@ -122,11 +162,12 @@ class KernelPreview:
         """The namespace is gone: an empty preview now, the procedure reloads on use."""
         self._loaded = False
         self._executions_in_flight = 0
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._cancel_timer()
+        self._follow_ups = 0
+        self._follow_up_due = False
         self._generation = -1
         self._names, self._entries = [], {}
+        self._changed, self._removed = {}, {}
         self.content = self._content(state="empty", info={})
         if self.settings.enabled:
             self._publish(self.content, {})
@@ -135,26 +176,53 @@ class KernelPreview:
 
     async def refresh(self) -> dict[str, Any]:
         """Compute a preview now and return it (``preview_request``)."""
-        await self._compute(broadcast=True, force=True)
+        self._follow_ups = 0
+        info = await self._compute(force=True)
+        self._follow_up(info)
         return self.content or self._content(state="empty", info={})
 
     async def _run(self) -> None:
         try:
-            first = True
-            while first or self._again:
+            while True:
                 self._again = False
-                # A rerun is for executions that finished while the last run was in
-                # the kernel: their changes may already be in it, reported under the
-                # earlier cell; the newest cell still gets its preview.
-                newer = not first and self._parent.get("msg_id") != self._sent_parent_id
-                await self._compute(broadcast=True, force=newer)
-                first = False
+                # A follow-up is always sent: at least "partial" changed.
+                force, self._follow_up_due = self._follow_up_due, False
+                info = await self._compute(force=force)
+                if not self._again:
+                    break
+            self._follow_up(info)
         except Exception as error:
             self.log.warning(
                 "beaker_server: preview of kernel %s failed: %r", self.session.kernel_id, error
             )
 
-    async def _compute(self, *, broadcast: bool, force: bool) -> None:
+    def _follow_up(self, info: dict[str, Any]) -> None:
+        """After a partial preview, ask again soon: bounded, and only while it helps.
+
+        The kernel caches what it rendered, so each run gets further (a first
+        matplotlib render can take the whole budget). A run that shows no more
+        than the last one ends the chain, and so does :data:`MAX_FOLLOW_UPS`.
+        """
+        if not info.get("partial") or not self.settings.enabled:
+            return
+        shown = len(info.get("names", []))
+        if self._follow_ups >= MAX_FOLLOW_UPS or (
+            self._follow_ups > 0 and shown <= self._follow_up_shown
+        ):
+            self.log.debug(
+                "beaker_server: preview of kernel %s stays partial after %d follow-ups",
+                self.session.kernel_id,
+                self._follow_ups,
+            )
+            return
+        self._follow_ups += 1
+        self._follow_up_shown = shown
+        delay = max(_FOLLOW_UP_MIN_DELAY, self.settings.time_budget)
+        if self._executions_in_flight == 0 and self._timer is None:
+            self._start_timer(delay, follow_up=True)
+
+    async def _compute(self, *, force: bool) -> dict[str, Any]:
+        """One kernel run, folded in; broadcast when it changed or is owed to a cell."""
         client = await self.session.kernel_client()
         if not self._loaded:
             reply = await client.execute(_load_code(), on_subshell=True)
@@ -162,16 +230,28 @@ class KernelPreview:
                 raise RuntimeError(f"loading the preview procedure failed: {reply.get('evalue')}")
             self._loaded = True
         parent = self._parent
+        requests_seen, cell_running = self._requests_seen, self._executions_in_flight > 0
         reply = await client.execute("", user_expressions={"p": self._call()}, on_subshell=True)
         result = reply.get("user_expressions", {}).get("p", {})
         if result.get("status") != "ok":
             raise RuntimeError(f"preview failed in the kernel: {result.get('evalue')}")
         info = json.loads(ast.literal_eval(result["data"]["text/plain"]))
         changed = self._merge(info)
-        if changed or force or self.content is None:
+        # Changes seen earlier (by a run a cell overlapped) not yet sent under this cell.
+        owed = bool(self._changed or self._removed) and parent.get("msg_id") != (
+            self._sent_parent_id
+        )
+        if changed or force or owed or self.content is None:
             self.content = self._content(state="ok" if self._names else "empty", info=info)
-            if broadcast and (changed or force):
+            if changed or force or owed:
                 self._publish(self.content, parent)
+        overlapped = (
+            cell_running or self._executions_in_flight > 0 or self._requests_seen != requests_seen
+        )
+        if not info.get("partial") and not overlapped:
+            # Complete, and no cell ran meanwhile: these changes are told.
+            self._changed, self._removed = {}, {}
+        return info
 
     def _call(self) -> str:
         s = self.settings
@@ -188,13 +268,14 @@ class KernelPreview:
         """Fold the kernel's answer (only what changed) into the whole picture."""
         if info.get("full"):
             self._entries = {}
-        changed_now = set(info.get("changed", []))
-        if info.get("entries") or info.get("removed"):
-            for name, entry in self._entries.items():  # last execution's flags are over
-                entry.get(MIME, {})["changed"] = name in changed_now
         self._entries.update(info.get("entries", {}))
+        for name in info.get("changed", []):
+            self._changed[name] = None
+            self._removed.pop(name, None)
         for name in info.get("removed", []):
             self._entries.pop(name, None)
+            self._changed.pop(name, None)
+            self._removed[name] = None
         names_changed = info.get("names", []) != self._names
         self._names = info.get("names", [])
         changed = bool(info.get("entries") or info.get("removed") or names_changed)
@@ -206,7 +287,8 @@ class KernelPreview:
         for group, name in self._names:
             entry = self._entries.get(name)
             if entry is not None:
-                preview.setdefault(group, {})[name] = entry
+                flagged = {**entry.get(MIME, {}), "changed": name in self._changed}
+                preview.setdefault(group, {})[name] = {**entry, MIME: flagged}
         return {
             "preview": preview,
             "meta": {
@@ -217,8 +299,8 @@ class KernelPreview:
                 "partial": info.get("partial", False),
                 "truncated": info.get("truncated", False),
                 "elapsed_ms": info.get("elapsed_ms", 0.0),
-                "changed": info.get("changed", []),
-                "removed": info.get("removed", []),
+                "changed": [name for name in self._changed if name in self._entries],
+                "removed": list(self._removed),
                 "time": datetime.now(timezone.utc).isoformat(),
             },
         }

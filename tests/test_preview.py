@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from beaker_server.preview import MAX_FOLLOW_UPS
+
 from .conftest import open_ws
 from .kernel_ws import reply_of
 
@@ -31,6 +33,56 @@ async def test_preview_follows_executions_on_every_websocket(server, kernel_id):
         assert variables["x"][MIME]["type"] == "int"
         assert variables["name"][MIME]["shape"] == 3
         assert set(preview["content"]["meta"]["changed"]) >= {"x", "name"}
+
+
+async def test_changes_a_preview_saw_mid_cell_stay_with_the_cell(server, kernel_id):
+    """A preview that ran while a cell ran saw part of the cell's changes; the
+    cell's own preview still lists them as its changes.
+
+    Here the overlapping preview is a ``preview_request`` while the cell waits
+    for input; the first connection's preview overlapping the first cell is the
+    same race (it made the test above fail about one run in 13).
+    """
+    code = "mid_a = [1]\nmid_answer = input('go? ')\nmid_b = [2]"
+    async with open_ws(server, kernel_id) as ws:
+        content = {"code": code, "silent": False, "allow_stdin": True}
+        cell = await ws.send("execute_request", content)
+        while (await ws.recv())["msg_type"] != "input_request":
+            pass
+        request = await ws.send("preview_request", {})
+        seen = reply_of(await ws.collect(request["header"]["msg_id"], timeout=10))
+        assert "mid_a" in seen["content"]["return"]["preview"]["variables"]
+        await ws.send("input_reply", {"value": "go"}, "stdin")
+        preview = await _preview_after(ws, cell["header"]["msg_id"])
+    variables = preview["content"]["preview"]["variables"]
+    assert {"mid_a", "mid_answer", "mid_b"} <= set(preview["content"]["meta"]["changed"])
+    assert variables["mid_a"][MIME]["changed"] and variables["mid_b"][MIME]["changed"]
+
+
+async def test_a_partial_preview_is_followed_until_complete(server, kernel_id):
+    """Values whose first rendering outlasts the time budget (0.25 s): the first
+    preview is partial, and follow-ups, cheaper each (the kernel keeps what it
+    rendered), complete it, under the same cell and keeping its changes."""
+    code = (
+        "class SlowRepr:\n"
+        "    def __repr__(self):\n"
+        "        __import__('time').sleep(0.3)  # longer than the whole time budget\n"
+        "        return 'slow'\n"
+        "slow_a, slow_b = SlowRepr(), SlowRepr()"
+    )
+    async with open_ws(server, kernel_id) as ws:
+        cell = await ws.send("execute_request", {"code": code, "silent": False})
+        previews = [await _preview_after(ws, cell["header"]["msg_id"])]
+        while previews[-1]["content"]["meta"]["partial"]:
+            assert len(previews) <= MAX_FOLLOW_UPS
+            previews.append(await _preview_after(ws, cell["header"]["msg_id"], timeout=10))
+        cleanup = await ws.send("execute_request", {"code": "del slow_a, slow_b, SlowRepr"})
+        await _preview_after(ws, cleanup["header"]["msg_id"])  # no run left in flight
+    assert previews[0]["content"]["meta"]["partial"] is True
+    assert "slow_b" not in previews[0]["content"]["preview"].get("variables", {})
+    final = previews[-1]["content"]
+    assert final["preview"]["variables"]["slow_b"]["text/plain"] == "slow"
+    assert {"slow_a", "slow_b"} <= set(final["meta"]["changed"])
 
 
 async def test_nothing_sent_when_nothing_changed(server, kernel_id):
