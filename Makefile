@@ -50,5 +50,11 @@ format: $(STAMP)
 bench: setup
 	$(BIN)/python -m bench.run
 
+# The live variable preview: reply-to-preview time at 10/100/1,000 variables and
+# with 1 GiB of data, vs the Variable Inspector's approach (bench/preview.py).
+.PHONY: bench-preview
+bench-preview: setup
+	$(BIN)/python -m bench.preview
+
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib beaker_server/labextension dist build
