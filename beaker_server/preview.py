@@ -45,7 +45,7 @@ PREVIEW_MSG_TYPE = "preview"
 #: within a few ms of the reply; JupyterLab's Run All sends them all at once, which
 #: the count of executions in flight coalesces. Every ms here is a ms of the
 #: reply-to-preview time users see (30 ms target at 100 variables; bench.preview).
-_GRACE_SECONDS = 0.015
+GRACE_SECONDS = 0.015
 #: Most follow-ups of one partial preview (each must also show more than the last).
 MAX_FOLLOW_UPS = 8
 #: Shortest pause before a follow-up; otherwise one time budget, so that following
@@ -122,7 +122,7 @@ class KernelPreview:
             # the next right after this reply, and a preview must not compete with it.
             self._follow_ups = 0
             self._follow_up_due = False
-            self._start_timer(_GRACE_SECONDS, follow_up=False)
+            self._start_timer(GRACE_SECONDS, follow_up=False)
 
     def _start_timer(self, delay: float, *, follow_up: bool) -> None:
         self._cancel_timer()

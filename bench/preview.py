@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python -m bench.preview              # 5 rounds, ~4 minutes on 2 cores
+    .venv/bin/python -m bench.preview              # 5 rounds, ~1 minute on 2 cores
     .venv/bin/python -m bench.preview --rounds 7 --samples 5 --json /tmp/preview.json
 
 What a user waits for is the time from their cell's ``execute_reply`` to the
@@ -44,6 +44,16 @@ Reported per scenario and side: the median over rounds of each round's median,
 with the kernel-side time (the preview's own ``elapsed_ms``; the inspector
 query's time inside the kernel), then beaker / inspector, and the issue's
 targets: ≤ 30 ms at 100 variables; large data at most 1.2 times small data.
+
+Reading beaker / inspector: the inspector's figure is a best case bought with
+the user's main shell. Its query runs there the instant the cell is done, so a
+cell sent right after waits behind it, nothing updates while a cell runs, and
+every run redoes the whole namespace (its kernel column grows with it). The
+preview waits ``GRACE_SECONDS`` after a reply on purpose (a cell sent right
+after the reply cancels it), then costs a subshell round trip (~3 ms) and only
+what changed. The inspector's large-data run is *faster* than its small-data
+one: numpy's ``str()`` summarizes a 1 GiB array but prints all 1,000 numbers
+of the small one.
 """
 
 from __future__ import annotations
@@ -62,6 +72,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from beaker_server.preview import GRACE_SECONDS
 from bench.client import Peek, execute, execute_content, send, until_done
 from bench.run import turns
 from bench.servers import BenchServer, make_servers, start_all, stop_all
@@ -449,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
             return 130
     print(
         f"variable preview: {args.rounds} rounds x {args.samples} cells per side, "
-        f"medians ({time.monotonic() - begun:.0f} s)"
+        f"medians ({time.monotonic() - begun:.0f} s); beaker ms include the server's "
+        f"{1e3 * GRACE_SECONDS:.0f} ms grace after a reply"
     )
     print(format_table(results))
     if args.json:
