@@ -17,7 +17,8 @@ answer: a preview that was already running when a cell started (on connect, on
 a ``preview_request``, or the previous cell's) reads the namespace on the
 subshell while the cell runs, and may see part of the cell's changes. Those
 stay owed to that cell's own preview, which is sent even when its kernel answer
-holds nothing new.
+holds nothing new. Every preview sent under one cell (a follow-up, a
+``preview_request``) reports all the changes sent under that cell so far.
 
 When the kernel runs out of its time budget the preview is partial; the server
 then asks again a little later (what was rendered is cached in the kernel, so
@@ -96,10 +97,13 @@ class KernelPreview:
         self._again = False
         self._sent_parent_id: str | None = None
         self._timer: asyncio.TimerHandle | None = None
-        #: Names changed / removed since the last complete preview that no cell
-        #: overlapped (ordered sets): what the next preview reports as changed.
-        self._changed: dict[str, None] = {}
-        self._removed: dict[str, None] = {}
+        #: Names the kernel reported changed / removed and no preview has told yet,
+        #: or that a cell may have changed while they were read (ordered sets).
+        self._seen_changed: dict[str, None] = {}
+        self._seen_removed: dict[str, None] = {}
+        #: What the previews sent under the current parent report (ordered sets).
+        self._told_changed: dict[str, None] = {}
+        self._told_removed: dict[str, None] = {}
         #: ``execute_request`` messages seen: a run during which this moved may
         #: hold changes of the cell that came in.
         self._requests_seen = 0
@@ -167,7 +171,8 @@ class KernelPreview:
         self._follow_up_due = False
         self._generation = -1
         self._names, self._entries = [], {}
-        self._changed, self._removed = {}, {}
+        self._seen_changed, self._seen_removed = {}, {}
+        self._told_changed, self._told_removed = {}, {}
         self.content = self._content(state="empty", info={})
         if self.settings.enabled:
             self._publish(self.content, {})
@@ -238,20 +243,33 @@ class KernelPreview:
         info = json.loads(ast.literal_eval(result["data"]["text/plain"]))
         changed = self._merge(info)
         # Changes seen earlier (by a run a cell overlapped) not yet sent under this cell.
-        owed = bool(self._changed or self._removed) and parent.get("msg_id") != (
+        owed = bool(self._seen_changed or self._seen_removed) and parent.get("msg_id") != (
             self._sent_parent_id
         )
-        if changed or force or owed or self.content is None:
+        publish = changed or force or owed
+        if publish:
+            self._tell(parent)
+        if publish or self.content is None:
             self.content = self._content(state="ok" if self._names else "empty", info=info)
-            if changed or force or owed:
-                self._publish(self.content, parent)
+        if publish:
+            self._publish(self.content, parent)
         overlapped = (
             cell_running or self._executions_in_flight > 0 or self._requests_seen != requests_seen
         )
-        if not info.get("partial") and not overlapped:
-            # Complete, and no cell ran meanwhile: these changes are told.
-            self._changed, self._removed = {}, {}
+        if not overlapped:  # else the changes may be a newer cell's: its preview tells them
+            self._seen_changed, self._seen_removed = {}, {}
         return info
+
+    def _tell(self, parent: dict[str, Any]) -> None:
+        """Fold what was seen into what previews under ``parent`` report as changed."""
+        if parent.get("msg_id") != self._sent_parent_id:
+            self._told_changed, self._told_removed = {}, {}
+        for name in self._seen_changed:
+            self._told_changed[name] = None
+            self._told_removed.pop(name, None)
+        for name in self._seen_removed:
+            self._told_removed[name] = None
+            self._told_changed.pop(name, None)
 
     def _call(self) -> str:
         s = self.settings
@@ -270,12 +288,12 @@ class KernelPreview:
             self._entries = {}
         self._entries.update(info.get("entries", {}))
         for name in info.get("changed", []):
-            self._changed[name] = None
-            self._removed.pop(name, None)
+            self._seen_changed[name] = None
+            self._seen_removed.pop(name, None)
         for name in info.get("removed", []):
             self._entries.pop(name, None)
-            self._changed.pop(name, None)
-            self._removed[name] = None
+            self._seen_changed.pop(name, None)
+            self._seen_removed[name] = None
         names_changed = info.get("names", []) != self._names
         self._names = info.get("names", [])
         changed = bool(info.get("entries") or info.get("removed") or names_changed)
@@ -287,7 +305,7 @@ class KernelPreview:
         for group, name in self._names:
             entry = self._entries.get(name)
             if entry is not None:
-                flagged = {**entry.get(MIME, {}), "changed": name in self._changed}
+                flagged = {**entry.get(MIME, {}), "changed": name in self._told_changed}
                 preview.setdefault(group, {})[name] = {**entry, MIME: flagged}
         return {
             "preview": preview,
@@ -299,8 +317,8 @@ class KernelPreview:
                 "partial": info.get("partial", False),
                 "truncated": info.get("truncated", False),
                 "elapsed_ms": info.get("elapsed_ms", 0.0),
-                "changed": [name for name in self._changed if name in self._entries],
-                "removed": list(self._removed),
+                "changed": [name for name in self._told_changed if name in self._entries],
+                "removed": list(self._told_removed),
                 "time": datetime.now(timezone.utc).isoformat(),
             },
         }

@@ -85,6 +85,40 @@ async def test_a_partial_preview_is_followed_until_complete(server, kernel_id):
     assert {"slow_a", "slow_b"} <= set(final["meta"]["changed"])
 
 
+async def test_the_next_cell_does_not_inherit_a_partial_previews_changes(server, kernel_id):
+    """A cell sent while a partial preview waits for its follow-up: its preview
+    flags its own changes, not those the partial one already reported."""
+    code = (
+        "class SlowRepr:\n"
+        "    def __repr__(self):\n"
+        "        __import__('time').sleep(0.3)  # longer than the whole time budget\n"
+        "        return 'slow'\n"
+        "slow_c, slow_d = SlowRepr(), SlowRepr()"
+    )
+    async with open_ws(server, kernel_id) as ws:
+        cell = await ws.send("execute_request", {"code": code, "silent": False})
+        partial = await _preview_after(ws, cell["header"]["msg_id"])
+        nxt = await ws.send("execute_request", {"code": "after_partial = [1]", "silent": False})
+        preview = await _preview_after(ws, nxt["header"]["msg_id"])
+        cleanup = await ws.send("execute_request", {"code": "del slow_c, slow_d, SlowRepr"})
+        await _preview_after(ws, cleanup["header"]["msg_id"])
+    assert partial["content"]["meta"]["partial"] is True
+    assert "slow_c" in partial["content"]["meta"]["changed"]
+    changed = preview["content"]["meta"]["changed"]
+    assert "after_partial" in changed and "slow_c" not in changed
+    assert preview["content"]["preview"]["variables"]["slow_c"][MIME]["changed"] is False
+
+
+async def test_preview_request_reports_the_last_cells_changes(server, kernel_id):
+    """Asking again (the panel's refresh) keeps what the last cell changed flagged."""
+    async with open_ws(server, kernel_id) as ws:
+        cell = await ws.send("execute_request", {"code": "kept = [1]", "silent": False})
+        await _preview_after(ws, cell["header"]["msg_id"])
+        reply = reply_of(await ws.request("preview_request", {}))["content"]["return"]
+    assert reply["meta"]["changed"] == ["kept"]
+    assert reply["preview"]["variables"]["kept"][MIME]["changed"] is True
+
+
 async def test_nothing_sent_when_nothing_changed(server, kernel_id):
     async with open_ws(server, kernel_id) as ws:
         first = await ws.send("execute_request", {"code": "1 + 1", "silent": False})
