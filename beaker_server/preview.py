@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .kernel_client import InternalKernelClient
     from .kernel_session import KernelSession
 
 PREVIEW_MSG_TYPE = "preview"
@@ -229,18 +230,35 @@ class KernelPreview:
     async def _compute(self, *, force: bool) -> dict[str, Any]:
         """One kernel run, folded in; broadcast when it changed or is owed to a cell."""
         client = await self.session.kernel_client()
+        await self._ensure_procedure(client)
+        parent = self._parent
+        requests_seen, cell_running = self._requests_seen, self._executions_in_flight > 0
+        info = await self._ask(client)
+        self._fold(info, parent, force=force)
+        overlapped = (
+            cell_running or self._executions_in_flight > 0 or self._requests_seen != requests_seen
+        )
+        if not overlapped:  # else the changes may be a newer cell's: its preview tells them
+            self._seen_changed, self._seen_removed = {}, {}
+        return info
+
+    async def _ensure_procedure(self, client: InternalKernelClient) -> None:
         if not self._loaded:
             reply = await client.execute(_load_code(), on_subshell=True)
             if reply.get("status") != "ok":
                 raise RuntimeError(f"loading the preview procedure failed: {reply.get('evalue')}")
             self._loaded = True
-        parent = self._parent
-        requests_seen, cell_running = self._requests_seen, self._executions_in_flight > 0
+
+    async def _ask(self, client: InternalKernelClient) -> dict[str, Any]:
+        """The kernel's answer: what changed since the generation held here."""
         reply = await client.execute("", user_expressions={"p": self._call()}, on_subshell=True)
         result = reply.get("user_expressions", {}).get("p", {})
         if result.get("status") != "ok":
             raise RuntimeError(f"preview failed in the kernel: {result.get('evalue')}")
-        info = json.loads(ast.literal_eval(result["data"]["text/plain"]))
+        return json.loads(ast.literal_eval(result["data"]["text/plain"]))
+
+    def _fold(self, info: dict[str, Any], parent: dict[str, Any], *, force: bool) -> None:
+        """Merge an answer; send the picture when it changed, is forced, or is owed."""
         changed = self._merge(info)
         # Changes seen earlier (by a run a cell overlapped) not yet sent under this cell.
         owed = bool(self._seen_changed or self._seen_removed) and parent.get("msg_id") != (
@@ -253,12 +271,6 @@ class KernelPreview:
             self.content = self._content(state="ok" if self._names else "empty", info=info)
         if publish:
             self._publish(self.content, parent)
-        overlapped = (
-            cell_running or self._executions_in_flight > 0 or self._requests_seen != requests_seen
-        )
-        if not overlapped:  # else the changes may be a newer cell's: its preview tells them
-            self._seen_changed, self._seen_removed = {}, {}
-        return info
 
     def _tell(self, parent: dict[str, Any]) -> None:
         """Fold what was seen into what previews under ``parent`` report as changed."""
