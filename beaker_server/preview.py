@@ -70,12 +70,18 @@ class PreviewSettings:
     include_functions: bool = False
 
 
-def _load_code() -> str:
-    """One expression that installs the procedure as a module, leaving no names behind."""
+def _load_code(session_id: str) -> str:
+    """One expression that installs the procedure as a module, leaving no names behind.
+
+    It also keeps the server's own requests (client session ``session_id``) off
+    the kernel's ``input()`` forwarding, which a subshell request would otherwise
+    switch off for a user's running cell (``guard_stdin`` in the procedure).
+    """
     return (
         f"(lambda m: (exec(compile({_PROCEDURE_SOURCE!r}, '<beaker_preview>', 'exec'), "
         "m.__dict__), "
-        f"__import__('sys').modules.__setitem__({PROCEDURE_MODULE!r}, m)))"
+        f"__import__('sys').modules.__setitem__({PROCEDURE_MODULE!r}, m), "
+        f"m.guard_stdin({session_id!r})))"
         f"(__import__('types').ModuleType({PROCEDURE_MODULE!r}))"
     )
 
@@ -244,7 +250,7 @@ class KernelPreview:
 
     async def _ensure_procedure(self, client: InternalKernelClient) -> None:
         if not self._loaded:
-            reply = await client.execute(_load_code(), on_subshell=True)
+            reply = await client.execute(_load_code(self.session.session_id), on_subshell=True)
             if reply.get("status") != "ok":
                 raise RuntimeError(f"loading the preview procedure failed: {reply.get('evalue')}")
             self._loaded = True

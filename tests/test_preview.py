@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from beaker_server.preview import MAX_FOLLOW_UPS
 
@@ -45,6 +46,8 @@ async def test_changes_a_preview_saw_mid_cell_stay_with_the_cell(server, kernel_
     """
     code = "mid_a = [1]\nmid_answer = input('go? ')\nmid_b = [2]"
     async with open_ws(server, kernel_id) as ws:
+        # The server's client connects on the main shell: not behind the waiting cell.
+        reply_of(await ws.request("preview_request", {}))
         content = {"code": code, "silent": False, "allow_stdin": True}
         cell = await ws.send("execute_request", content)
         while (await ws.recv())["msg_type"] != "input_request":
@@ -175,6 +178,40 @@ async def test_preview_request_answers_while_a_cell_runs(server, kernel_id):
         assert "slept" not in reply["return"]["preview"].get("variables", {})
         done = await ws.collect(cell["header"]["msg_id"])
         assert reply_of(done)["content"]["status"] == "ok"
+
+
+async def test_a_preview_during_a_cell_leaves_its_input_working(server, kernel_id, tmp_path):
+    """ipykernel switches ``input()`` on and off kernel-wide at the start and end of
+    each execute request; a preview on the subshell while a cell runs must not
+    switch the cell's off (it did: StdinNotImplementedError in the user's cell)."""
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    code = (
+        "print('waiting', flush=True)\n"
+        f"open({str(fifo)!r}).read()  # until the test writes: a preview runs meanwhile\n"
+        "typed = input('name? ')"
+    )
+    async with open_ws(server, kernel_id) as ws:
+        # The server's client connects on the main shell and the procedure is loaded
+        # on first use: both before the cell, as in a kernel that has been used.
+        reply_of(await ws.request("preview_request", {}))
+        content = {"code": code, "silent": False, "allow_stdin": True}
+        cell = await ws.send("execute_request", content)
+        cell_id = cell["header"]["msg_id"]
+        while (await ws.recv())["msg_type"] != "stream":
+            pass
+        assert reply_of(await ws.request("preview_request", {}))["content"]["status"] == "ok"
+        await asyncio.to_thread(fifo.write_text, "go")
+        while True:
+            m = await ws.recv()
+            if m["msg_type"] == "input_request" or (
+                m["msg_type"] == "execute_reply" and m["parent_header"]["msg_id"] == cell_id
+            ):
+                break
+        assert m["msg_type"] == "input_request", m["content"]
+        await ws.send("input_reply", {"value": "ada"}, "stdin")
+        done = await ws.collect(cell_id)
+    assert reply_of(done)["content"]["status"] == "ok"
 
 
 async def test_new_websocket_gets_the_cached_preview(server, kernel_id):

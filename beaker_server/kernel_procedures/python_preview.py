@@ -15,9 +15,9 @@ Cost is bounded and independent of data size:
 - caps on the number of items, on characters per item and on payload bytes, and
   a time budget after which what is done is returned, marked partial.
 
-Only the standard library is imported here; numpy, pandas and matplotlib are
-recognized by their module name and used only when the user already imported
-them.
+Only the standard library is imported here (and IPython, to find the kernel);
+numpy, pandas and matplotlib are recognized by their module name and used only
+when the user already imported them.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import io
 import json
 import reprlib
 import sys
+import threading
 import time
 import types
 from typing import Any
@@ -276,3 +277,57 @@ def _dtype_safe(value: Any, kind: str) -> str | None:
         return _dtype(value, kind)
     except Exception:
         return None
+
+
+def guard_stdin(session: str) -> bool:
+    """Keep the requests of client session ``session`` off the kernel's ``input()``.
+
+    ipykernel (7.x) forwards ``input()`` to the front-end per execute request
+    through kernel-wide state (``_allow_stdin``, ``builtins.input``), set when an
+    execute starts and put back when it ends. A preview runs on a subshell, so
+    when it starts while a user's cell runs on the main shell, it switches that
+    cell's ``input()`` off (``StdinNotImplementedError``) and leaves its own
+    ``builtins.input`` behind. The server's requests never read input: for them,
+    both steps are skipped. Called once per procedure load; returns whether the
+    kernel has the hooks (another kernel or version is left as it is).
+    """
+    try:
+        from IPython import get_ipython
+
+        kernel = get_ipython().kernel
+    except Exception:  # not in an IPython kernel
+        return False
+    forward = kernel.__dict__.get("_forward_input")
+    sessions = getattr(forward, "beaker_sessions", None)
+    if sessions is not None:  # guarded by an earlier load (a restarted server)
+        sessions.add(session)
+        return True
+    original_forward = getattr(kernel, "_forward_input", None)
+    original_restore = getattr(kernel, "_restore_input", None)
+    if original_forward is None or original_restore is None or not hasattr(kernel, "get_parent"):
+        return False
+    sessions = {session}
+    skipped = threading.local()
+
+    def ours() -> bool:
+        try:
+            return kernel.get_parent("shell").get("header", {}).get("session") in sessions
+        except Exception:
+            return False
+
+    def forward_input(*args: Any, **kwargs: Any) -> Any:
+        if ours():
+            skipped.request = True
+            return None
+        return original_forward(*args, **kwargs)
+
+    def restore_input() -> Any:
+        if getattr(skipped, "request", False):
+            skipped.request = False
+            return None
+        return original_restore()
+
+    forward_input.beaker_sessions = sessions  # type: ignore[attr-defined]
+    kernel._forward_input = forward_input
+    kernel._restore_input = restore_input
+    return True
