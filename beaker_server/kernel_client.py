@@ -356,24 +356,9 @@ class InternalKernelClient:
     # -- readers ----------------------------------------------------------------
 
     async def _read_shell(self, channel: Any) -> None:
-        """Route shell (or control) replies to their calls.
-
-        On ZMQ the socket is read with ``recv_multipart`` futures, not with
-        jupyter_client's ``get_msg`` (a ``poll`` then a ``recv``): a send on the
-        same socket consumes its edge-triggered wake-up, and a reply that landed
-        during that send was then not seen until some later message woke the
-        poller. pyzmq's own recv futures re-check the socket after every send.
-        """
-        socket = getattr(channel, "socket", None)
-        raw = isinstance(socket, zmq.Socket)
         while not self._closed:
             try:
-                if raw:
-                    frames = await socket.recv_multipart()
-                    _, parts = self._session.feed_identities(frames)
-                    msg = self._session.deserialize(parts)
-                else:
-                    msg = await channel.get_msg()
+                msg = await channel.get_msg()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
