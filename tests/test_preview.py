@@ -165,6 +165,8 @@ async def test_previews_leave_no_trace_in_the_kernel(server, kernel_id):
 
 async def test_preview_request_answers_while_a_cell_runs(server, kernel_id):
     async with open_ws(server, kernel_id) as ws:
+        # The server's client says hello on the main shell: connected before the cell.
+        reply_of(await ws.request("preview_request", {}))
         code = "import time\nprint('sleeping', flush=True)\ntime.sleep(5)\nslept = True"
         cell = await ws.send("execute_request", {"code": code, "silent": False})
         while True:
