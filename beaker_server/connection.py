@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from jupyter_core.utils import ensure_async
 from tornado.websocket import WebSocketClosedError
 
-from .flow import RequestFlow
+from .flow import RequestFlow, authorizer_for
 from .kernel_session import KernelSession, KernelSessions
 from .registry import MessageType
 from .wire import (
@@ -147,18 +146,10 @@ class BeakerConnectionMixin:
             request,
             username=getattr(user, "username", None) or str(user),
             reply_to=self.beaker_send,
-            authorize=self._beaker_authorize,
+            authorize=authorizer_for(self.websocket_handler),
             log=self.log,
         )
         session.start(flow)
-
-    async def _beaker_authorize(self, action: str) -> bool:
-        handler = self.websocket_handler
-        return bool(
-            await ensure_async(
-                handler.authorizer.is_authorized(handler, handler.current_user, action, "kernels")
-            )
-        )
 
     # -- kernel -> websocket --------------------------------------------------------
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import best_match
+from jupyter_core.utils import ensure_async
 
 from .context import KernelProxy, RequestContext
 from .errors import (
@@ -36,6 +37,23 @@ if TYPE_CHECKING:
 ReplyTo = Callable[[dict[str, Any], str], None]
 #: Asks Jupyter's authorizer whether the user may do an action on ``kernels``.
 Authorize = Callable[[str], Awaitable[bool]]
+#: The Jupyter resource custom requests are authorized on.
+AUTH_RESOURCE = "kernels"
+
+
+def authorizer_for(handler: Any) -> Authorize:
+    """Jupyter's authorizer, asked for the user of a tornado ``handler`` (the
+    websocket's or the REST route's), on :data:`AUTH_RESOURCE`."""
+
+    async def authorize(action: str) -> bool:
+        allowed = handler.authorizer.is_authorized(
+            handler, handler.current_user, action, AUTH_RESOURCE
+        )
+        return bool(await ensure_async(allowed))
+
+    return authorize
+
+
 #: Sees every message of the flow (iopub and the reply) in order, e.g. for REST.
 Observe = Callable[[dict[str, Any], str], None]
 

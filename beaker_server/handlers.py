@@ -14,17 +14,15 @@ from http.client import responses
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from .flow import RequestFlow
+from .flow import AUTH_RESOURCE, RequestFlow, authorizer_for
 from .registry import MessageType
 from .wire import PROTOCOL_VERSION, IncomingRequest, make_header
 
-AUTH_RESOURCE = "kernels"
 OPENAPI_PATH = Path(__file__).parent / "openapi.json"
 
 #: HTTP status of a finished flow, by the ``ename`` of its error reply.
@@ -129,12 +127,12 @@ class CustomRequestHandler(BeakerAPIHandler):
             request,
             username=username,
             reply_to=lambda msg, channel: None,  # the HTTP response carries the reply
-            authorize=self._authorize,
+            authorize=authorizer_for(self),
             log=self.log,
             observe=collected.observe,
         )
         content = await session.start(flow)
-        self._finish_flow(collected.result(request.header["msg_id"], content), content)
+        self._finish_flow(collected.result(request.header["msg_id"]), content)
 
     def _incoming(self, message: MessageType, username: str) -> IncomingRequest:
         """The HTTP body as the flow takes a websocket request: raw content bytes,
@@ -149,13 +147,6 @@ class CustomRequestHandler(BeakerAPIHandler):
             metadata={},
             raw_content=body,
             content_size=len(body),
-        )
-
-    async def _authorize(self, action: str) -> bool:
-        return bool(
-            await ensure_async(
-                self.authorizer.is_authorized(self, self.current_user, action, AUTH_RESOURCE)
-            )
         )
 
     def _finish_flow(self, body: dict[str, Any], content: dict[str, Any]) -> None:
@@ -184,12 +175,9 @@ class FlowCollector:
         elif msg["msg_type"] != "status":
             self.messages.append(_summary(msg, channel))
 
-    def result(self, msg_id: str, content: dict[str, Any]) -> dict[str, Any]:
+    def result(self, msg_id: str) -> dict[str, Any]:
         """The response body; the flow observes its reply before it returns."""
-        reply = self.reply
-        if reply is None:  # only if the flow changes: keep the documented shape
-            reply = {"channel": "shell", "msg_type": "", "msg_id": "", "content": content}
-        return {"msg_id": msg_id, "reply": reply, "messages": self.messages}
+        return {"msg_id": msg_id, "reply": self.reply, "messages": self.messages}
 
 
 class OpenAPIHandler(BeakerAPIHandler):

@@ -34,8 +34,9 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .procedures import install_code
 
 if TYPE_CHECKING:
     from .kernel_client import InternalKernelClient
@@ -55,9 +56,7 @@ MAX_FOLLOW_UPS = 8
 _FOLLOW_UP_MIN_DELAY = 0.05
 MIME = "application/vnd.beaker.variable+json"
 PROCEDURE_MODULE = "_beaker_preview"
-_PROCEDURE_SOURCE = (Path(__file__).parent / "kernel_procedures" / "python_preview.py").read_text(
-    encoding="utf-8"
-)
+PROCEDURE_FILE = "python_preview.py"
 
 
 @dataclass(frozen=True)
@@ -68,22 +67,6 @@ class PreviewSettings:
     max_bytes: int = 512 * 1024
     time_budget: float = 0.25
     include_functions: bool = False
-
-
-def _load_code(session_id: str) -> str:
-    """One expression that installs the procedure as a module, leaving no names behind.
-
-    It also keeps the server's own requests (client session ``session_id``) off
-    the kernel's ``input()`` forwarding, which a subshell request would otherwise
-    switch off for a user's running cell (``guard_stdin`` in the procedure).
-    """
-    return (
-        f"(lambda m: (exec(compile({_PROCEDURE_SOURCE!r}, '<beaker_preview>', 'exec'), "
-        "m.__dict__), "
-        f"__import__('sys').modules.__setitem__({PROCEDURE_MODULE!r}, m), "
-        f"m.guard_stdin({session_id!r})))"
-        f"(__import__('types').ModuleType({PROCEDURE_MODULE!r}))"
-    )
 
 
 class KernelPreview:
@@ -250,7 +233,13 @@ class KernelPreview:
 
     async def _ensure_procedure(self, client: InternalKernelClient) -> None:
         if not self._loaded:
-            reply = await client.execute(_load_code(self.session.session_id), on_subshell=True)
+            # guard_stdin keeps the server's own requests (this client session) off
+            # the kernel's input() forwarding, which a subshell request would
+            # otherwise switch off for a user's running cell.
+            code = install_code(
+                PROCEDURE_MODULE, PROCEDURE_FILE, then=f"guard_stdin({self.session.session_id!r})"
+            )
+            reply = await client.execute(code, on_subshell=True)
             if reply.get("status") != "ok":
                 raise RuntimeError(f"loading the preview procedure failed: {reply.get('evalue')}")
             self._loaded = True

@@ -19,11 +19,15 @@ def procedure_source(filename: str) -> str:
     return (PROCEDURES_DIR / filename).read_text(encoding="utf-8")
 
 
-def install_code(module_name: str, filename: str) -> str:
-    """One expression that runs ``filename`` as module ``module_name``, leaving no names."""
+def install_code(module_name: str, filename: str, then: str | None = None) -> str:
+    """One expression that runs ``filename`` as module ``module_name``, leaving no names.
+
+    ``then``, a call on the module such as ``"setup(1)"``, runs right after.
+    """
     source = procedure_source(filename)
+    after = f", m.{then}" if then else ""
     return (
         f"(lambda m: (exec(compile({source!r}, '<{module_name}>', 'exec'), m.__dict__), "
-        f"__import__('sys').modules.__setitem__({module_name!r}, m)))"
+        f"__import__('sys').modules.__setitem__({module_name!r}, m){after}))"
         f"(__import__('types').ModuleType({module_name!r}))"
     )

@@ -134,7 +134,7 @@ async def load_var(ctx: RequestContext) -> Any:
 async def list_vars(ctx: RequestContext) -> Any:
     """The requesting user's saved values, newest first (metadata only)."""
     records = await _store(ctx).list(ctx.username)
-    return {"vars": [_summary(record) | {"user": record.user} for record in records]}
+    return {"vars": [record.to_json() for record in records]}
 
 
 @custom_message(
