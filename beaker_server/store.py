@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -44,6 +45,26 @@ CREATE TABLE IF NOT EXISTS variables (
 CREATE INDEX IF NOT EXISTS variables_by_owner ON variables (owner, created);
 """
 _COLUMNS = "id, user, name, type, module, format, bytes, kernel_id, created"
+#: Seconds a statement waits for another connection's lock.
+_BUSY_TIMEOUT = 30.0
+
+
+def _switch_to_wal(db: sqlite3.Connection) -> None:
+    """WAL mode, waiting for other connections (another server on the same file).
+
+    Changing the journal mode of a new file can fail with "database is locked" at
+    once, without SQLite's busy wait, while another connection is setting the same
+    file up; so this one step waits by itself.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @dataclass(frozen=True)
@@ -88,8 +109,8 @@ class VariableStore:
         """Open (and on first use create) the database; only on the worker thread."""
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30.0)
-            db.execute("PRAGMA journal_mode=WAL")
+            db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT)
+            _switch_to_wal(db)
             db.execute("PRAGMA synchronous=FULL")
             with db:
                 db.executescript(_SCHEMA)
