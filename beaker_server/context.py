@@ -19,7 +19,6 @@ from .errors import KernelError, KernelUnavailable, PayloadTooLarge, ValidationE
 from .procedures import install_code
 
 if TYPE_CHECKING:
-    from .kernel_client import InternalKernelClient
     from .kernel_session import KernelSession
     from .registry import MessageRegistry, MessageType
     from .store import VariableStore
@@ -126,11 +125,12 @@ class KernelProxy:
         see still ends in no answer, and then the procedure is installed again.
         """
         client = await self._session.kernel_client()
-        if VARIABLES_MODULE not in client.installed:
-            await self._install_variables(client)
+        install = install_code(VARIABLES_MODULE, VARIABLES_PROCEDURE)
+        await client.install(VARIABLES_MODULE, install)
         answer = await client.comm_request(VARIABLES_TARGET, request, buffers)
         if answer is None:
-            await self._install_variables(client)
+            client.forget_install(VARIABLES_MODULE)
+            await client.install(VARIABLES_MODULE, install)
             answer = await client.comm_request(VARIABLES_TARGET, request, buffers)
         if answer is None:
             raise KernelUnavailable("the kernel has no variables procedure")
@@ -141,16 +141,6 @@ class KernelProxy:
                 raise PayloadTooLarge(evalue)
             raise KernelError(ename, evalue)
         return answer
-
-    @staticmethod
-    async def _install_variables(client: InternalKernelClient) -> None:
-        reply = await client.execute(install_code(VARIABLES_MODULE, VARIABLES_PROCEDURE))
-        if reply.get("status") != "ok":
-            raise KernelError(
-                str(reply.get("ename", "Error")),
-                f"installing the variables procedure failed: {reply.get('evalue', '')}",
-            )
-        client.installed.add(VARIABLES_MODULE)
 
     async def preview(self) -> dict[str, Any]:
         """A fresh variable preview (also broadcast to every client when it changed)."""

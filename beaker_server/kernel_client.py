@@ -25,8 +25,9 @@ from typing import Any
 import zmq
 from jupyter_client.session import Session
 
-from .errors import KernelUnavailable
+from .errors import KernelError, KernelUnavailable
 from .wire import PROTOCOL_VERSION, ZMQ_DELIMITER
+from .zmq_reader import LevelCheckedReader
 
 OutputCallback = Callable[[dict[str, Any]], None]
 
@@ -34,6 +35,9 @@ OutputCallback = Callable[[dict[str, Any]], None]
 _NUDGE_INTERVAL = 0.5
 #: Seconds the iopub subscription stays on after the last request that needed it.
 _IOPUB_LINGER = 10.0
+#: While a request waits, how often the sockets are checked for a message whose
+#: wake-up was lost (see :mod:`.zmq_reader`).
+_WAKEUP_CHECK_INTERVAL = 0.02
 
 
 @dataclass
@@ -76,7 +80,7 @@ class InternalKernelClient:
         #: Our subshell in the kernel, when the kernel has subshells.
         self.subshell_id: str | None = None
         #: Kernel procedures installed through this client (a new client per kernel start).
-        self.installed: set[str] = set()
+        self._installs: dict[str, asyncio.Future[None]] = {}
         self._session = Session(
             key=kernel_manager.session.key,
             signature_scheme=kernel_manager.session.signature_scheme,
@@ -86,6 +90,8 @@ class InternalKernelClient:
         self._client: Any = None
         self._calls: dict[str, _Call] = {}
         self._readers: list[asyncio.Task[None]] = []
+        self._socket_readers: list[LevelCheckedReader] = []
+        self._wakeup_checks: asyncio.Task[None] | None = None
         self._ready: asyncio.Task[None] | None = None
         self._closed = False
         #: Set when a channel was lost; the owner replaces the client.
@@ -170,7 +176,7 @@ class InternalKernelClient:
 
     async def _request(self, msg_id: str, timeout: float) -> dict[str, Any]:
         """Wait for the shell reply of a request already sent."""
-        call = self._calls[msg_id] = _Call(on_output=None)
+        call = self._track(msg_id)
         try:
             return await asyncio.wait_for(call.reply, timeout)
         except asyncio.TimeoutError:
@@ -232,7 +238,7 @@ class InternalKernelClient:
         deadline = loop.time() + self.connect_timeout
         while loop.time() < deadline:
             msg_id = self._client.kernel_info()
-            call = self._calls[msg_id] = _Call(on_output=None)
+            call = self._track(msg_id)
             try:
                 await asyncio.wait_for(asyncio.shield(call.idle), _NUDGE_INTERVAL)
                 self._iopub_confirmed = True
@@ -250,6 +256,8 @@ class InternalKernelClient:
         for task in self._readers:
             task.cancel()
         self._readers = []
+        if self._wakeup_checks is not None:
+            self._wakeup_checks.cancel()
         if self._ready is not None and not self._ready.done():
             self._ready.cancel()
         if self._iopub_off_timer is not None:
@@ -263,6 +271,54 @@ class InternalKernelClient:
         calls, self._calls = self._calls, {}
         for call in calls.values():
             call.fail(error)
+
+    def _track(self, msg_id: str, on_output: OutputCallback | None = None) -> _Call:
+        """Register a request in flight; its reply and outputs are routed to it."""
+        call = self._calls[msg_id] = _Call(on_output=on_output)
+        if self._socket_readers and (self._wakeup_checks is None or self._wakeup_checks.done()):
+            self._wakeup_checks = asyncio.ensure_future(self._check_wakeups())
+        return call
+
+    async def _check_wakeups(self) -> None:
+        """While requests wait, restart socket reads that missed a message's wake-up."""
+        while self._calls and not self._closed:
+            await asyncio.sleep(_WAKEUP_CHECK_INTERVAL)
+            for reader in self._socket_readers:
+                if reader.unstick():
+                    self.log.debug("beaker_server: a kernel reply had not woken its reader")
+
+    # -- procedures -------------------------------------------------------------
+
+    def is_installed(self, name: str) -> bool:
+        install = self._installs.get(name)
+        return install is not None and install.done() and install.exception() is None
+
+    async def install(self, name: str, code: str, *, on_subshell: bool = False) -> None:
+        """Run a kernel procedure's install code once for this client (once per kernel start).
+
+        Concurrent callers share one run; a failed run is retried by the next caller.
+        """
+        install = self._installs.get(name)
+        if install is None or (install.done() and install.exception() is not None):
+            install = self._installs[name] = asyncio.ensure_future(
+                self._run_install(name, code, on_subshell)
+            )
+            install.add_done_callback(lambda f: f.cancelled() or f.exception())
+        await asyncio.shield(install)
+
+    def forget_install(self, name: str) -> None:
+        """Install ``name`` again at its next use (the kernel lost it, say)."""
+        install = self._installs.get(name)
+        if install is not None and install.done():
+            del self._installs[name]
+
+    async def _run_install(self, name: str, code: str, on_subshell: bool) -> None:
+        reply = await self.execute(code, on_subshell=on_subshell)
+        if reply.get("status") != "ok":
+            raise KernelError(
+                str(reply.get("ename", "Error")),
+                f"installing the {name} procedure failed: {reply.get('evalue', '')}",
+            )
 
     # -- requests -------------------------------------------------------------
 
@@ -294,7 +350,7 @@ class InternalKernelClient:
                 "stop_on_error": False,
             }
             msg_id = self._send_execute(content, on_subshell and self.subshell_id)
-            call = self._calls[msg_id] = _Call(on_output=on_output)
+            call = self._track(msg_id, on_output)
             try:
                 reply = await call.reply
                 if streams:  # the idle status comes after the last output
@@ -327,7 +383,7 @@ class InternalKernelClient:
             content = {"comm_id": uuid.uuid4().hex, "target_name": target, "data": data}
             msg = self._session.msg("comm_open", content)
             msg["buffers"] = list(buffers or [])
-            call = self._calls[msg["header"]["msg_id"]] = _Call(on_output=on_output)
+            call = self._track(msg["header"]["msg_id"], on_output)
             try:
                 self._send_shell(msg)
                 await call.idle  # comm messages have no shell reply
@@ -355,10 +411,25 @@ class InternalKernelClient:
 
     # -- readers ----------------------------------------------------------------
 
+    def _socket_reader(self, channel: Any, *, copy: bool) -> LevelCheckedReader | None:
+        """A checked reader of the channel's ZMQ socket (None behind a gateway)."""
+        socket = getattr(channel, "socket", None)
+        if not isinstance(socket, zmq.Socket):
+            return None
+        reader = LevelCheckedReader(socket, copy=copy)
+        self._socket_readers.append(reader)
+        return reader
+
     async def _read_shell(self, channel: Any) -> None:
+        """Route shell (or control) replies to their calls."""
+        reader = self._socket_reader(channel, copy=True)
         while not self._closed:
             try:
-                msg = await channel.get_msg()
+                if reader is not None:
+                    _, parts = self._session.feed_identities(await reader.recv_multipart())
+                    msg = self._session.deserialize(parts)
+                else:
+                    msg = await channel.get_msg()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -369,18 +440,17 @@ class InternalKernelClient:
                 call.reply.set_result(msg)
 
     async def _read_iopub(self, channel: Any) -> None:
-        socket = getattr(channel, "socket", None)
-        raw = isinstance(socket, zmq.Socket)
+        reader = self._socket_reader(channel, copy=False)
         while not self._closed:
             try:
-                received = await (socket.recv_multipart(copy=False) if raw else channel.get_msg())
+                received = await (reader.recv_multipart() if reader else channel.get_msg())
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 self._lost_channel("iopub", error)
                 return
             try:
-                msg = self._parse_own(received) if raw else received
+                msg = self._parse_own(received) if reader else received
                 if msg is not None:
                     self._route_iopub(msg)
             except Exception:

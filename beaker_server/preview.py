@@ -80,7 +80,6 @@ class KernelPreview:
         self._generation = -1
         self._names: list[list[str]] = []
         self._entries: dict[str, Any] = {}
-        self._loaded = False
         self._executions_in_flight = 0
         self._parent: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
@@ -154,7 +153,6 @@ class KernelPreview:
 
     def on_kernel_restarted(self) -> None:
         """The namespace is gone: an empty preview now, the procedure reloads on use."""
-        self._loaded = False
         self._executions_in_flight = 0
         self._cancel_timer()
         self._follow_ups = 0
@@ -232,17 +230,13 @@ class KernelPreview:
         return info
 
     async def _ensure_procedure(self, client: InternalKernelClient) -> None:
-        if not self._loaded:
-            # guard_stdin keeps the server's own requests (this client session) off
-            # the kernel's input() forwarding, which a subshell request would
-            # otherwise switch off for a user's running cell.
-            code = install_code(
-                PROCEDURE_MODULE, PROCEDURE_FILE, then=f"guard_stdin({self.session.session_id!r})"
-            )
-            reply = await client.execute(code, on_subshell=True)
-            if reply.get("status") != "ok":
-                raise RuntimeError(f"loading the preview procedure failed: {reply.get('evalue')}")
-            self._loaded = True
+        # guard_stdin keeps the server's own requests (this client session) off
+        # the kernel's input() forwarding, which a subshell request would
+        # otherwise switch off for a user's running cell.
+        code = install_code(
+            PROCEDURE_MODULE, PROCEDURE_FILE, then=f"guard_stdin({self.session.session_id!r})"
+        )
+        await client.install(PROCEDURE_MODULE, code, on_subshell=True)
 
     async def _ask(self, client: InternalKernelClient) -> dict[str, Any]:
         """The kernel's answer: what changed since the generation held here."""
