@@ -149,11 +149,38 @@ class InternalKernelClient:
         ]
         if self._wants_control():
             self._readers.append(asyncio.ensure_future(self._read_shell(client.control_channel)))
-        reply = await self._request(self._client.kernel_info(), self.connect_timeout)
+        reply = await self._hello()
         self.kernel_info = reply.get("content", {})
         self.protocol_version = self.kernel_info.get("protocol_version", PROTOCOL_VERSION)
         if "kernel subshells" in self.kernel_info.get("supported_features", []):
             self.subshell_id = await self._create_subshell()
+
+    async def _hello(self) -> dict[str, Any]:
+        """The kernel's ``kernel_info_reply``, without waiting for a user's running cell.
+
+        Asked on control as well as on shell where there is a control channel:
+        ipykernel answers on control at once, beside a long cell on the main
+        shell (so a first preview need not wait for it); a kernel that answers
+        only on shell still does. The first reply wins.
+        """
+        msg_ids = [self._client.kernel_info()]
+        if self._wants_control():
+            msg = self._session.msg("kernel_info_request", {})
+            self._client.control_channel.send(msg)
+            msg_ids.append(msg["header"]["msg_id"])
+        calls = [self._track(msg_id) for msg_id in msg_ids]
+        try:
+            done, _ = await asyncio.wait(
+                [call.reply for call in calls],
+                timeout=self.connect_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            for msg_id in msg_ids:
+                self._calls.pop(msg_id, None)
+        if not done:
+            raise KernelUnavailable(f"the kernel did not answer within {self.connect_timeout:g} s")
+        return done.pop().result()
 
     def _wants_control(self) -> bool:
         """The control channel, for creating a subshell (local ZMQ kernels only)."""

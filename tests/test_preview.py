@@ -163,10 +163,31 @@ async def test_previews_leave_no_trace_in_the_kernel(server, kernel_id):
     assert "preview" not in [m["msg_type"] for m in got if m["msg_type"] == "status"]
 
 
+async def test_preview_request_answers_during_a_long_first_cell_after_a_restart(server):
+    """After a restart the server's client reconnects on first use. When that is
+    a refresh during a long first cell, its hello must not queue behind the cell."""
+    kernel_id = await asyncio.to_thread(server.start_kernel)
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            reply_of(await ws.request("preview_request", {}))  # a client before the restart
+            await server.arest("POST", f"/api/kernels/{kernel_id}/restart")
+            code = "import time\nprint('sleeping', flush=True)\ntime.sleep(8)\nslept = True"
+            cell = await ws.send("execute_request", {"code": code, "silent": False})
+            while True:
+                m = await ws.recv(30)
+                if m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == cell["msg_id"]:
+                    break
+            request = await ws.send("preview_request", {})
+            got = await ws.collect(request["header"]["msg_id"], timeout=4)
+            reply = reply_of(got)["content"]
+            assert reply["status"] == "ok"
+            assert "slept" not in reply["return"]["preview"].get("variables", {})
+    finally:
+        await asyncio.to_thread(server.shutdown_kernel, kernel_id)
+
+
 async def test_preview_request_answers_while_a_cell_runs(server, kernel_id):
     async with open_ws(server, kernel_id) as ws:
-        # The server's client says hello on the main shell: connected before the cell.
-        reply_of(await ws.request("preview_request", {}))
         code = "import time\nprint('sleeping', flush=True)\ntime.sleep(5)\nslept = True"
         cell = await ws.send("execute_request", {"code": code, "silent": False})
         while True:
