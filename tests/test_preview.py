@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 
 from beaker_server.preview import MAX_FOLLOW_UPS
@@ -163,6 +164,16 @@ async def test_previews_leave_no_trace_in_the_kernel(server, kernel_id):
     assert "preview" not in [m["msg_type"] for m in got if m["msg_type"] == "status"]
 
 
+async def _until_iopub_answers(ws, attempts: int = 30) -> None:
+    """kernel_info until its idle status arrives (iopub reconnects after a restart)."""
+    for _ in range(attempts):
+        request = await ws.send("kernel_info_request", {})
+        with contextlib.suppress(asyncio.TimeoutError):
+            await ws.collect(request["header"]["msg_id"], timeout=1)
+            return
+    raise AssertionError("the kernel's iopub did not answer")
+
+
 async def test_preview_request_answers_during_a_long_first_cell_after_a_restart(server):
     """After a restart the server's client reconnects on first use. When that is
     a refresh during a long first cell, its hello must not queue behind the cell."""
@@ -171,6 +182,7 @@ async def test_preview_request_answers_during_a_long_first_cell_after_a_restart(
         async with open_ws(server, kernel_id) as ws:
             reply_of(await ws.request("preview_request", {}))  # a client before the restart
             await server.arest("POST", f"/api/kernels/{kernel_id}/restart")
+            await _until_iopub_answers(ws)  # what a cell prints right away is then not lost
             code = "import time\nprint('sleeping', flush=True)\ntime.sleep(8)\nslept = True"
             cell = await ws.send("execute_request", {"code": code, "silent": False})
             while True:
