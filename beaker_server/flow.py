@@ -156,6 +156,10 @@ class RequestFlow:
             raise HandlerTimeout(f"{self.message.name} did not finish within {timeout:g} s")
         if task.cancelled():
             raise RequestAborted(self._abort_reason or "request cancelled")
+        if task.exception() is not None and self.session.kernel_stopping:
+            # A restart interrupts the kernel first: the handler's KeyboardInterrupt
+            # may arrive before the restart is reported, and means aborted.
+            raise RequestAborted(self._abort_reason or "the kernel is restarting or stopping")
         return task.result()
 
     # -- pieces -----------------------------------------------------------------

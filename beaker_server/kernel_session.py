@@ -121,6 +121,11 @@ class KernelSession:
         task.add_done_callback(lambda _: self._flows.pop(flow, None))
         return task
 
+    @property
+    def kernel_stopping(self) -> bool:
+        """The kernel manager is stopping the kernel, to restart it or for good."""
+        return bool(getattr(self.kernel_manager, "shutting_down", False))
+
     async def kernel_client(self) -> InternalKernelClient:
         """The internal client, connected (created on first use, renewed on restart)."""
         if self._closed:

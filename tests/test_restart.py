@@ -55,3 +55,22 @@ async def test_kernel_death_aborts_the_request_in_flight(server):
             assert again["content"] == {"status": "ok", "return": 5}
     finally:
         server.shutdown_kernel(kernel_id)
+
+
+async def test_restart_of_a_slowly_exiting_kernel_aborts_the_request(server):
+    """A restart interrupts the kernel, then waits for it to exit (here slowly, by an
+    exit hook) before starting the new one: the request in flight ends ``aborted``."""
+    kernel_id = server.start_kernel()
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            hook = "import atexit, time; atexit.register(time.sleep, 2)"
+            assert reply_of(await ws.execute(hook))["content"]["status"] == "ok"
+            msg = await _busy_request(ws)
+            restart = asyncio.ensure_future(
+                server.arest("POST", f"/api/kernels/{kernel_id}/restart")
+            )
+            got = await ws.collect(msg["header"]["msg_id"], timeout=60)
+            await restart
+            assert reply_of(got)["content"] == {"status": "aborted"}
+    finally:
+        server.shutdown_kernel(kernel_id)
