@@ -67,6 +67,12 @@ class BeakerServerApp(ExtensionApp):
         0.25, help="Seconds the kernel may spend on a preview; a partial one is sent after."
     ).tag(config=True)
     preview_include_functions = Bool(False, help="List functions and classes too.").tag(config=True)
+    preview_stall_timeout = Float(
+        30.0,
+        help="Seconds a preview on the kernel's subshell may take before the server gives "
+        "it up and reconnects with a fresh subshell (a variable whose repr never returns, "
+        "say). Previews on kernels without subshells wait for the user's cells instead.",
+    ).tag(config=True)
 
     store_path = Unicode(
         "",
@@ -116,6 +122,7 @@ class BeakerServerApp(ExtensionApp):
                     max_bytes=self.preview_max_bytes,
                     time_budget=self.preview_time_budget,
                     include_functions=self.preview_include_functions,
+                    stall_timeout=self.preview_stall_timeout,
                 ),
             ),
             self.log,

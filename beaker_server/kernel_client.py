@@ -201,6 +201,21 @@ class InternalKernelClient:
             return None
         return reply.get("content", {}).get("subshell_id")
 
+    async def renew_subshell(self) -> None:
+        """Move our requests to a new subshell: the old one is stuck in a request.
+
+        The old subshell is left alone (a thread stuck in user code cannot be
+        stopped); its late replies are ignored. Without a new one, the client
+        is marked broken and the kernel session replaces it.
+        """
+        self.log.warning("beaker_server: a request on our subshell stalled; making a new one")
+        self.subshell_id = None
+        try:
+            self.subshell_id = await self._create_subshell()
+        finally:
+            if self.subshell_id is None:
+                self.broken = True
+
     async def _request(self, msg_id: str, timeout: float) -> dict[str, Any]:
         """Wait for the shell reply of a request already sent."""
         call = self._track(msg_id)

@@ -32,10 +32,12 @@ import ast
 import asyncio
 import json
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from .errors import KernelUnavailable
 from .procedures import install_code
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ class PreviewSettings:
     max_bytes: int = 512 * 1024
     time_budget: float = 0.25
     include_functions: bool = False
+    stall_timeout: float = 30.0
 
 
 class KernelPreview:
@@ -175,19 +178,20 @@ class KernelPreview:
         return self.content or self._content(state="empty", info={})
 
     async def _run(self) -> None:
-        try:
-            while True:
-                self._again = False
-                # A follow-up is always sent: at least "partial" changed.
-                force, self._follow_up_due = self._follow_up_due, False
+        while True:
+            self._again = False
+            # A follow-up is always sent: at least "partial" changed.
+            force, self._follow_up_due = self._follow_up_due, False
+            try:
                 info = await self._compute(force=force)
-                if not self._again:
-                    break
-            self._follow_up(info)
-        except Exception as error:
-            self.log.warning(
-                "beaker_server: preview of kernel %s failed: %r", self.session.kernel_id, error
-            )
+            except Exception as error:
+                self.log.warning(
+                    "beaker_server: preview of kernel %s failed: %r", self.session.kernel_id, error
+                )
+                info = {}
+            if not self._again:  # a cell ended meanwhile: its preview is still owed
+                break
+        self._follow_up(info)
 
     def _follow_up(self, info: dict[str, Any]) -> None:
         """After a partial preview, ask again soon: bounded, and only while it helps.
@@ -217,10 +221,9 @@ class KernelPreview:
     async def _compute(self, *, force: bool) -> dict[str, Any]:
         """One kernel run, folded in; broadcast when it changed or is owed to a cell."""
         client = await self.session.kernel_client()
-        await self._ensure_procedure(client)
         parent = self._parent
         requests_seen, cell_running = self._requests_seen, self._executions_in_flight > 0
-        info = await self._ask(client)
+        info = await self._within_stall_timeout(client, self._ensure_procedure_and_ask(client))
         self._fold(info, parent, force=force)
         overlapped = (
             cell_running or self._executions_in_flight > 0 or self._requests_seen != requests_seen
@@ -228,6 +231,32 @@ class KernelPreview:
         if not overlapped:  # else the changes may be a newer cell's: its preview tells them
             self._seen_changed, self._seen_removed = {}, {}
         return info
+
+    async def _ensure_procedure_and_ask(self, client: InternalKernelClient) -> dict[str, Any]:
+        await self._ensure_procedure(client)
+        return await self._ask(client)
+
+    async def _within_stall_timeout(
+        self, client: InternalKernelClient, run: Coroutine[Any, Any, dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A run on our subshell that stalls is given up, and the subshell with it.
+
+        A preview on a subshell never waits for the user, so a long one is stuck
+        (a repr that never returns, say): without this, one such run would stop
+        the kernel's previews for good. The next run gets a new subshell; the
+        main shell's requests in flight are not touched. Without a subshell a
+        run waits for the user's cells, which is no stall.
+        """
+        if not client.subshell_id:
+            return await run
+        try:
+            return await asyncio.wait_for(run, self.settings.stall_timeout)
+        except asyncio.TimeoutError:
+            await client.renew_subshell()
+            raise KernelUnavailable(
+                f"a preview took over {self.settings.stall_timeout:g} s; "
+                "the next one runs on a new subshell"
+            ) from None
 
     async def _ensure_procedure(self, client: InternalKernelClient) -> None:
         # guard_stdin keeps the server's own requests (this client session) off
@@ -258,7 +287,7 @@ class KernelPreview:
             self._tell(parent)
         if publish or self.content is None:
             self.content = self._content(state="ok" if self._names else "empty", info=info)
-        if publish:
+        if publish and self.settings.enabled:  # off: only preview_request answers
             self._publish(self.content, parent)
 
     def _tell(self, parent: dict[str, Any]) -> None:

@@ -1,0 +1,89 @@
+"""Preview settings that need a server of their own: a short stall limit, previews off."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from .conftest import open_ws
+from .jupyter_process import JupyterServerProcess
+from .kernel_ws import reply_of
+
+STALL_TIMEOUT = 2.0
+
+
+@pytest.fixture(scope="module")
+def stalling_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerProcess]:
+    config = {"BeakerServerApp": {"preview_stall_timeout": STALL_TIMEOUT}}
+    proc = JupyterServerProcess(tmp_path_factory.mktemp("stall"), config=config).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def quiet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerProcess]:
+    config = {"BeakerServerApp": {"preview_enabled": False}}
+    proc = JupyterServerProcess(tmp_path_factory.mktemp("quiet"), config=config).start()
+    yield proc
+    proc.stop()
+
+
+async def _preview_after(ws, msg_id: str, timeout: float) -> dict:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        m = await ws.recv(max(0.01, deadline - loop.time()))
+        if m["msg_type"] == "preview" and m["parent_header"].get("msg_id") == msg_id:
+            return m
+
+
+async def test_a_stalled_preview_is_given_up_and_the_next_one_arrives(stalling_server):
+    """A repr that does not return holds our subshell; after the stall limit the
+    server moves to a new subshell, and the next cell's preview arrives."""
+    server = stalling_server
+    kernel_id = await asyncio.to_thread(server.start_kernel)
+    stuck = (
+        "import threading\n"
+        "repr_started = threading.Event()\n"
+        "class Stuck:\n"
+        "    def __repr__(self):\n"
+        "        repr_started.set()\n"
+        "        __import__('time').sleep(60)\n"
+        "        return 'stuck'\n"
+        "stuck = Stuck()"
+    )
+    # Runs on the main shell while the preview's repr holds the subshell.
+    after = "assert repr_started.wait(30)\ndel stuck, repr_started, Stuck, threading\nafter = 1"
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            assert reply_of(await ws.execute(stuck))["content"]["status"] == "ok"
+            cell = await ws.send("execute_request", {"code": after})
+            # The stuck run is given up after STALL_TIMEOUT, well before its 60 s.
+            preview = await _preview_after(ws, cell["header"]["msg_id"], timeout=20)
+        variables = preview["content"]["preview"]["variables"]
+        assert variables["after"]["text/plain"] == "1"
+        assert "stuck" not in variables
+        assert "a request on our subshell stalled" in server.log()
+    finally:
+        await asyncio.to_thread(server.shutdown_kernel, kernel_id)
+
+
+async def test_previews_off_sends_none_and_rest_says_disabled(quiet_server):
+    server = quiet_server
+    kernel_id = await asyncio.to_thread(server.start_kernel)
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            for code in ("x = 1", "y = [1, 2]"):
+                assert reply_of(await ws.execute(code))["content"]["status"] == "ok"
+            cached = await server.arest("GET", f"/beaker/api/kernels/{kernel_id}/preview")
+            # On demand still works: preview_request computes one.
+            asked = reply_of(await ws.request("preview_request", {}))["content"]
+            pushed = [m for m in ws.received if m["msg_type"] == "preview"]
+        assert cached == {"preview": {}, "meta": {"state": "disabled"}}
+        assert asked["status"] == "ok"
+        assert set(asked["return"]["preview"]["variables"]) == {"x", "y"}
+        assert pushed == []
+    finally:
+        await asyncio.to_thread(server.shutdown_kernel, kernel_id)
