@@ -143,12 +143,17 @@ class InternalKernelClient:
             await started
         self._client = client
         self._set_iopub_subscription(False)
-        self._readers = [
-            asyncio.ensure_future(self._read_iopub(client.iopub_channel)),
-            asyncio.ensure_future(self._read_shell(client.shell_channel)),
-        ]
+        iopub = client.iopub_channel
+        shells = [client.shell_channel]
         if self._wants_control():
-            self._readers.append(asyncio.ensure_future(self._read_shell(client.control_channel)))
+            shells.append(client.control_channel)
+        # Readers exist before the first request, so its wake-up is checked too.
+        self._readers = [
+            asyncio.ensure_future(self._read_iopub(iopub, self._socket_reader(iopub, copy=False)))
+        ] + [
+            asyncio.ensure_future(self._read_shell(ch, self._socket_reader(ch, copy=True)))
+            for ch in shells
+        ]
         reply = await self._hello()
         self.kernel_info = reply.get("content", {})
         self.protocol_version = self.kernel_info.get("protocol_version", PROTOCOL_VERSION)
@@ -331,10 +336,6 @@ class InternalKernelClient:
 
     # -- procedures -------------------------------------------------------------
 
-    def is_installed(self, name: str) -> bool:
-        install = self._installs.get(name)
-        return install is not None and install.done() and install.exception() is None
-
     async def install(self, name: str, code: str, *, on_subshell: bool = False) -> None:
         """Run a kernel procedure's install code once for this client (once per kernel start).
 
@@ -462,9 +463,8 @@ class InternalKernelClient:
         self._socket_readers.append(reader)
         return reader
 
-    async def _read_shell(self, channel: Any) -> None:
+    async def _read_shell(self, channel: Any, reader: LevelCheckedReader | None) -> None:
         """Route shell (or control) replies to their calls."""
-        reader = self._socket_reader(channel, copy=True)
         while not self._closed:
             try:
                 if reader is not None:
@@ -481,8 +481,7 @@ class InternalKernelClient:
             if call is not None and not call.reply.done():
                 call.reply.set_result(msg)
 
-    async def _read_iopub(self, channel: Any) -> None:
-        reader = self._socket_reader(channel, copy=False)
+    async def _read_iopub(self, channel: Any, reader: LevelCheckedReader | None) -> None:
         while not self._closed:
             try:
                 received = await (reader.recv_multipart() if reader else channel.get_msg())

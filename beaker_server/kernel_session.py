@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .activity import hide_from_activity_watcher
 from .errors import KernelUnavailable
 from .flow import RequestFlow
 from .kernel_client import InternalKernelClient, new_session_id
@@ -139,6 +140,7 @@ class KernelSession:
                 self.log,
                 connect_timeout=self.settings.kernel_connect_timeout,
             )
+        hide_from_activity_watcher(self.kernel_manager, self.session_marker)
         client = self._client
         await client.ensure_ready()
         return client

@@ -211,6 +211,10 @@ async def test_preview_request_answers_while_a_cell_runs(server, kernel_id):
         reply = reply_of(got)["content"]
         assert reply["status"] == "ok"
         assert "slept" not in reply["return"]["preview"].get("variables", {})
+        again = await ws.request("preview_request", {})  # the first one's status has landed
+        assert reply_of(again)["content"]["status"] == "ok"
+        model = await server.arest("GET", f"/api/kernels/{kernel_id}")
+        assert model["execution_state"] == "busy", "a preview made the running kernel look idle"
         done = await ws.collect(cell["header"]["msg_id"])
         assert reply_of(done)["content"]["status"] == "ok"
 
