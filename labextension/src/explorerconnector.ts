@@ -1,85 +1,22 @@
 import type { KernelMessage } from '@jupyterlab/services';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import type { JSONObject } from '@lumino/coreutils';
-import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { ExplorerModel, IExplorerRun } from './explorermodel';
 import { sendCustomRequest } from './kernel';
 import { fetchMessageTypes } from './messagetypes';
-import type { PreviewTarget } from './previewconnector';
+import { SidebarConnector } from './sidebarconnector';
 
 /**
  * Feeds an {@link ExplorerModel}: the message types from the server, the
  * kernel of the notebook or console followed, and the requests sent.
  */
-export class ExplorerConnector implements IDisposable {
-  /**
-   * Create a connector feeding `options.model`.
-   */
-  constructor(options: ExplorerConnector.IOptions) {
-    this._model = options.model;
-    this._trans = (options.translator ?? nullTranslator).load('beaker_server');
-  }
-
-  /**
-   * The model fed.
-   */
-  get model(): ExplorerModel {
-    return this._model;
-  }
-
+export class ExplorerConnector extends SidebarConnector<ExplorerModel> {
   /**
    * A signal emitted when the flow of a request is over.
    */
   get requestDone(): ISignal<this, IExplorerRun> {
     return this._requestDone;
-  }
-
-  /**
-   * The notebook or console whose kernel requests go to, or `null`.
-   */
-  get target(): PreviewTarget | null {
-    return this._target;
-  }
-  set target(target: PreviewTarget | null) {
-    if (target === this._target) {
-      return;
-    }
-    const old = this._target;
-    if (old) {
-      old.sessionContext.kernelChanged.disconnect(this._update, this);
-      old.sessionContext.statusChanged.disconnect(this._update, this);
-      old.sessionContext.sessionChanged.disconnect(this._update, this);
-      old.title.changed.disconnect(this._update, this);
-    }
-    this._target = target;
-    if (target) {
-      target.sessionContext.kernelChanged.connect(this._update, this);
-      target.sessionContext.statusChanged.connect(this._update, this);
-      target.sessionContext.sessionChanged.connect(this._update, this);
-      target.title.changed.connect(this._update, this);
-    }
-    this._update();
-  }
-
-  /**
-   * Whether the connector is disposed.
-   */
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /**
-   * Stop following the target.
-   */
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this.target = null;
-    this._isDisposed = true;
-    Signal.clearData(this);
   }
 
   /**
@@ -92,14 +29,14 @@ export class ExplorerConnector implements IDisposable {
    *   error; it never rejects.
    */
   async refreshTypes(force = false): Promise<void> {
-    const model = this._model;
+    const model = this.model;
     model.setCatalogueState('loading');
     try {
       model.setTypes(await fetchMessageTypes(force));
     } catch (reason) {
       model.setCatalogueState(
         'error',
-        this._trans.__(
+        this.trans.__(
           'Cannot list the message types: %1. Is the beaker_server server extension enabled?',
           reason instanceof Error ? reason.message : String(reason)
         )
@@ -122,7 +59,7 @@ export class ExplorerConnector implements IDisposable {
     name?: string,
     payload?: JSONObject
   ): Promise<IExplorerRun | null> {
-    const model = this._model;
+    const model = this.model;
     const type = name ?? model.selected;
     if (!type) {
       return null;
@@ -135,13 +72,13 @@ export class ExplorerConnector implements IDisposable {
       }
       content = parsed.payload;
     }
-    const target = this._target;
+    const target = this.target;
     if (!target) {
       return null;
     }
     await target.sessionContext.ready;
     const kernel = target.sessionContext.session?.kernel;
-    if (!kernel || target !== this._target) {
+    if (!kernel || target !== this.target) {
       return null;
     }
     const record = (msg: KernelMessage.IIOPubMessage) => {
@@ -180,19 +117,14 @@ export class ExplorerConnector implements IDisposable {
     return run;
   }
 
-  private _update(): void {
-    const target = this._target;
-    const model = this._model;
-    model.target = target ? target.title.label : null;
-    const kernel = target?.sessionContext.session?.kernel ?? null;
-    model.kernelStatus = kernel ? kernel.status : null;
+  /**
+   * Show the status of the target's kernel.
+   */
+  protected onTargetChanged(): void {
+    this.model.kernelStatus = this.targetKernel?.status ?? null;
   }
 
-  private _model: ExplorerModel;
-  private _trans: ReturnType<ITranslator['load']>;
-  private _target: PreviewTarget | null = null;
   private _requestDone = new Signal<this, IExplorerRun>(this);
-  private _isDisposed = false;
 }
 
 /**
@@ -202,14 +134,5 @@ export namespace ExplorerConnector {
   /**
    * The options of a connector.
    */
-  export interface IOptions {
-    /**
-     * The model to feed.
-     */
-    model: ExplorerModel;
-    /**
-     * The application's translator.
-     */
-    translator?: ITranslator | null;
-  }
+  export type IOptions = SidebarConnector.IOptions<ExplorerModel>;
 }

@@ -1,7 +1,7 @@
-import { VDomModel } from '@jupyterlab/ui-components';
 import type { JSONObject, JSONValue } from '@lumino/coreutils';
 
 import type { IMessageType } from './messagetypes';
+import { SidebarModel } from './sidebarmodel';
 
 /**
  * Where the message type catalogue stands.
@@ -121,7 +121,7 @@ export interface IExplorerRun {
  * {@link ExplorerConnector} fills it from the server and the kernel; the
  * panel renders it. Every change is announced on `stateChanged`.
  */
-export class ExplorerModel extends VDomModel {
+export class ExplorerModel extends SidebarModel {
   /**
    * How many runs are kept; older ones are dropped.
    */
@@ -266,21 +266,8 @@ export class ExplorerModel extends VDomModel {
   }
 
   /**
-   * The label of the notebook or console whose kernel requests go to, or
-   * `null`.
-   */
-  get target(): string | null {
-    return this._target;
-  }
-  set target(value: string | null) {
-    if (value !== this._target) {
-      this._target = value;
-      this.stateChanged.emit(void 0);
-    }
-  }
-
-  /**
-   * The status of that kernel, or `null` when there is none.
+   * The status of the kernel requests go to (that of the `target`), or
+   * `null` when there is none.
    */
   get kernelStatus(): string | null {
     return this._kernelStatus;
@@ -421,7 +408,6 @@ export class ExplorerModel extends VDomModel {
   private _selected: string | null = null;
   private _drafts = new Map<string, string>();
   private _generation = 0;
-  private _target: string | null = null;
   private _kernelStatus: string | null = null;
   private _runs: IExplorerRun[] = [];
   private _lastRunId = 0;

@@ -1,17 +1,7 @@
-import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import {
-  ITranslator,
-  TranslationBundle,
-  nullTranslator
-} from '@jupyterlab/translation';
-import {
-  clearIcon,
-  refreshIcon,
-  runIcon,
-  VDomRenderer
-} from '@jupyterlab/ui-components';
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { clearIcon, runIcon } from '@jupyterlab/ui-components';
 import type { JSONObject, ReadonlyPartialJSONObject } from '@lumino/coreutils';
-import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import {
@@ -23,6 +13,7 @@ import {
 import { messagesIcon } from './icons';
 import type { IMessageType } from './messagetypes';
 import { RichPreview } from './previewpanel';
+import { IconButton, SidebarHeader, SidebarPanel } from './sidebarpanel';
 
 /**
  * The id of the explorer in the right sidebar.
@@ -43,55 +34,34 @@ const MAX_JSON_CHARS = 20_000;
  * other message shows as its JSON content. While the panel is hidden,
  * model changes do not re-render it; it catches up when shown.
  */
-export class ExplorerPanel extends VDomRenderer<ExplorerModel> {
+export class ExplorerPanel extends SidebarPanel<ExplorerModel> {
   /**
    * Create the panel of `options.model`.
    */
   constructor(options: ExplorerPanel.IOptions) {
-    super(options.model);
-    this._rendermime = options.rendermime;
+    super(options);
     this._onSend = options.onSend;
     this._onReload = options.onReload;
-    this._trans = (options.translator ?? nullTranslator).load('beaker_server');
     this.id = EXPLORER_PANEL_ID;
     this.addClass('jp-BeakerExplorer');
     this.title.icon = messagesIcon;
-    this.title.caption = this._trans.__('Message Explorer');
+    this.title.caption = this.trans.__('Message Explorer');
   }
 
   protected render(): React.ReactElement {
     return (
       <ExplorerView
         model={this.model}
-        rendermime={this._rendermime}
-        trans={this._trans}
+        rendermime={this.rendermime}
+        trans={this.trans}
         onSend={this._onSend}
         onReload={this._onReload}
       />
     );
   }
 
-  protected onUpdateRequest(msg: Message): void {
-    if (!this.isVisible) {
-      this._needsRender = true;
-      return;
-    }
-    this._needsRender = false;
-    super.onUpdateRequest(msg);
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    if (this._needsRender) {
-      this.update();
-    }
-  }
-
-  private _rendermime: IRenderMimeRegistry;
   private _onSend: () => void;
   private _onReload: () => void;
-  private _trans: TranslationBundle;
-  private _needsRender = false;
 }
 
 /**
@@ -101,15 +71,7 @@ export namespace ExplorerPanel {
   /**
    * The options of a panel.
    */
-  export interface IOptions {
-    /**
-     * The model to show.
-     */
-    model: ExplorerModel;
-    /**
-     * The registry that renders display data (untrusted).
-     */
-    rendermime: IRenderMimeRegistry;
+  export interface IOptions extends SidebarPanel.IOptions<ExplorerModel> {
     /**
      * What the Send button does.
      */
@@ -118,10 +80,6 @@ export namespace ExplorerPanel {
      * What the reload button does (list the message types again).
      */
     onReload: () => void;
-    /**
-     * The application's translator.
-     */
-    translator?: ITranslator | null;
   }
 }
 
@@ -140,31 +98,14 @@ function ExplorerView(props: IViewProps): React.ReactElement {
   const { model, trans, onReload } = props;
   return (
     <>
-      <div className="jp-BeakerPreview-header">
-        <h2 className="jp-BeakerPreview-title">{trans.__('Messages')}</h2>
-        <span
-          className="jp-BeakerPreview-target"
-          title={model.target ?? undefined}
-        >
-          {model.target ?? ''}
-        </span>
-        <button
-          type="button"
-          className="jp-Button jp-mod-minimal jp-BeakerPreview-refresh jp-BeakerExplorer-reload"
-          title={trans.__('List the message types again')}
-          aria-label={trans.__('List the message types again')}
-          onClick={onReload}
-        >
-          <refreshIcon.react
-            tag="span"
-            className={
-              model.catalogueState === 'loading'
-                ? 'jp-BeakerPreview-spin'
-                : undefined
-            }
-          />
-        </button>
-      </div>
+      <SidebarHeader
+        title={trans.__('Messages')}
+        target={model.target}
+        refreshLabel={trans.__('List the message types again')}
+        refreshClassName="jp-BeakerExplorer-reload"
+        refreshing={model.catalogueState === 'loading'}
+        onRefresh={onReload}
+      />
       <div className="jp-BeakerExplorer-body">
         <KernelLine model={model} trans={trans} />
         <TypeList model={model} trans={trans} />
@@ -509,16 +450,13 @@ function Runs(props: IViewProps): React.ReactElement {
     <div className="jp-BeakerExplorer-runs">
       <div className="jp-BeakerExplorer-runsHeader">
         <h3>{trans.__('Flow')}</h3>
-        <button
-          type="button"
-          className="jp-Button jp-mod-minimal jp-BeakerExplorer-clear"
-          title={trans.__('Clear the finished requests')}
-          aria-label={trans.__('Clear the finished requests')}
+        <IconButton
+          className="jp-BeakerExplorer-clear"
+          label={trans.__('Clear the finished requests')}
+          icon={clearIcon}
           disabled={runs.every(run => run.status === 'running')}
           onClick={() => model.clearRuns()}
-        >
-          <clearIcon.react tag="span" />
-        </button>
+        />
       </div>
       {runs.length === 0 ? (
         <div className="jp-BeakerPreview-state">

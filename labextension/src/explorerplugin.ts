@@ -16,8 +16,12 @@ import { ExplorerModel, IExplorerRun } from './explorermodel';
 import { ExplorerPanel } from './explorerpanel';
 import { messagesIcon } from './icons';
 import { IVariablePreview } from './previewtokens';
+import {
+  addToPalette,
+  addToRightSidebar,
+  followCurrentTarget
+} from './sidebarplugin';
 import { STORE_MESSAGES } from './store';
-import { CurrentTarget } from './tracker';
 
 /**
  * The command IDs of the message explorer.
@@ -85,15 +89,29 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
       onSend: () => void connector.send(),
       onReload: () => void connector.refreshTypes(true)
     });
-    shell.add(panel, 'right', { rank: 660, type: 'Message Explorer' });
-    restorer?.add(panel, panel.id);
-
-    const current = new CurrentTarget({ shell, notebooks, consoles });
-    current.targetChanged.connect((_, target) => {
-      connector.target = target;
+    addToRightSidebar({
+      app,
+      panel,
+      rank: 660,
+      type: 'Message Explorer',
+      labShell,
+      restorer,
+      open: {
+        id: ExplorerCommandIDs.open,
+        label: trans.__('Show Message Explorer'),
+        caption: trans.__(
+          'Show the custom message types of the server and send them to the current kernel'
+        ),
+        icon: messagesIcon
+      },
+      toggle: {
+        id: ExplorerCommandIDs.toggle,
+        label: trans.__('Message Explorer'),
+        caption: trans.__('Show or hide the message explorer')
+      }
     });
-    connector.target = current.target;
-    void app.restored.then(() => current.update());
+
+    followCurrentTarget(app, { notebooks, consoles }, connector);
     void connector.refreshTypes();
 
     // A request that may change the kernel's namespace (one that needs the
@@ -115,26 +133,6 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    commands.addCommand(ExplorerCommandIDs.open, {
-      label: trans.__('Show Message Explorer'),
-      caption: trans.__(
-        'Show the custom message types of the server and send them to the current kernel'
-      ),
-      icon: args => (args.isPalette ? undefined : messagesIcon),
-      execute: () => shell.activateById(panel.id)
-    });
-    commands.addCommand(ExplorerCommandIDs.toggle, {
-      label: trans.__('Message Explorer'),
-      caption: trans.__('Show or hide the message explorer'),
-      isToggled: () => panel.isVisible,
-      execute: () => {
-        if (panel.isVisible) {
-          labShell?.collapseRight();
-        } else {
-          shell.activateById(panel.id);
-        }
-      }
-    });
     commands.addCommand(ExplorerCommandIDs.send, {
       label: trans.__('Send Custom Request'),
       caption: trans.__(
@@ -187,18 +185,10 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
     model.stateChanged.connect(() =>
       commands.notifyCommandChanged(ExplorerCommandIDs.send)
     );
-    labShell?.layoutModified.connect(() =>
-      commands.notifyCommandChanged(ExplorerCommandIDs.toggle)
-    );
-    if (palette) {
-      const category = trans.__('Beaker');
-      for (const command of [
-        ExplorerCommandIDs.open,
-        ExplorerCommandIDs.toggle,
-        ExplorerCommandIDs.send
-      ]) {
-        palette.addItem({ command, category });
-      }
-    }
+    addToPalette(palette, trans, [
+      ExplorerCommandIDs.open,
+      ExplorerCommandIDs.toggle,
+      ExplorerCommandIDs.send
+    ]);
   }
 };

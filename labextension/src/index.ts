@@ -24,7 +24,7 @@ export {
 export { EXPLORER_PLUGIN_ID, ExplorerCommandIDs } from './explorerplugin';
 export * from './kernel';
 export * from './messagetypes';
-export { PreviewConnector, PreviewTarget } from './previewconnector';
+export { PreviewConnector } from './previewconnector';
 export {
   IPreviewRow,
   ISortOrder,
@@ -38,6 +38,8 @@ export { PREVIEW_PLUGIN_ID, PreviewCommandIDs } from './previewplugin';
 export * from './previewtokens';
 export { IStoredVariableInfo, STORE_MESSAGES, VariableStore } from './store';
 export * from './storemodel';
+export { PreviewTarget, SidebarConnector } from './sidebarconnector';
+export { SidebarModel } from './sidebarmodel';
 export { CurrentTarget } from './tracker';
 
 /**

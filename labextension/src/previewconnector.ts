@@ -1,21 +1,12 @@
 import type { ISessionContext } from '@jupyterlab/apputils';
 import type { IChangedArgs } from '@jupyterlab/coreutils';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import type { IDisposable } from '@lumino/disposable';
-import type { Widget } from '@lumino/widgets';
 
 import { requestAPI } from './handler';
 import { sendCustomRequest } from './kernel';
 import type { PreviewModel } from './previewmodel';
 import type { IPreviewContent } from './previewtokens';
-
-/**
- * A notebook or console panel: a widget with a session context.
- */
-export type PreviewTarget = Widget & {
-  readonly sessionContext: ISessionContext;
-};
+import { SidebarConnector } from './sidebarconnector';
 
 /**
  * Feeds a {@link PreviewModel} from the kernel of one notebook or console.
@@ -31,48 +22,13 @@ export type PreviewTarget = Widget & {
  * Only executions make the model busy: the status messages of the server's
  * own requests (a refresh, an `evaluate`) have other parents.
  */
-export class PreviewConnector implements IDisposable {
+export class PreviewConnector extends SidebarConnector<PreviewModel> {
   /**
    * Create a connector feeding `options.model`.
    */
   constructor(options: PreviewConnector.IOptions) {
-    this._model = options.model;
+    super(options);
     this._timeout = options.requestTimeout ?? 30_000;
-    this._trans = (options.translator ?? nullTranslator).load('beaker_server');
-  }
-
-  /**
-   * The notebook or console followed, or `null`.
-   */
-  get target(): PreviewTarget | null {
-    return this._target;
-  }
-  set target(target: PreviewTarget | null) {
-    if (target === this._target) {
-      return;
-    }
-    const old = this._target;
-    if (old) {
-      old.sessionContext.kernelChanged.disconnect(this._onKernelChanged, this);
-      old.sessionContext.statusChanged.disconnect(this._onStatusChanged, this);
-      old.sessionContext.sessionChanged.disconnect(
-        this._onSessionChanged,
-        this
-      );
-      old.title.changed.disconnect(this._updateLabel, this);
-    }
-    this._target = target;
-    if (target) {
-      target.sessionContext.kernelChanged.connect(this._onKernelChanged, this);
-      target.sessionContext.statusChanged.connect(this._onStatusChanged, this);
-      target.sessionContext.sessionChanged.connect(
-        this._onSessionChanged,
-        this
-      );
-      target.title.changed.connect(this._updateLabel, this);
-    }
-    this._updateLabel();
-    this._setKernel(target?.sessionContext.session?.kernel ?? null, true);
   }
 
   /**
@@ -80,24 +36,6 @@ export class PreviewConnector implements IDisposable {
    */
   get kernel(): Kernel.IKernelConnection | null {
     return this._kernel;
-  }
-
-  /**
-   * Whether the connector is disposed.
-   */
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /**
-   * Stop following any kernel.
-   */
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this.target = null;
-    this._isDisposed = true;
   }
 
   /**
@@ -112,7 +50,7 @@ export class PreviewConnector implements IDisposable {
    */
   refresh(): Promise<void> {
     const kernel = this._kernel;
-    if (!kernel || this._isDisposed) {
+    if (!kernel || this.isDisposed) {
       return Promise.resolve();
     }
     if (this._inFlight) {
@@ -133,11 +71,11 @@ export class PreviewConnector implements IDisposable {
   }
 
   private async _request(kernel: Kernel.IKernelConnection): Promise<void> {
-    const model = this._model;
+    const model = this.model;
     if (!(await this._serverMakesPreviews())) {
       if (kernel === this._kernel && model.rows.length === 0) {
         model.setError(
-          this._trans.__(
+          this.trans.__(
             'The server does not make variable previews: is the beaker_server server extension enabled?'
           ),
           'unavailable'
@@ -162,24 +100,18 @@ export class PreviewConnector implements IDisposable {
       if (reply === null) {
         future.dispose();
         model.setError(
-          this._trans.__('The kernel did not answer the preview request.')
+          this.trans.__('The kernel did not answer the preview request.')
         );
         return;
       }
       const content = reply.content;
       if (content.status === 'ok') {
         if (!model.applyPreview(content.return as unknown as IPreviewContent)) {
-          model.setError(
-            this._trans.__('The server sent a malformed preview.')
-          );
+          model.setError(this.trans.__('The server sent a malformed preview.'));
         }
       } else if (content.status === 'error') {
         model.setError(
-          this._trans.__(
-            'Preview failed: %1: %2',
-            content.ename,
-            content.evalue
-          )
+          this.trans.__('Preview failed: %1: %2', content.ename, content.evalue)
         );
       }
       // `aborted`: the kernel restarted or shut down; the status change
@@ -189,7 +121,7 @@ export class PreviewConnector implements IDisposable {
       // goes away: the status change says what happened.
       if (kernel === this._kernel && !Private.isRestarting(kernel.status)) {
         model.setError(
-          this._trans.__('Preview request failed: %1', String(reason))
+          this.trans.__('Preview request failed: %1', String(reason))
         );
       }
     } finally {
@@ -222,12 +154,14 @@ export class PreviewConnector implements IDisposable {
     return answer;
   }
 
-  private _updateLabel(): void {
-    const target = this._target;
-    this._model.target = target ? target.title.label : null;
+  /**
+   * Follow the kernel of the new target.
+   */
+  protected onTargetChanged(): void {
+    this._setKernel(this.targetKernel, true);
   }
 
-  private _onKernelChanged(
+  protected onKernelChanged(
     _: ISessionContext,
     change: IChangedArgs<
       Kernel.IKernelConnection | null,
@@ -238,12 +172,12 @@ export class PreviewConnector implements IDisposable {
     this._setKernel(change.newValue, false);
   }
 
-  private _onSessionChanged(context: ISessionContext): void {
+  protected onSessionChanged(context: ISessionContext): void {
     this._setKernel(context.session?.kernel ?? null, false);
   }
 
-  private _onStatusChanged(_: ISessionContext, status: Kernel.Status): void {
-    const kernel = this._target?.sessionContext.session?.kernel ?? null;
+  protected onStatusChanged(_: ISessionContext, status: Kernel.Status): void {
+    const kernel = this.targetKernel;
     if (kernel !== this._kernel) {
       this._setKernel(kernel, false);
       return;
@@ -251,7 +185,7 @@ export class PreviewConnector implements IDisposable {
     if (!kernel) {
       return;
     }
-    const model = this._model;
+    const model = this.model;
     if (Private.isRestarting(status)) {
       this._busyParents.clear();
       this._busyUnknown = false;
@@ -288,7 +222,7 @@ export class PreviewConnector implements IDisposable {
     this._busyParents.clear();
     this._again = false;
     this._inFlight = null;
-    const model = this._model;
+    const model = this.model;
     model.refreshing = false;
     if (!kernel) {
       model.clear('no-kernel');
@@ -318,10 +252,10 @@ export class PreviewConnector implements IDisposable {
     }
     const msgType: string = msg.header.msg_type;
     if (msgType === 'preview') {
-      if (this._model.autoRefresh) {
-        this._model.applyPreview(msg.content as unknown as IPreviewContent);
+      if (this.model.autoRefresh) {
+        this.model.applyPreview(msg.content as unknown as IPreviewContent);
       } else {
-        this._model.stale = true;
+        this.model.stale = true;
       }
       return;
     }
@@ -341,20 +275,16 @@ export class PreviewConnector implements IDisposable {
     if (state === 'idle') {
       this._busyUnknown = false;
     }
-    this._model.busy = this._busyParents.size > 0 || this._busyUnknown;
+    this.model.busy = this._busyParents.size > 0 || this._busyUnknown;
   }
 
-  private _model: PreviewModel;
   private _timeout: number;
-  private _trans: ReturnType<ITranslator['load']>;
-  private _target: PreviewTarget | null = null;
   private _kernel: Kernel.IKernelConnection | null = null;
   private _busyParents = new Set<string>();
   private _busyUnknown = false;
   private _inFlight: Promise<void> | null = null;
   private _again = false;
   private _makesPreviews: Promise<boolean> | null = null;
-  private _isDisposed = false;
 }
 
 /**
@@ -364,19 +294,11 @@ export namespace PreviewConnector {
   /**
    * The options of a connector.
    */
-  export interface IOptions {
-    /**
-     * The model to feed.
-     */
-    model: PreviewModel;
+  export interface IOptions extends SidebarConnector.IOptions<PreviewModel> {
     /**
      * How long to wait for a `preview_reply`, in milliseconds (30 s).
      */
     requestTimeout?: number;
-    /**
-     * The application's translator.
-     */
-    translator?: ITranslator | null;
   }
 }
 

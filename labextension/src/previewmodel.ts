@@ -1,4 +1,3 @@
-import { VDomModel } from '@jupyterlab/ui-components';
 import type {
   ReadonlyPartialJSONObject,
   ReadonlyPartialJSONValue
@@ -14,6 +13,7 @@ import {
   SortKey,
   VARIABLE_MIME_TYPE
 } from './previewtokens';
+import { SidebarModel } from './sidebarmodel';
 
 /**
  * What the panel has to say about the kernel it follows.
@@ -106,7 +106,7 @@ export interface ISortOrder {
  * with previews and kernel states, and the panel renders it. Every change
  * is announced on `stateChanged`.
  */
-export class PreviewModel extends VDomModel {
+export class PreviewModel extends SidebarModel {
   /**
    * The rows of the last preview, in the order the server sent them.
    */
@@ -193,19 +193,6 @@ export class PreviewModel extends VDomModel {
     if (value !== this._autoRefresh) {
       this._autoRefresh = value;
       this._stale = false;
-      this.stateChanged.emit(void 0);
-    }
-  }
-
-  /**
-   * The label of the notebook or console followed, or `null`.
-   */
-  get target(): string | null {
-    return this._target;
-  }
-  set target(value: string | null) {
-    if (value !== this._target) {
-      this._target = value;
       this.stateChanged.emit(void 0);
     }
   }
@@ -414,7 +401,6 @@ export class PreviewModel extends VDomModel {
   private _refreshing = false;
   private _stale = false;
   private _autoRefresh = true;
-  private _target: string | null = null;
   private _lastUpdated: Date | null = null;
   private _made: number | null = null;
   private _meta: IPreviewMeta | null = null;

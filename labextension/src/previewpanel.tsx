@@ -1,10 +1,6 @@
 import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
-import {
-  ITranslator,
-  TranslationBundle,
-  nullTranslator
-} from '@jupyterlab/translation';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   caretDownIcon,
   caretRightIcon,
@@ -12,11 +8,10 @@ import {
   downloadIcon,
   editIcon,
   refreshIcon,
-  saveIcon,
-  VDomRenderer
+  saveIcon
 } from '@jupyterlab/ui-components';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
-import { Message, MessageLoop } from '@lumino/messaging';
+import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
@@ -28,6 +23,7 @@ import {
   formatShape
 } from './previewmodel';
 import type { ColumnId, SortKey } from './previewtokens';
+import { IconButton, SidebarHeader, SidebarPanel } from './sidebarpanel';
 import { STORE_MESSAGES, VariableStore } from './store';
 import type { ISavedVariable } from './storemodel';
 
@@ -48,30 +44,28 @@ export const PREVIEW_PANEL_ID = 'beaker-preview-panel';
  * While the panel is hidden (its sidebar collapsed or another panel
  * shown), model changes do not re-render it; it catches up when shown.
  */
-export class PreviewPanel extends VDomRenderer<PreviewModel> {
+export class PreviewPanel extends SidebarPanel<PreviewModel> {
   /**
    * Create the panel of `options.model`.
    */
   constructor(options: PreviewPanel.IOptions) {
-    super(options.model);
-    this._rendermime = options.rendermime;
+    super(options);
     this._onRefresh = options.onRefresh;
     this._store = options.store ?? null;
     // The store's part of the panel has its own model.
     this._store?.model.stateChanged.connect(this._onStoreChanged, this);
-    this._trans = (options.translator ?? nullTranslator).load('beaker_server');
     this.id = PREVIEW_PANEL_ID;
     this.addClass('jp-BeakerPreview');
     this.title.icon = variablesIcon;
-    this.title.caption = this._trans.__('Variables');
+    this.title.caption = this.trans.__('Variables');
   }
 
   protected render(): React.ReactElement {
     return (
       <PreviewView
         model={this.model}
-        rendermime={this._rendermime}
-        trans={this._trans}
+        rendermime={this.rendermime}
+        trans={this.trans}
         onRefresh={this._onRefresh}
         store={this._store}
       />
@@ -93,27 +87,8 @@ export class PreviewPanel extends VDomRenderer<PreviewModel> {
     this.update();
   }
 
-  protected onUpdateRequest(msg: Message): void {
-    if (!this.isVisible) {
-      this._needsRender = true;
-      return;
-    }
-    this._needsRender = false;
-    super.onUpdateRequest(msg);
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    if (this._needsRender) {
-      this.update();
-    }
-  }
-
-  private _rendermime: IRenderMimeRegistry;
   private _onRefresh: () => void;
   private _store: VariableStore | null;
-  private _trans: TranslationBundle;
-  private _needsRender = false;
 }
 
 /**
@@ -123,15 +98,7 @@ export namespace PreviewPanel {
   /**
    * The options of a panel.
    */
-  export interface IOptions {
-    /**
-     * The model to show.
-     */
-    model: PreviewModel;
-    /**
-     * The registry that renders expanded rows (untrusted).
-     */
-    rendermime: IRenderMimeRegistry;
+  export interface IOptions extends SidebarPanel.IOptions<PreviewModel> {
     /**
      * What the refresh button does.
      */
@@ -142,10 +109,6 @@ export namespace PreviewPanel {
      * variables.
      */
     store?: VariableStore | null;
-    /**
-     * The application's translator.
-     */
-    translator?: ITranslator | null;
   }
 }
 
@@ -165,28 +128,14 @@ function PreviewView(props: IViewProps): React.ReactElement {
   const canRefresh = !['no-kernel', 'restarting', 'dead'].includes(model.state);
   return (
     <>
-      <div className="jp-BeakerPreview-header">
-        <h2 className="jp-BeakerPreview-title">{trans.__('Variables')}</h2>
-        <span
-          className="jp-BeakerPreview-target"
-          title={model.target ?? undefined}
-        >
-          {model.target ?? ''}
-        </span>
-        <button
-          type="button"
-          className="jp-Button jp-mod-minimal jp-BeakerPreview-refresh"
-          title={trans.__('Refresh the variables')}
-          aria-label={trans.__('Refresh the variables')}
-          disabled={!canRefresh}
-          onClick={onRefresh}
-        >
-          <refreshIcon.react
-            tag="span"
-            className={model.refreshing ? 'jp-BeakerPreview-spin' : undefined}
-          />
-        </button>
-      </div>
+      <SidebarHeader
+        title={trans.__('Variables')}
+        target={model.target}
+        refreshLabel={trans.__('Refresh the variables')}
+        refreshing={model.refreshing}
+        disabled={!canRefresh}
+        onRefresh={onRefresh}
+      />
       <div className="jp-BeakerPreview-toolbar">
         <FilterBox model={model} trans={trans} />
       </div>
@@ -538,11 +487,10 @@ function PreviewRow(props: {
             <span
               className={`jp-BeakerPreview-rowActions${saving ? ' jp-mod-pending' : ''}`}
             >
-              <button
-                type="button"
-                className="jp-Button jp-mod-minimal jp-BeakerPreview-save"
-                title={trans.__('Save %1 to the store', row.name)}
-                aria-label={trans.__('Save %1 to the store', row.name)}
+              <IconButton
+                className="jp-BeakerPreview-save"
+                label={trans.__('Save %1 to the store', row.name)}
+                icon={saveIcon}
                 disabled={saving}
                 onClick={event => {
                   // The row itself expands on click.
@@ -550,9 +498,7 @@ function PreviewRow(props: {
                   onSave();
                 }}
                 onKeyDown={event => event.stopPropagation()}
-              >
-                <saveIcon.react tag="span" />
-              </button>
+              />
             </span>
           )}
         </td>
@@ -702,16 +648,13 @@ function SavedVariables(props: {
             <span className="jp-BeakerStore-count">{items.length}</span>
           )}
         </button>
-        <button
-          type="button"
-          className="jp-Button jp-mod-minimal jp-BeakerStore-refresh"
-          title={trans.__('Refresh the saved variables')}
-          aria-label={trans.__('Refresh the saved variables')}
+        <IconButton
+          className="jp-BeakerStore-refresh"
+          label={trans.__('Refresh the saved variables')}
+          icon={refreshIcon}
           disabled={!canAct}
           onClick={() => void store.list()}
-        >
-          <refreshIcon.react tag="span" />
-        </button>
+        />
       </div>
       {notice && (
         <div
@@ -841,36 +784,27 @@ function SavedVariableItem(props: {
         </div>
       </div>
       <div className="jp-BeakerStore-actions">
-        <button
-          type="button"
-          className="jp-Button jp-mod-minimal jp-BeakerStore-load"
-          title={trans.__('Load %1 into %2', item.name, into)}
-          aria-label={trans.__('Load %1 into %2', item.name, into)}
+        <IconButton
+          className="jp-BeakerStore-load"
+          label={trans.__('Load %1 into %2', item.name, into)}
+          icon={downloadIcon}
           disabled={!canLoad || loading}
           onClick={() => void store.load(item.id)}
-        >
-          <downloadIcon.react tag="span" />
-        </button>
-        <button
-          type="button"
-          className="jp-Button jp-mod-minimal jp-BeakerStore-loadAs"
-          title={trans.__('Load %1 under another name…', item.name)}
-          aria-label={trans.__('Load %1 under another name…', item.name)}
+        />
+        <IconButton
+          className="jp-BeakerStore-loadAs"
+          label={trans.__('Load %1 under another name…', item.name)}
+          icon={editIcon}
           disabled={!canLoad || loading}
           onClick={() => void loadAs()}
-        >
-          <editIcon.react tag="span" />
-        </button>
-        <button
-          type="button"
-          className="jp-Button jp-mod-minimal jp-BeakerStore-delete"
-          title={trans.__('Delete %1 from the store', item.name)}
-          aria-label={trans.__('Delete %1 from the store', item.name)}
+        />
+        <IconButton
+          className="jp-BeakerStore-delete"
+          label={trans.__('Delete %1 from the store', item.name)}
+          icon={deleteIcon}
           disabled={!canDelete || deleting}
           onClick={() => void remove()}
-        >
-          <deleteIcon.react tag="span" />
-        </button>
+        />
       </div>
     </li>
   );

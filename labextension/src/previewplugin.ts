@@ -17,9 +17,13 @@ import { variablesIcon } from './icons';
 import { PreviewModel } from './previewmodel';
 import { PreviewPanel } from './previewpanel';
 import { COLUMNS, ColumnId, IVariablePreview } from './previewtokens';
+import {
+  addToPalette,
+  addToRightSidebar,
+  followCurrentTarget
+} from './sidebarplugin';
 import { IStoredVariableInfo, STORE_MESSAGES, VariableStore } from './store';
 import { SavedVariablesModel } from './storemodel';
-import { CurrentTarget } from './tracker';
 
 /**
  * The command IDs of the variable preview.
@@ -93,7 +97,7 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
   ): IVariablePreview => {
     translator = translator ?? nullTranslator;
     const trans = translator.load('beaker_server');
-    const { commands, shell } = app;
+    const { commands } = app;
 
     const model = new PreviewModel();
     const connector = new PreviewConnector({ model, translator });
@@ -111,17 +115,28 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
       store,
       onRefresh: () => void refresh()
     });
-    shell.add(panel, 'right', { rank: 650, type: 'Variables' });
-    restorer?.add(panel, panel.id);
+    addToRightSidebar({
+      app,
+      panel,
+      rank: 650,
+      type: 'Variables',
+      labShell,
+      restorer,
+      open: {
+        id: PreviewCommandIDs.open,
+        label: trans.__('Show Variables Panel'),
+        caption: trans.__('Show the Variables panel in the right sidebar')
+      },
+      toggle: {
+        id: PreviewCommandIDs.toggle,
+        label: trans.__('Variables Panel'),
+        caption: trans.__('Show or hide the Variables panel')
+      }
+    });
 
     // Follow the notebook or console in focus; when something else takes
     // the focus, keep the one followed as long as it is open.
-    const current = new CurrentTarget({ shell, notebooks, consoles });
-    current.targetChanged.connect((_, target) => {
-      connector.target = target;
-    });
-    connector.target = current.target;
-    void app.restored.then(() => current.update());
+    followCurrentTarget(app, { notebooks, consoles }, connector);
     // The store talks through the kernel of the preview; the preview model
     // changes whenever that kernel does.
     const syncStore = () => {
@@ -139,25 +154,17 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
       isEnabled: () => connector.kernel !== null,
       execute: () => refresh()
     });
-    commands.addCommand(PreviewCommandIDs.toggle, {
-      label: trans.__('Variables Panel'),
-      caption: trans.__('Show or hide the Variables panel'),
-      isToggled: () => panel.isVisible,
-      execute: () => {
-        if (panel.isVisible) {
-          if (labShell) {
-            labShell.collapseRight();
-          }
-        } else {
-          shell.activateById(panel.id);
-        }
+    // The `id` argument of the commands on a saved variable.
+    const savedIdArg = {
+      type: 'string',
+      description: trans.__('The id of the saved variable.')
+    };
+    const savedId = (command: string, args: ReadonlyPartialJSONObject) => {
+      if (typeof args.id !== 'string') {
+        throw new Error(`${command}: no "id"`);
       }
-    });
-    commands.addCommand(PreviewCommandIDs.open, {
-      label: trans.__('Show Variables Panel'),
-      caption: trans.__('Show the Variables panel in the right sidebar'),
-      execute: () => shell.activateById(panel.id)
-    });
+      return args.id;
+    };
     const hasStore = (message: string) => () =>
       store.model.available &&
       store.supported.has(message) &&
@@ -208,10 +215,7 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
         args: {
           type: 'object',
           properties: {
-            id: {
-              type: 'string',
-              description: trans.__('The id of the saved variable.')
-            },
+            id: savedIdArg,
             name: {
               type: 'string',
               description: trans.__(
@@ -223,15 +227,11 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
         }
       },
       isEnabled: hasStore(STORE_MESSAGES.load),
-      execute: (args: ReadonlyPartialJSONObject) => {
-        if (typeof args.id !== 'string') {
-          throw new Error(`${PreviewCommandIDs.loadVariable}: no "id"`);
-        }
-        return store.load(
-          args.id,
+      execute: (args: ReadonlyPartialJSONObject) =>
+        store.load(
+          savedId(PreviewCommandIDs.loadVariable, args),
           typeof args.name === 'string' ? args.name : undefined
-        );
-      }
+        )
     });
     commands.addCommand(PreviewCommandIDs.deleteVariable, {
       label: trans.__('Delete Saved Variable'),
@@ -239,22 +239,13 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
       describedBy: {
         args: {
           type: 'object',
-          properties: {
-            id: {
-              type: 'string',
-              description: trans.__('The id of the saved variable.')
-            }
-          },
+          properties: { id: savedIdArg },
           required: ['id']
         }
       },
       isEnabled: hasStore(STORE_MESSAGES.delete),
-      execute: (args: ReadonlyPartialJSONObject) => {
-        if (typeof args.id !== 'string') {
-          throw new Error(`${PreviewCommandIDs.deleteVariable}: no "id"`);
-        }
-        return store.delete(args.id);
-      }
+      execute: (args: ReadonlyPartialJSONObject) =>
+        store.delete(savedId(PreviewCommandIDs.deleteVariable, args))
     });
     commands.addCommand(PreviewCommandIDs.refreshSaved, {
       label: trans.__('Refresh Saved Variables'),
@@ -276,21 +267,13 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
         commands.notifyCommandChanged(command);
       }
     });
-    labShell?.layoutModified.connect(() =>
-      commands.notifyCommandChanged(PreviewCommandIDs.toggle)
-    );
-    if (palette) {
-      const category = trans.__('Beaker');
-      for (const command of [
-        PreviewCommandIDs.refresh,
-        PreviewCommandIDs.toggle,
-        PreviewCommandIDs.open,
-        PreviewCommandIDs.saveVariable,
-        PreviewCommandIDs.refreshSaved
-      ]) {
-        palette.addItem({ command, category });
-      }
-    }
+    addToPalette(palette, trans, [
+      PreviewCommandIDs.refresh,
+      PreviewCommandIDs.toggle,
+      PreviewCommandIDs.open,
+      PreviewCommandIDs.saveVariable,
+      PreviewCommandIDs.refreshSaved
+    ]);
 
     if (settingRegistry) {
       const apply = (settings: ISettingRegistry.ISettings) => {

@@ -5,7 +5,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
-import type { PreviewTarget } from './previewconnector';
+import type { PreviewTarget } from './sidebarconnector';
 
 /**
  * The notebook or console a side panel works on.
