@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 import time
-import urllib.error
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from tests.jupyter_process import ROOT, JupyterServerProcess
+from tests.jupyter_process import Config, JupyterServerProcess, merge_config
 from tests.kernel_ws import KernelWebsocket
 
 from .nodelay import LOG_MARKER
@@ -27,7 +24,7 @@ from .nodelay import LOG_MARKER
 #: Settings every benchmark server shares. The iopub rate limits drop flood
 #: messages at their shipped defaults; 0 turns them off (the check still runs in
 #: both servers, as it does for users). INFO is the log level users run with.
-COMMON_CONFIG: dict[str, dict[str, Any]] = {
+COMMON_CONFIG: Config = {
     "ServerApp": {"log_level": "INFO", "iopub_msg_rate_limit": 0, "iopub_data_rate_limit": 0},
     "ZMQChannelsWebsocketConnection": {"iopub_msg_rate_limit": 0, "iopub_data_rate_limit": 0},
     # Only the built-in message types: no test handlers or response hooks.
@@ -36,7 +33,7 @@ COMMON_CONFIG: dict[str, dict[str, Any]] = {
 
 
 class BenchServerProcess(JupyterServerProcess):
-    """``JupyterServerProcess`` started out of the terminal's reach.
+    """``JupyterServerProcess`` started out of the terminal's reach (``detached``).
 
     With the terminal as stdin a ``jupyter server`` answers Ctrl-C with a
     "Shutdown this Jupyter server (y/[n])?" prompt, and the terminal's SIGINT
@@ -44,32 +41,7 @@ class BenchServerProcess(JupyterServerProcess):
     the benchmark alone decide when its servers stop, and stop them cleanly.
     """
 
-    def start(self, timeout: float = 60.0) -> BenchServerProcess:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        env["JUPYTER_RUNTIME_DIR"] = str(self.workdir / "runtime")
-        env["JUPYTER_DATA_DIR"] = str(self.workdir / "data")
-        env["JUPYTER_PLATFORM_DIRS"] = "1"
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "jupyter_server", f"--config={self.config_path}"],
-                cwd=self.workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter server exited:\n{self.log()}")
-            try:
-                self.rest("GET", "/api/status")
-                return self
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)  # the process gives no readiness signal to wait on
-        raise TimeoutError(f"jupyter server did not start:\n{self.log()}")
+    detached = True
 
 
 def cpu_clock(pid: int) -> Callable[[], float]:
@@ -166,9 +138,7 @@ def make_servers(workdir: Path) -> dict[str, BenchServer]:
     }
     servers = {}
     for name, (description, beaker, extra) in specs.items():
-        config = {section: dict(values) for section, values in COMMON_CONFIG.items()}
-        for section, values in extra.items():
-            config.setdefault(section, {}).update(values)
+        config = merge_config(COMMON_CONFIG, extra)
         directory = workdir / name
         directory.mkdir()
         proc = BenchServerProcess(directory, beaker=beaker, config=config)

@@ -11,24 +11,30 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
-import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .jupyter_process import ROOT, free_port, stop_process, wait_until_answers
+from .jupyter_process import (
+    ROOT,
+    Config,
+    JupyterProcess,
+    merge_config,
+    with_checkout_on_path,
+)
 
 DEMO_NOTEBOOK = ROOT / "demo" / "custom-messages.ipynb"
 LABEXTENSION_NAME = "beaker-server"
 LABEXTENSION_BUILD = ROOT / "beaker_server" / "labextension"
 ARTIFACTS = ROOT / "test-artifacts"
+
+#: Playwright's own timeout for each wait of a page, in ms: well inside the
+#: timeouts of the browser tests.
+STEP_TIMEOUT = 30_000
 
 CHROMIUM = os.environ.get("BEAKER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,24 +47,20 @@ CHROMIUM_ARGS = [
 ]
 
 
-class JupyterLabProcess:
+class JupyterLabProcess(JupyterProcess):
     """Start and stop one ``jupyter lab`` serving ``workdir/notebooks``."""
 
-    def __init__(self, workdir: Path, *, config: dict[str, Any] | None = None) -> None:
-        self.workdir = workdir
+    name = "jupyter lab"
+    rest_timeout = 30.0
+
+    def __init__(self, workdir: Path, *, config: Config | None = None) -> None:
+        super().__init__(workdir, "lab.log")
         self.root_dir = workdir / "notebooks"
         self.root_dir.mkdir()
-        self.port = free_port()
-        self.token = secrets.token_hex(16)
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "lab.log"
         self.config_dir = workdir / "config"
-        self.data_dir = workdir / "data"
-        self.runtime_dir = workdir / "runtime"
         self.jupyter_path = workdir / "jupyter_path"
-        self.process: subprocess.Popen[bytes] | None = None
 
-        server_config: dict[str, Any] = {
+        server_config: Config = {
             "ServerApp": {
                 "jpserver_extensions": {"beaker_server": True},
                 "root_dir": str(self.root_dir),
@@ -75,10 +77,10 @@ class JupyterLabProcess:
                 "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
             },
         }
-        for section, values in (config or {}).items():
-            server_config.setdefault(section, {}).update(values)
         self.config_dir.mkdir()
-        (self.config_dir / "jupyter_server_config.json").write_text(json.dumps(server_config))
+        (self.config_dir / "jupyter_server_config.json").write_text(
+            json.dumps(merge_config(server_config, config))
+        )
         # The announcements plugin asks (in a toast) whether to fetch news;
         # nothing of it is under test, and the toast would sit on screenshots.
         labconfig = self.config_dir / "labconfig"
@@ -107,71 +109,42 @@ class JupyterLabProcess:
         separator = "&" if "?" in path else "?"
         return f"{self.base_url}/{path.lstrip('/')}{separator}token={self.token}"
 
+    def message_types(self) -> list[dict[str, Any]]:
+        """The message types the server extension lists (its REST API)."""
+        return self.rest("GET", "/beaker/api/message-types")["message_types"]
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--LabApp.expose_app_in_browser=True",
+        ]
+
+    def environment(self) -> dict[str, str]:
+        """This checkout's packages and lab extension, and no user-level Jupyter dirs."""
+        env = with_checkout_on_path(super().environment())
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            filter(None, [str(self.jupyter_path), env.get("JUPYTER_PATH")])
+        )
+        # Own user-level dirs (config here, data and runtime as every
+        # JupyterProcess): no user settings, workspaces or runtime files of the
+        # machine. JupyterLab's app dir (<sys.prefix>/share/jupyter/lab) and the
+        # environment's python3 kernelspec are found through sys.prefix, which
+        # these variables do not hide.
+        env["JUPYTER_CONFIG_DIR"] = str(self.config_dir)
+        env.pop("JUPYTERLAB_SETTINGS_DIR", None)
+        env.pop("JUPYTERLAB_WORKSPACES_DIR", None)
+        return env
+
     def start(self, timeout: float = 60.0) -> JupyterLabProcess:
+        """Start the lab (the lab extension must be built) and wait until it answers."""
         if not (LABEXTENSION_BUILD / "package.json").exists():
             raise RuntimeError(
                 f"the lab extension is not built ({LABEXTENSION_BUILD}): run `make lab-build`"
             )
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        env["JUPYTER_PATH"] = os.pathsep.join(
-            filter(None, [str(self.jupyter_path), env.get("JUPYTER_PATH")])
-        )
-        # Own user-level dirs: no user settings, workspaces or runtime files of
-        # the machine. JupyterLab's app dir (<sys.prefix>/share/jupyter/lab) and
-        # the environment's python3 kernelspec are found through sys.prefix,
-        # which these variables do not hide.
-        env["JUPYTER_CONFIG_DIR"] = str(self.config_dir)
-        env["JUPYTER_DATA_DIR"] = str(self.data_dir)
-        env["JUPYTER_RUNTIME_DIR"] = str(self.runtime_dir)
-        env["JUPYTER_PLATFORM_DIRS"] = "1"
-        env.pop("JUPYTERLAB_SETTINGS_DIR", None)
-        env.pop("JUPYTERLAB_WORKSPACES_DIR", None)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "jupyterlab",
-                    "--no-browser",
-                    "--LabApp.expose_app_in_browser=True",
-                ],
-                cwd=self.workdir,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            wait_until_answers(
-                self.process,
-                lambda: self.rest("GET", "/api/status"),
-                "jupyter lab",
-                self.log,
-                timeout,
-            )
-        except TimeoutError:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        stop_process(self.process, lambda: self.rest("POST", "/api/shutdown"))
-        self.process = None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def rest(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base_url + path, data=data, method=method)
-        request.add_header("Authorization", f"token {self.token}")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
+        return super().start(timeout)
 
 
 @contextlib.contextmanager
@@ -200,10 +173,19 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def screenshot_after(page: Any, name: str) -> Iterator[None]:
+    """Save a screenshot of ``page`` as ``name`` when the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        screenshot(page, name)
+
+
 # -- Shared pieces for browser test modules ----------------------------------
 #
-# A module imports the fixtures it uses by name, e.g.
-# ``from .browser import chromium_browser, jp_asyncio_loop, jp_server_cleanup``.
+# A module takes the fixtures it uses by name, e.g.
+# ``jp_asyncio_loop = browser.jp_asyncio_loop`` (after ``from . import browser``).
 
 
 @pytest.fixture
@@ -229,6 +211,35 @@ def chromium_browser() -> Iterator[Any]:
     """One headless Chromium per test module."""
     with chromium() as instance:
         yield instance
+
+
+@contextlib.contextmanager
+def new_page(browser: Any, width: int, height: int) -> Iterator[Any]:
+    """A page in a new ``width`` x ``height`` context of ``browser``, its waits
+    bounded by :data:`STEP_TIMEOUT`; the context is closed after."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(STEP_TIMEOUT)
+        yield page
+    finally:
+        context.close()
+
+
+def open_command_palette(page: Any, query: str) -> Any:
+    """Open the command palette from the notebook's first cell and type ``query``;
+    the palette's locator."""
+    page.locator(".jp-NotebookPanel .jp-CodeCell").first.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Control+Shift+C")
+    palette = page.locator(".jp-ModalCommandPalette")
+    palette.locator("input").fill(query)
+    return palette
+
+
+def open_preview_panel(page: Any) -> None:
+    """Show the Variables panel (the preview panel) and wait until it shows a state."""
+    page.evaluate("() => window.jupyterapp.commands.execute('beaker-server:open-preview-panel')")
+    page.wait_for_selector("#beaker-preview-panel .jp-BeakerPreview-state")
 
 
 PYTHON_KERNELSPEC = {

@@ -200,3 +200,13 @@ def kinds(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
             kind = f"status:{m['content']['execution_state']}"
         out.append((m["channel"], kind))
     return out
+
+
+def nudges(ws: KernelWebsocket) -> set[str | None]:
+    """Parents of the kernel_info requests answered on ``ws``: the nudges that
+    jupyter_server (or a kernel gateway) sends when a socket opens, and ours."""
+    return {
+        m["parent_header"].get("msg_id")
+        for m in ws.received
+        if m["parent_header"].get("msg_type") == "kernel_info_request"
+    }

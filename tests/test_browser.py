@@ -16,12 +16,23 @@ from typing import Any
 
 import pytest
 
-from .browser import DEMO_NOTEBOOK, JupyterLabProcess, chromium, screenshot
+from . import browser as lab_browser
+from .browser import (
+    DEMO_NOTEBOOK,
+    STEP_TIMEOUT,
+    JupyterLabProcess,
+    new_page,
+    open_command_palette,
+    screenshot,
+    screenshot_after,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
-# Playwright's own timeout for each wait, in ms: well inside the test timeout.
-STEP_TIMEOUT = 30_000
+# The shared browser-test fixtures (see tests/browser.py), found by name.
+jp_asyncio_loop = lab_browser.jp_asyncio_loop
+jp_server_cleanup = lab_browser.jp_server_cleanup
+chromium_browser = lab_browser.chromium_browser
 
 CONNECTED = re.compile(r"beaker-server: connected to server, (\d+) message types")
 
@@ -87,21 +98,6 @@ class LabPage:
             self.page.wait_for_timeout(20)
 
 
-# pytest-jupyter's autouse fixtures take the thread's current event loop for
-# each test and close it afterwards. While Playwright's sync API is open, that
-# loop is Playwright's own (running) loop: closing it fails the teardown and
-# would break the browser. These tests use no in-process server, so the two
-# fixtures are replaced by no-ops for this module.
-@pytest.fixture
-def jp_asyncio_loop() -> None:
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup() -> None:
-    return None
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabProcess]:
     proc = JupyterLabProcess(tmp_path_factory.mktemp("lab"))
@@ -112,36 +108,23 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabProcess]
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="module")
-def notebook(lab: JupyterLabProcess, browser: Any) -> Iterator[LabPage]:
+def notebook(lab: JupyterLabProcess, chromium_browser: Any) -> Iterator[LabPage]:
     """The demo notebook open in JupyterLab, its kernel started."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(STEP_TIMEOUT)
-    lab_page = LabPage(page)
-    # Listen before loading, so the extension's first messages are kept.
-    page.on("console", lambda msg: lab_page.console.append((msg.type, msg.text)))
-    page.on("pageerror", lambda error: lab_page.errors.append(str(error)))
-    page.goto(lab.url("lab/tree/custom-messages.ipynb"))
-    page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
-    try:
+    with new_page(chromium_browser, 1280, 800) as page:
+        lab_page = LabPage(page)
+        # Listen before loading, so the extension's first messages are kept.
+        page.on("console", lambda msg: lab_page.console.append((msg.type, msg.text)))
+        page.on("pageerror", lambda error: lab_page.errors.append(str(error)))
+        page.goto(lab.url("lab/tree/custom-messages.ipynb"))
+        page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
         yield lab_page
-    finally:
-        context.close()
 
 
 @pytest.fixture
 def lab_page(notebook: LabPage, request: pytest.FixtureRequest) -> Iterator[LabPage]:
     """The shared page; a screenshot of it is saved after each test."""
-    try:
+    with screenshot_after(notebook.page, f"browser-{request.node.name}"):
         yield notebook
-    finally:
-        screenshot(notebook.page, f"browser-{request.node.name}")
 
 
 def test_extension_connects_to_server(lab_page: LabPage) -> None:
@@ -241,10 +224,7 @@ def test_kernel_publishes_custom_message(lab_page: LabPage) -> None:
 def test_palette_command_prompts_for_expression(lab_page: LabPage) -> None:
     page = lab_page.page
     lab_page.wait_kernel_idle()
-    page.locator(".jp-NotebookPanel .jp-CodeCell").nth(0).locator(".jp-InputPrompt").click()
-    page.keyboard.press("Control+Shift+C")
-    palette = page.locator(".jp-ModalCommandPalette")
-    palette.locator("input").fill("Evaluate Expression")
+    palette = open_command_palette(page, "Evaluate Expression")
     palette.locator(
         ".lm-CommandPalette-item", has_text="Evaluate Expression in Kernel (Beaker)"
     ).click()

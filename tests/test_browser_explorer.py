@@ -27,11 +27,15 @@ from . import browser as lab_browser
 from .browser import (
     ARTIFACTS,
     JupyterLabProcess,
+    new_page,
     notebook_kernel_js,
+    open_command_palette,
     open_notebook_in_lab,
     open_notebook_page,
+    open_preview_panel,
     run_all_cells,
     screenshot,
+    screenshot_after,
     widen_right_sidebar,
     write_notebook,
 )
@@ -42,9 +46,6 @@ pytestmark = pytest.mark.timeout(120)
 jp_asyncio_loop = lab_browser.jp_asyncio_loop
 jp_server_cleanup = lab_browser.jp_server_cleanup
 chromium_browser = lab_browser.chromium_browser
-
-# Playwright's own timeout for each wait, in ms: well inside the test timeout.
-STEP_TIMEOUT = 30_000
 
 SOURCE = "source.ipynb"
 TARGET = "target.ipynb"
@@ -89,10 +90,7 @@ class ExplorerPage:
         self.page.wait_for_selector(TYPE)
 
     def open_variables(self) -> None:
-        self.page.evaluate(
-            "() => window.jupyterapp.commands.execute('beaker-server:open-preview-panel')"
-        )
-        self.page.wait_for_selector(f"{PANEL} .jp-BeakerPreview-state")
+        open_preview_panel(self.page)
 
     def select(self, name: str) -> None:
         self.page.locator(f'{TYPE}[data-name="{name}"]').click()
@@ -152,26 +150,19 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabProcess]
 
 @pytest.fixture(scope="module")
 def explorer_page(lab: JupyterLabProcess, chromium_browser: Any) -> Iterator[ExplorerPage]:
-    types = lab.rest("GET", "/beaker/api/message-types")["message_types"]
-    context = chromium_browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(STEP_TIMEOUT)
-    explorer = ExplorerPage(page, types)
-    page.on("pageerror", lambda error: explorer.errors.append(str(error)))
-    open_notebook_page(page, lab, SOURCE)
-    try:
+    types = lab.message_types()
+    with new_page(chromium_browser, 1400, 900) as page:
+        explorer = ExplorerPage(page, types)
+        page.on("pageerror", lambda error: explorer.errors.append(str(error)))
+        open_notebook_page(page, lab, SOURCE)
         yield explorer
-    finally:
-        context.close()
 
 
 @pytest.fixture
 def xp(explorer_page: ExplorerPage, request: pytest.FixtureRequest) -> Iterator[ExplorerPage]:
     """The shared page; a screenshot of it is saved after each test."""
-    try:
+    with screenshot_after(explorer_page.page, f"explorer-{request.node.name}"):
         yield explorer_page
-    finally:
-        screenshot(explorer_page.page, f"explorer-{request.node.name}")
 
 
 def needs_store(xp: ExplorerPage) -> None:
@@ -182,10 +173,7 @@ def needs_store(xp: ExplorerPage) -> None:
 def test_explorer_lists_the_message_types(xp: ExplorerPage) -> None:
     page = xp.page
     # The command is in the palette.
-    page.locator(".jp-NotebookPanel .jp-CodeCell").first.locator(".jp-InputPrompt").click()
-    page.keyboard.press("Control+Shift+C")
-    palette = page.locator(".jp-ModalCommandPalette")
-    palette.locator("input").fill("Message Explorer")
+    palette = open_command_palette(page, "Message Explorer")
     item = palette.locator(".lm-CommandPalette-item", has_text="Show Message Explorer")
     assert item.count() >= 1
     item.first.click()

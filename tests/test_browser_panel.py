@@ -22,25 +22,39 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import nbformat
 import pytest
 
-from .browser import ARTIFACTS, JupyterLabProcess, chromium, screenshot
+from . import browser as lab_browser
+from .browser import (
+    ARTIFACTS,
+    JupyterLabProcess,
+    new_page,
+    notebook_kernel_js,
+    notebook_panel_js,
+    open_command_palette,
+    open_notebook_page,
+    open_preview_panel,
+    screenshot,
+    screenshot_after,
+    wait_notebook_idle,
+    widen_right_sidebar,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
-# Playwright's own timeout for each wait, in ms: well inside the test timeout.
-STEP_TIMEOUT = 30_000
+# The shared browser-test fixtures (see tests/browser.py), found by name.
+jp_asyncio_loop = lab_browser.jp_asyncio_loop
+jp_server_cleanup = lab_browser.jp_server_cleanup
+chromium_browser = lab_browser.chromium_browser
 
 NOTEBOOK = "panel.ipynb"
 
 # What the page's scripts see of the extension.
 PANEL = "[...window.jupyterapp.shell.widgets('right')].find(w => w.id === 'beaker-preview-panel')"
 MODEL = f"{PANEL}.model"
-NOTEBOOK_PANEL = (
-    f"[...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === '{NOTEBOOK}')"
-)
-KERNEL = f"{NOTEBOOK_PANEL}.sessionContext.session?.kernel"
+NOTEBOOK_PANEL = notebook_panel_js(NOTEBOOK)
+KERNEL = notebook_kernel_js(NOTEBOOK)
 
 ROW = "#beaker-preview-panel tr.jp-BeakerPreview-row"
 STATE = "#beaker-preview-panel .jp-BeakerPreview-state"
@@ -191,7 +205,7 @@ class LabPage:
         return self.page.evaluate(expression, arg)
 
     def wait_kernel_idle(self) -> None:
-        self.page.wait_for_function(f"() => {KERNEL}?.status === 'idle'")
+        wait_notebook_idle(self.page, NOTEBOOK)
 
     def execute(self, code: str) -> dict[str, Any]:
         """Run ``code`` as a user execution in the notebook's kernel; the reply content."""
@@ -236,22 +250,6 @@ class LabPage:
                 "() => window.jupyterapp.commands.execute('beaker-server:refresh-preview')"
             )
         self.page.wait_for_function(present, arg=names)
-
-    def widen_sidebar(self, width: int) -> None:
-        """Drag the right sidebar's split handle until the panel is ``width`` px wide."""
-        panel = self.page.locator("#beaker-preview-panel")
-        handle = self.page.locator(
-            "#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)"
-        ).last
-        box = handle.bounding_box()
-        grow = width - panel.bounding_box()["width"]
-        if box is None or grow <= 0:
-            return
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        self.page.mouse.move(x, y)
-        self.page.mouse.down()
-        self.page.mouse.move(x - grow, y, steps=5)
-        self.page.mouse.up()
 
     def row(self, name: str) -> Any:
         return self.page.locator(f'{ROW}[data-name="{name}"]')
@@ -302,77 +300,37 @@ class LabPage:
         )
 
 
-# pytest-jupyter's autouse fixtures take the thread's current event loop for
-# each test and close it afterwards. While Playwright's sync API is open, that
-# loop is Playwright's own (running) loop: closing it fails the teardown and
-# would break the browser. These tests use no in-process server, so the two
-# fixtures are replaced by no-ops for this module (as in test_browser.py).
-@pytest.fixture
-def jp_asyncio_loop() -> None:
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup() -> None:
-    return None
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabProcess]:
     proc = JupyterLabProcess(tmp_path_factory.mktemp("lab-panel"))
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(source) for source in CELLS],
-        metadata={
-            "kernelspec": {
-                "display_name": "Python 3 (ipykernel)",
-                "language": "python",
-                "name": "python3",
-            }
-        },
-    )
-    nbformat.write(notebook, proc.root_dir / NOTEBOOK)
+    write_notebook(proc.root_dir, NOTEBOOK, CELLS)
     proc.start()
     yield proc
     proc.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as instance:
-        yield instance
-
-
 def open_notebook_with_panel(page: Any, lab: JupyterLabProcess) -> None:
-    page.goto(lab.url(f"lab/tree/{NOTEBOOK}"))
-    page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
-    page.wait_for_function(f"() => {KERNEL}?.status === 'idle'")
-    page.evaluate("() => window.jupyterapp.commands.execute('beaker-server:open-preview-panel')")
-    page.wait_for_selector("#beaker-preview-panel .jp-BeakerPreview-state")
+    """Load JupyterLab on the notebook, wait for its kernel, show the panel."""
+    open_notebook_page(page, lab, NOTEBOOK)
+    open_preview_panel(page)
 
 
 @pytest.fixture(scope="module")
-def notebook(lab: JupyterLabProcess, browser: Any) -> Iterator[LabPage]:
-    types = lab.rest("GET", "/beaker/api/message-types")["message_types"]
+def notebook(lab: JupyterLabProcess, chromium_browser: Any) -> Iterator[LabPage]:
+    types = lab.message_types()
     server_previews = any(t["name"] == "preview" for t in types)
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(STEP_TIMEOUT)
-    lab_page = LabPage(page, server_previews)
-    page.on("pageerror", lambda error: lab_page.errors.append(str(error)))
-    open_notebook_with_panel(page, lab)
-    try:
+    with new_page(chromium_browser, 1400, 900) as page:
+        lab_page = LabPage(page, server_previews)
+        page.on("pageerror", lambda error: lab_page.errors.append(str(error)))
+        open_notebook_with_panel(page, lab)
         yield lab_page
-    finally:
-        context.close()
 
 
 @pytest.fixture
 def lab_page(notebook: LabPage, request: pytest.FixtureRequest) -> Iterator[LabPage]:
     """The shared page; a screenshot of it is saved after each test."""
-    try:
+    with screenshot_after(notebook.page, f"panel-{request.node.name}"):
         yield notebook
-    finally:
-        screenshot(notebook.page, f"panel-{request.node.name}")
 
 
 def needs_server_previews(lab_page: LabPage) -> None:
@@ -390,10 +348,7 @@ def test_panel_follows_the_notebook(lab_page: LabPage) -> None:
     if lab_page.server_previews:
         assert lab_page.state() in ("ok", "empty")
     # The commands are in the palette.
-    page.locator(".jp-NotebookPanel .jp-CodeCell").first.locator(".jp-InputPrompt").click()
-    page.keyboard.press("Control+Shift+C")
-    palette = page.locator(".jp-ModalCommandPalette")
-    palette.locator("input").fill("Variables")
+    palette = open_command_palette(page, "Variables")
     for label in ("Refresh Variables", "Variables Panel", "Show Variables Panel"):
         assert palette.locator(".lm-CommandPalette-item", has_text=label).count() >= 1, label
     page.keyboard.press("Escape")
@@ -440,7 +395,7 @@ def test_variables_end_to_end(lab_page: LabPage) -> None:
     image = lab_page.expand("fig")
     assert image.get_attribute("data-mime-type") == "image/png"
     assert image.locator("img").evaluate("img => img.src.startsWith('data:image/png')")
-    lab_page.widen_sidebar(560)
+    widen_right_sidebar(page, "#beaker-preview-panel", 560)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "preview-panel.png"))
     lab_page.collapse_all()

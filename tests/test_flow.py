@@ -5,37 +5,19 @@ from __future__ import annotations
 import pytest
 
 from .conftest import open_ws
-from .kernel_ws import kinds, reply_of
+from .greet_flow import assert_greet_flow
+from .kernel_ws import kinds, nudges, reply_of
 
 
 async def test_full_flow_in_order(server, kernel_id, protocol):
     async with open_ws(server, kernel_id, protocol) as ws:
         msg = await ws.send("greet_request", {"who": "ada"})
         got = await ws.collect(msg["header"]["msg_id"])
-    assert kinds(got) == [
-        ("iopub", "status:busy"),
-        ("iopub", "stream"),
-        ("iopub", "greet_response"),
-        ("iopub", "greet_response"),
-        ("shell", "greet_reply"),
-        ("iopub", "status:idle"),
-    ]
-    assert got[1]["content"] == {"name": "stdout", "text": "hello ada\n"}
-    assert [m["content"] for m in got[2:4]] == [{"step": 1}, {"step": 2}]
-    reply = reply_of(got)
-    assert reply["content"] == {
-        "status": "ok",
-        "return": {"greeted": "ada", "user": reply["header"]["username"]},
-    }
-    # JupyterLab's KernelFuture.done needs the reply and the idle to share the request as parent.
-    for m in got:
-        assert m["parent_header"] == msg["header"]
+    reply = assert_greet_flow(msg, got, "ada")
     header = reply["header"]
     assert header["msg_type"] == "greet_reply"
     assert header["version"].startswith("5.")
     assert header["date"].endswith("+00:00")
-    assert header["session"].startswith("beaker-server-")
-    assert len({m["header"]["msg_id"] for m in got}) == len(got)
 
 
 async def test_two_websockets_share_outputs_not_the_reply(server, kernel_id, protocol):
@@ -97,21 +79,12 @@ async def test_evaluate_is_invisible_to_every_client(server, kernel_id, protocol
             marker = await ws.send("kernel_info_request")
             await ws.collect(marker["header"]["msg_id"])
             parents = {m["parent_header"].get("msg_id") for m in ws.received}
-            assert parents <= {msg_id, marker["header"]["msg_id"], None} | _nudges(ws)
+            assert parents <= {msg_id, marker["header"]["msg_id"], None} | nudges(ws)
             mine = [m for m in ws.received if m["parent_header"].get("msg_id") == msg_id]
             assert [k for k in kinds(mine) if k[0] == "iopub"] == [
                 ("iopub", "status:busy"),
                 ("iopub", "status:idle"),
             ]
-
-
-def _nudges(ws) -> set:
-    """Parents of the kernel_info nudges jupyter_server sends when a socket opens."""
-    return {
-        m["parent_header"].get("msg_id")
-        for m in ws.received
-        if m["parent_header"].get("msg_type") == "kernel_info_request"
-    }
 
 
 async def test_execute_in_handler_streams_as_the_requests_output(server, kernel_id):

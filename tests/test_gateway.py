@@ -12,14 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import queue
-import secrets
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,73 +27,46 @@ from beaker_server.errors import KernelUnavailable
 from beaker_server.gateway_client import GatewayWebsocketClient
 from beaker_server.kernel_client import new_session_id
 
-from .jupyter_process import JupyterServerProcess, free_port, stop_process, wait_until_answers
-from .kernel_ws import KernelWebsocket, kinds, reply_of
+from .greet_flow import assert_greet_flow
+from .jupyter_process import JupyterProcess, JupyterServerProcess
+from .kernel_ws import KernelWebsocket, kinds, nudges, reply_of
 
 #: What bounds each wait on the gateway or the kernel.
 WAIT = 30.0
 
 
-class KernelGatewayProcess:
+class KernelGatewayProcess(JupyterProcess):
     """Start, query and stop one Jupyter Kernel Gateway (jupyter-websocket mode)."""
 
+    name = "kernel gateway"
+    status_path = "/api"
+    #: SIGTERM: the gateway shuts its kernels down before it exits.
+    shutdown_path = None
+    rest_timeout = WAIT
+
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.token = secrets.token_hex(16)
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "gateway.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(workdir, "gateway.log")
 
-    def start(self, timeout: float = 60.0) -> KernelGatewayProcess:
-        env = dict(os.environ)
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "kernel_gateway",
+            "--KernelGatewayApp.ip=127.0.0.1",
+            f"--KernelGatewayApp.port={self.port}",
+            "--KernelGatewayApp.port_retries=0",
+            "--KernelGatewayApp.log_level=DEBUG",
+            # jupyter_server lists kernels (its /api/status does): stock KG says 403.
+            "--JupyterWebsocketPersonality.list_kernels=True",
+            # No iopub rate limits, so a large output really reaches every socket.
+            "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0",
+            "--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0",
+        ]
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
         env["KG_AUTH_TOKEN"] = self.token  # not on the command line, where ps shows it
-        env["JUPYTER_RUNTIME_DIR"] = str(self.workdir / "runtime")
-        env["JUPYTER_DATA_DIR"] = str(self.workdir / "data")
-        env["JUPYTER_PLATFORM_DIRS"] = "1"
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "kernel_gateway",
-                    "--KernelGatewayApp.ip=127.0.0.1",
-                    f"--KernelGatewayApp.port={self.port}",
-                    "--KernelGatewayApp.port_retries=0",
-                    "--KernelGatewayApp.log_level=DEBUG",
-                    # jupyter_server lists kernels (its /api/status does): stock KG says 403.
-                    "--JupyterWebsocketPersonality.list_kernels=True",
-                    # No iopub rate limits, so a large output really reaches every socket.
-                    "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0",
-                    "--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0",
-                ],
-                cwd=self.workdir,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_until_answers(
-            self.process, lambda: self.rest("GET", "/api"), "kernel gateway", self.log, timeout
-        )
-        return self
-
-    def stop(self) -> None:
-        """SIGTERM: the gateway shuts its kernels down before it exits."""
-        if self.process is None:
-            return
-        stop_process(self.process)
-        self.process = None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def rest(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base_url + path, data=data, method=method)
-        request.add_header("Authorization", f"token {self.token}")
-        with urllib.request.urlopen(request, timeout=WAIT) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
+        return env
 
     def client_config(self) -> GatewayClient:
         """A GatewayClient for this gateway (not the process-wide singleton)."""
@@ -144,15 +112,6 @@ async def open_legacy(server: JupyterServerProcess, kernel_id: str) -> AsyncIter
         ws.close()
 
 
-def _nudges(ws: KernelWebsocket) -> set:
-    """Parents of the kernel_info nudges the gateway sends when a socket opens."""
-    return {
-        m["parent_header"].get("msg_id")
-        for m in ws.received
-        if m["parent_header"].get("msg_type") == "kernel_info_request"
-    }
-
-
 # -- the beaker server in gateway mode ----------------------------------------------
 
 
@@ -165,25 +124,7 @@ async def test_full_flow_in_order(gw_server, gw_kernel):
     async with open_legacy(gw_server, gw_kernel) as ws:
         msg = await ws.send("greet_request", {"who": "ada"})
         got = await ws.collect(msg["header"]["msg_id"], timeout=WAIT)
-    assert kinds(got) == [
-        ("iopub", "status:busy"),
-        ("iopub", "stream"),
-        ("iopub", "greet_response"),
-        ("iopub", "greet_response"),
-        ("shell", "greet_reply"),
-        ("iopub", "status:idle"),
-    ]
-    assert got[1]["content"] == {"name": "stdout", "text": "hello ada\n"}
-    assert [m["content"] for m in got[2:4]] == [{"step": 1}, {"step": 2}]
-    reply = reply_of(got)
-    assert reply["content"] == {
-        "status": "ok",
-        "return": {"greeted": "ada", "user": reply["header"]["username"]},
-    }
-    for m in got:
-        assert m["parent_header"] == msg["header"]
-    assert reply["header"]["session"].startswith("beaker-server-")
-    assert len({m["header"]["msg_id"] for m in got}) == len(got)
+    assert_greet_flow(msg, got, "ada")
 
 
 async def test_evaluate_through_the_gateway(gw_server, gw_kernel):
@@ -233,7 +174,7 @@ async def test_evaluate_is_invisible_to_every_client(gw_server, gw_kernel):
             await ws.collect(marker["header"]["msg_id"], timeout=WAIT)
             parents = {m["parent_header"].get("msg_id") for m in ws.received}
             mine = {msg_id, evaluated_id, marker["header"]["msg_id"], None}
-            assert parents <= mine | _nudges(ws)
+            assert parents <= mine | nudges(ws)
             for request in (msg_id, evaluated_id):
                 ours = [m for m in ws.received if m["parent_header"].get("msg_id") == request]
                 assert [k for k in kinds(ours) if k[0] == "iopub"] == [
