@@ -171,12 +171,25 @@ async def _transcript(server: JupyterServerProcess, scenario: Scenario, protocol
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_same_as_stock(server, stock, protocol, name):
+    """Both servers, same scenario, fresh kernels: the same messages in the same order.
+
+    The kernel itself is not fully deterministic (ipykernel's IOPub thread may
+    flush a ``print`` before or after a neighbouring message), so a mismatch is
+    tried again on new kernels; a server that drops, adds or reorders messages
+    differs every time.
+    """
     scenario = SCENARIOS[name]
-    ours, theirs = await asyncio.gather(
-        _transcript(server, scenario, protocol), _transcript(stock, scenario, protocol)
-    )
-    assert ours, "the scenario saw no messages"
-    assert ours == theirs
+    mismatches = []
+    for _ in range(3):
+        ours, theirs = await asyncio.gather(
+            _transcript(server, scenario, protocol), _transcript(stock, scenario, protocol)
+        )
+        assert ours, "the scenario saw no messages"
+        if ours == theirs:
+            return
+        mismatches.append((ours, theirs))
+    ours, theirs = mismatches[-1]
+    assert ours == theirs, f"differs in all {len(mismatches)} runs; first: {mismatches[0]}"
 
 
 async def test_kernel_published_response_reaches_clients_and_hooks(server, kernel_id, protocol):
