@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -13,12 +14,20 @@ from .kernel_ws import KernelWebsocket
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
+def serve(
+    factory: pytest.TempPathFactory, name: str, **options: Any
+) -> Iterator[JupyterServerProcess]:
+    """A module's server in its own directory, for ``yield from`` in a fixture;
+    ``options`` go to :class:`JupyterServerProcess` (``config``, ``beaker``)."""
+    proc = JupyterServerProcess(factory.mktemp(name), **options).start()
+    yield proc
+    proc.stop()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerProcess]:
     """jupyter server with beaker_server enabled and the test handlers loaded."""
-    proc = JupyterServerProcess(tmp_path_factory.mktemp("beaker")).start()
-    yield proc
-    proc.stop()
+    yield from serve(tmp_path_factory, "beaker")
 
 
 @pytest.fixture(scope="module")

@@ -166,6 +166,15 @@ class KernelWebsocket:
                 seen_idle = True
         return got
 
+    async def preview_after(self, msg_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The ``preview`` message parented to request ``msg_id`` (others are kept)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            msg = await self.recv(max(0.01, deadline - loop.time()))
+            if msg["msg_type"] == "preview" and msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+
     async def request(
         self, msg_type: str, content: dict[str, Any] | None = None, channel: str = "shell", **kw
     ) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from beaker_server.errors import KernelUnavailable
 from beaker_server.gateway_client import GatewayWebsocketClient
 from beaker_server.kernel_client import new_session_id
 
+from .conftest import serve
 from .greet_flow import assert_greet_flow
 from .jupyter_process import JupyterProcess, JupyterServerProcess
 from .kernel_ws import KernelWebsocket, kinds, nudges, reply_of
@@ -85,12 +86,11 @@ def gw_server(
     tmp_path_factory: pytest.TempPathFactory, gateway: KernelGatewayProcess
 ) -> Iterator[JupyterServerProcess]:
     """A beaker server whose kernels all live in ``gateway``."""
-    proc = JupyterServerProcess(
-        tmp_path_factory.mktemp("beaker-gw"),
+    yield from serve(
+        tmp_path_factory,
+        "beaker-gw",
         config={"GatewayClient": {"url": gateway.base_url, "auth_token": gateway.token}},
-    ).start()
-    yield proc
-    proc.stop()
+    )
 
 
 @pytest.fixture(scope="module")

@@ -12,23 +12,20 @@ from .conftest import open_ws
 from .kernel_ws import reply_of
 
 MIME = "application/vnd.beaker.variable+json"
-
-
-async def _preview_after(ws, msg_id: str, timeout: float = 30) -> dict:
-    """The preview message parented to an execute request (others are kept)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        m = await ws.recv(max(0.01, deadline - loop.time()))
-        if m["msg_type"] == "preview" and m["parent_header"].get("msg_id") == msg_id:
-            return m
+#: A class whose repr outlasts the preview's whole time budget (0.25 s).
+SLOW_REPR_CLASS = (
+    "class SlowRepr:\n"
+    "    def __repr__(self):\n"
+    "        __import__('time').sleep(0.3)\n"
+    "        return 'slow'\n"
+)
 
 
 async def test_preview_follows_executions_on_every_websocket(server, kernel_id):
     async with open_ws(server, kernel_id) as a, open_ws(server, kernel_id, "legacy") as b:
         msg = await a.send("execute_request", {"code": "x = 41\nname = 'ada'", "silent": False})
-        on_a = await _preview_after(a, msg["header"]["msg_id"])
-        on_b = await _preview_after(b, msg["header"]["msg_id"])
+        on_a = await a.preview_after(msg["header"]["msg_id"])
+        on_b = await b.preview_after(msg["header"]["msg_id"])
     for preview in (on_a, on_b):
         variables = preview["content"]["preview"]["variables"]
         assert variables["x"]["text/plain"] == "41"
@@ -57,7 +54,7 @@ async def test_changes_a_preview_saw_mid_cell_stay_with_the_cell(server, kernel_
         seen = reply_of(await ws.collect(request["header"]["msg_id"], timeout=10))
         assert "mid_a" in seen["content"]["return"]["preview"]["variables"]
         await ws.send("input_reply", {"value": "go"}, "stdin")
-        preview = await _preview_after(ws, cell["header"]["msg_id"])
+        preview = await ws.preview_after(cell["header"]["msg_id"])
     variables = preview["content"]["preview"]["variables"]
     assert {"mid_a", "mid_answer", "mid_b"} <= set(preview["content"]["meta"]["changed"])
     assert variables["mid_a"][MIME]["changed"] and variables["mid_b"][MIME]["changed"]
@@ -67,21 +64,15 @@ async def test_a_partial_preview_is_followed_until_complete(server, kernel_id):
     """Values whose first rendering outlasts the time budget (0.25 s): the first
     preview is partial, and follow-ups, cheaper each (the kernel keeps what it
     rendered), complete it, under the same cell and keeping its changes."""
-    code = (
-        "class SlowRepr:\n"
-        "    def __repr__(self):\n"
-        "        __import__('time').sleep(0.3)  # longer than the whole time budget\n"
-        "        return 'slow'\n"
-        "slow_a, slow_b = SlowRepr(), SlowRepr()"
-    )
+    code = SLOW_REPR_CLASS + "slow_a, slow_b = SlowRepr(), SlowRepr()"
     async with open_ws(server, kernel_id) as ws:
         cell = await ws.send("execute_request", {"code": code, "silent": False})
-        previews = [await _preview_after(ws, cell["header"]["msg_id"])]
+        previews = [await ws.preview_after(cell["header"]["msg_id"])]
         while previews[-1]["content"]["meta"]["partial"]:
             assert len(previews) <= MAX_FOLLOW_UPS
-            previews.append(await _preview_after(ws, cell["header"]["msg_id"], timeout=10))
+            previews.append(await ws.preview_after(cell["header"]["msg_id"], timeout=10))
         cleanup = await ws.send("execute_request", {"code": "del slow_a, slow_b, SlowRepr"})
-        await _preview_after(ws, cleanup["header"]["msg_id"])  # no run left in flight
+        await ws.preview_after(cleanup["header"]["msg_id"])  # no run left in flight
     assert previews[0]["content"]["meta"]["partial"] is True
     assert "slow_b" not in previews[0]["content"]["preview"].get("variables", {})
     final = previews[-1]["content"]
@@ -92,20 +83,14 @@ async def test_a_partial_preview_is_followed_until_complete(server, kernel_id):
 async def test_the_next_cell_does_not_inherit_a_partial_previews_changes(server, kernel_id):
     """A cell sent while a partial preview waits for its follow-up: its preview
     flags its own changes, not those the partial one already reported."""
-    code = (
-        "class SlowRepr:\n"
-        "    def __repr__(self):\n"
-        "        __import__('time').sleep(0.3)  # longer than the whole time budget\n"
-        "        return 'slow'\n"
-        "slow_c, slow_d = SlowRepr(), SlowRepr()"
-    )
+    code = SLOW_REPR_CLASS + "slow_c, slow_d = SlowRepr(), SlowRepr()"
     async with open_ws(server, kernel_id) as ws:
         cell = await ws.send("execute_request", {"code": code, "silent": False})
-        partial = await _preview_after(ws, cell["header"]["msg_id"])
+        partial = await ws.preview_after(cell["header"]["msg_id"])
         nxt = await ws.send("execute_request", {"code": "after_partial = [1]", "silent": False})
-        preview = await _preview_after(ws, nxt["header"]["msg_id"])
+        preview = await ws.preview_after(nxt["header"]["msg_id"])
         cleanup = await ws.send("execute_request", {"code": "del slow_c, slow_d, SlowRepr"})
-        await _preview_after(ws, cleanup["header"]["msg_id"])
+        await ws.preview_after(cleanup["header"]["msg_id"])
     assert partial["content"]["meta"]["partial"] is True
     assert "slow_c" in partial["content"]["meta"]["changed"]
     changed = preview["content"]["meta"]["changed"]
@@ -117,7 +102,7 @@ async def test_preview_request_reports_the_last_cells_changes(server, kernel_id)
     """Asking again (the panel's refresh) keeps what the last cell changed flagged."""
     async with open_ws(server, kernel_id) as ws:
         cell = await ws.send("execute_request", {"code": "kept = [1]", "silent": False})
-        await _preview_after(ws, cell["header"]["msg_id"])
+        await ws.preview_after(cell["header"]["msg_id"])
         reply = reply_of(await ws.request("preview_request", {}))["content"]["return"]
     assert reply["meta"]["changed"] == ["kept"]
     assert reply["preview"]["variables"]["kept"][MIME]["changed"] is True
@@ -127,7 +112,7 @@ async def test_nothing_sent_when_nothing_changed(server, kernel_id):
     async with open_ws(server, kernel_id) as ws:
         first = await ws.send("execute_request", {"code": "1 + 1", "silent": False})
         second = await ws.send("execute_request", {"code": "fresh = 1", "silent": False})
-        preview = await _preview_after(ws, second["header"]["msg_id"])
+        preview = await ws.preview_after(second["header"]["msg_id"])
         before = [m for m in ws.received if m["msg_type"] == "preview"]
     assert preview["content"]["meta"]["changed"] == ["fresh"]
     assert not [m for m in before if m["parent_header"].get("msg_id") == first["msg_id"]]
@@ -139,7 +124,7 @@ async def test_run_all_coalesces(server, kernel_id):
             await ws.send("execute_request", {"code": f"cell{i} = {i}", "silent": False})
             for i in range(8)
         ]
-        last = await _preview_after(ws, sent[-1]["header"]["msg_id"])
+        last = await ws.preview_after(sent[-1]["header"]["msg_id"])
         previews = [m for m in ws.received if m["msg_type"] == "preview"]
     assert [p["parent_header"].get("msg_id") for p in previews][-1] == sent[-1]["msg_id"]
     parents = {p["parent_header"].get("msg_id") for p in previews}
@@ -153,7 +138,7 @@ async def test_previews_leave_no_trace_in_the_kernel(server, kernel_id):
         before = reply_of(await ws.execute(f"probe = {probe}; probe"))
         count = before["content"]["execution_count"]
         msg = await ws.send("execute_request", {"code": "y = [1, 2, 3]", "silent": False})
-        await _preview_after(ws, msg["header"]["msg_id"])
+        await ws.preview_after(msg["header"]["msg_id"])
         reply_of(await ws.request("preview_request", {}))
         got = await ws.execute(probe)
         after = reply_of(got)
@@ -256,7 +241,7 @@ async def test_a_preview_during_a_cell_leaves_its_input_working(server, kernel_i
 async def test_new_websocket_gets_the_cached_preview(server, kernel_id):
     async with open_ws(server, kernel_id) as ws:
         msg = await ws.send("execute_request", {"code": "cached_one = 1", "silent": False})
-        await _preview_after(ws, msg["header"]["msg_id"])
+        await ws.preview_after(msg["header"]["msg_id"])
     async with open_ws(server, kernel_id) as fresh:
         while True:
             m = await fresh.recv()
@@ -272,7 +257,7 @@ async def test_restart_sends_an_empty_preview(server):
     try:
         async with open_ws(server, kernel_id) as ws:
             msg = await ws.send("execute_request", {"code": "z = 1", "silent": False})
-            await _preview_after(ws, msg["header"]["msg_id"])
+            await ws.preview_after(msg["header"]["msg_id"])
             await server.arest("POST", f"/api/kernels/{kernel_id}/restart")
             while True:
                 m = await ws.recv()

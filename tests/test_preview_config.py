@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .conftest import open_ws
+from .conftest import open_ws, serve
 from .jupyter_process import JupyterServerProcess
 from .kernel_ws import reply_of
 
@@ -17,26 +17,14 @@ STALL_TIMEOUT = 2.0
 @pytest.fixture(scope="module")
 def stalling_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerProcess]:
     config = {"BeakerServerApp": {"preview_stall_timeout": STALL_TIMEOUT}}
-    proc = JupyterServerProcess(tmp_path_factory.mktemp("stall"), config=config).start()
-    yield proc
-    proc.stop()
+    yield from serve(tmp_path_factory, "stall", config=config)
 
 
 @pytest.fixture(scope="module")
 def quiet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerProcess]:
-    config = {"BeakerServerApp": {"preview_enabled": False}}
-    proc = JupyterServerProcess(tmp_path_factory.mktemp("quiet"), config=config).start()
-    yield proc
-    proc.stop()
-
-
-async def _preview_after(ws, msg_id: str, timeout: float) -> dict:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        m = await ws.recv(max(0.01, deadline - loop.time()))
-        if m["msg_type"] == "preview" and m["parent_header"].get("msg_id") == msg_id:
-            return m
+    yield from serve(
+        tmp_path_factory, "quiet", config={"BeakerServerApp": {"preview_enabled": False}}
+    )
 
 
 async def test_a_stalled_preview_is_given_up_and_the_next_one_arrives(stalling_server):
@@ -61,7 +49,7 @@ async def test_a_stalled_preview_is_given_up_and_the_next_one_arrives(stalling_s
             assert reply_of(await ws.execute(stuck))["content"]["status"] == "ok"
             cell = await ws.send("execute_request", {"code": after})
             # The stuck run is given up after STALL_TIMEOUT, well before its 60 s.
-            preview = await _preview_after(ws, cell["header"]["msg_id"], timeout=20)
+            preview = await ws.preview_after(cell["header"]["msg_id"], timeout=20)
         variables = preview["content"]["preview"]["variables"]
         assert variables["after"]["text/plain"] == "1"
         assert "stuck" not in variables

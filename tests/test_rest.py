@@ -29,7 +29,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 from beaker_server.handlers import handlers as ROUTES
 
-from .conftest import open_ws
+from .conftest import open_ws, serve
 from .jupyter_process import JupyterServerProcess
 from .kernel_ws import KernelWebsocket, kinds, reply_of
 from .rest_authorizer import DENY_HEADER
@@ -58,15 +58,14 @@ TOKEN = object()
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerProcess]:
     """This module's one server: the header-driven authorizer and a 64 KiB payload limit."""
-    proc = JupyterServerProcess(
-        tmp_path_factory.mktemp("rest"),
+    yield from serve(
+        tmp_path_factory,
+        "rest",
         config={
             "ServerApp": {"authorizer_class": "tests.rest_authorizer.HeaderDenyAuthorizer"},
             "BeakerServerApp": {"max_payload_bytes": MAX_PAYLOAD},
         },
-    ).start()
-    yield proc
-    proc.stop()
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import open_ws
+from .conftest import open_ws, serve
 from .header_identity import USER_HEADER
 from .jupyter_process import JupyterServerProcess
 from .kernel_ws import kinds, reply_of
@@ -20,12 +20,11 @@ MAX_VARIABLE_BYTES = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    proc = JupyterServerProcess(
-        tmp_path_factory.mktemp("store"),
+    yield from serve(
+        tmp_path_factory,
+        "store",
         config={"BeakerServerApp": {"max_variable_bytes": MAX_VARIABLE_BYTES}},
-    ).start()
-    yield proc
-    proc.stop()
+    )
 
 
 async def _run(ws, code: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
-from .conftest import open_ws
+from .conftest import open_ws, serve
 from .jupyter_process import JupyterServerProcess
 from .kernel_ws import KernelWebsocket, reply_of
 
@@ -21,9 +21,7 @@ Scenario = Callable[[KernelWebsocket, JupyterServerProcess, str], Awaitable[list
 
 @pytest.fixture(scope="module")
 def stock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerProcess]:
-    proc = JupyterServerProcess(tmp_path_factory.mktemp("stock"), beaker=False).start()
-    yield proc
-    proc.stop()
+    yield from serve(tmp_path_factory, "stock", beaker=False)
 
 
 def _normal(messages: list[dict]) -> dict[str, list[tuple]]:
