@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .wire import zmq_parts
+from .wire import as_bytes, zmq_parts
 
 
 class _OwnMessagesHidden:
@@ -26,7 +26,7 @@ class _OwnMessagesHidden:
 
     def __call__(self, msg_list: list[Any]) -> Any:
         parts = zmq_parts(msg_list)
-        if parts is not None and self.marker in bytes(parts[2]):
+        if parts is not None and self.marker in as_bytes(parts[2]):
             return None
         return self.callback(msg_list)
 

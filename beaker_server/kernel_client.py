@@ -173,19 +173,7 @@ class InternalKernelClient:
             msg = self._session.msg("kernel_info_request", {})
             self._client.control_channel.send(msg)
             msg_ids.append(msg["header"]["msg_id"])
-        calls = [self._track(msg_id) for msg_id in msg_ids]
-        try:
-            done, _ = await asyncio.wait(
-                [call.reply for call in calls],
-                timeout=self.connect_timeout,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-        finally:
-            for msg_id in msg_ids:
-                self._calls.pop(msg_id, None)
-        if not done:
-            raise KernelUnavailable(f"the kernel did not answer within {self.connect_timeout:g} s")
-        return done.pop().result()
+        return await self._request(*msg_ids, timeout=self.connect_timeout)
 
     def _wants_control(self) -> bool:
         """The control channel, for creating a subshell (local ZMQ kernels only)."""
@@ -200,7 +188,7 @@ class InternalKernelClient:
         msg = self._session.msg("create_subshell_request", {})
         self._client.control_channel.send(msg)
         try:
-            reply = await self._request(msg["header"]["msg_id"], self.connect_timeout)
+            reply = await self._request(msg["header"]["msg_id"], timeout=self.connect_timeout)
         except KernelUnavailable:
             self.log.warning("beaker_server: the kernel did not create a subshell")
             return None
@@ -221,15 +209,19 @@ class InternalKernelClient:
             if self.subshell_id is None:
                 self.broken = True
 
-    async def _request(self, msg_id: str, timeout: float) -> dict[str, Any]:
-        """Wait for the shell reply of a request already sent."""
-        call = self._track(msg_id)
+    async def _request(self, *msg_ids: str, timeout: float) -> dict[str, Any]:
+        """The first reply to requests already sent (one, or the same asked twice)."""
+        calls = [self._track(msg_id) for msg_id in msg_ids]
         try:
-            return await asyncio.wait_for(call.reply, timeout)
-        except asyncio.TimeoutError:
-            raise KernelUnavailable(f"the kernel did not answer within {timeout:g} s") from None
+            done, _ = await asyncio.wait(
+                [call.reply for call in calls], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
-            self._calls.pop(msg_id, None)
+            for msg_id in msg_ids:
+                self._calls.pop(msg_id, None)
+        if not done:
+            raise KernelUnavailable(f"the kernel did not answer within {timeout:g} s")
+        return done.pop().result()
 
     # -- iopub, only while someone needs it ------------------------------------
 

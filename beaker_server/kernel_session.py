@@ -23,7 +23,7 @@ from .kernel_client import InternalKernelClient, new_session_id
 from .preview import KernelPreview, PreviewSettings
 from .registry import MessageRegistry
 from .store import VariableStore
-from .wire import PROTOCOL_VERSION, make_message, zmq_parts
+from .wire import PROTOCOL_VERSION, as_bytes, make_message, zmq_parts
 
 KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 
@@ -159,7 +159,7 @@ class KernelSession:
         parts = zmq_parts(msg_list)
         if parts is None:
             return True
-        header, parent = _as_bytes(parts[1]), _as_bytes(parts[2])
+        header, parent = as_bytes(parts[1]), as_bytes(parts[2])
         if channel == "shell":
             if EXECUTE_REPLY in header:
                 self._on_execute_reply(parent)
@@ -172,7 +172,7 @@ class KernelSession:
                 parsed = json.loads(header)
             except ValueError:
                 return True  # not ours to judge: stock decides what to do with it
-            return self._hooks_allow(parsed, lambda: json.loads(_as_bytes(parts[4])))
+            return self._hooks_allow(parsed, lambda: json.loads(as_bytes(parts[4])))
         return True
 
     def _on_execute_reply(self, parent: bytes) -> None:
@@ -270,10 +270,6 @@ def _kernel_generation(kernel_manager: Any) -> tuple[int, Any] | None:
     if provisioner is None:
         return None
     return id(provisioner), getattr(provisioner, "pid", None)
-
-
-def _as_bytes(frame: Any) -> bytes:
-    return frame if isinstance(frame, bytes) else bytes(frame)
 
 
 class KernelSessions:

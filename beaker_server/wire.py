@@ -172,6 +172,11 @@ def _load_object(frame: bytes, what: str) -> dict[str, Any]:
 # -- ZMQ frames (kernel -> server) ------------------------------------------
 
 
+def as_bytes(frame: Any) -> bytes:
+    """A frame's bytes, copied only when it is not ``bytes`` already (a zmq.Frame)."""
+    return frame if isinstance(frame, bytes) else bytes(frame)
+
+
 def zmq_parts(msg_list: list[Any]) -> list[Any] | None:
     """The frames after the identities: [hmac, header, parent, metadata, content, ...]."""
     try:
