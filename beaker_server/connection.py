@@ -11,7 +11,10 @@ extension replaces that class with a subclass of *whatever class was configured*
 - drops, on the way out, what the server's own kernel requests caused, and lets
   response hooks see kernel-published ``N_response``;
 - writes server-made messages in the connection's own websocket protocol;
-- sets TCP_NODELAY on the websocket.
+- sets TCP_NODELAY on the websocket;
+- brings kernel messages and restart callbacks that a synchronous kernel
+  manager delivers on its own thread onto the server's loop thread, where every
+  write to the websocket happens (see :mod:`.loop_thread`).
 
 Everything else goes to the wrapped class untouched, in order.
 """
@@ -155,9 +158,28 @@ class BeakerConnectionMixin:
 
     def handle_outgoing_message(self, stream_or_msg: Any, *rest: Any) -> Any:
         session = self._beaker_session
-        if session is not None and not _accepts(session, stream_or_msg, rest):
+        if session is None:
+            return super().handle_outgoing_message(stream_or_msg, *rest)  # type: ignore[misc]
+        if not session.loop_thread.is_current():
+            session.loop_thread.call(self.handle_outgoing_message, stream_or_msg, *rest)
+            return None
+        if not _accepts(session, stream_or_msg, rest):
             return None
         return super().handle_outgoing_message(stream_or_msg, *rest)  # type: ignore[misc]
+
+    def on_kernel_restarted(self) -> None:
+        self._beaker_on_loop_thread(super().on_kernel_restarted)  # type: ignore[misc]
+
+    def on_restart_failed(self) -> None:
+        self._beaker_on_loop_thread(super().on_restart_failed)  # type: ignore[misc]
+
+    def _beaker_on_loop_thread(self, callback: Any) -> None:
+        """Stock restart callbacks write to the websocket: on our thread, like we do."""
+        session = self._beaker_session
+        if session is None:
+            callback()
+        else:
+            session.loop_thread.call(callback)
 
     def beaker_send(self, msg: dict[str, Any], channel: str) -> None:
         """Write a server-made message to this websocket in its own protocol."""

@@ -69,8 +69,11 @@ class InternalKernelClient:
         session_id: str,
         log: logging.Logger,
         connect_timeout: float = 30.0,
+        while_waiting: Callable[[], None] | None = None,
     ) -> None:
         self.kernel_manager = kernel_manager
+        #: Called with every wake-up check while requests wait (the owner's liveness check).
+        self.while_waiting = while_waiting
         self.session_id = session_id
         self.session_marker = session_id.encode()
         self.log = log
@@ -325,6 +328,8 @@ class InternalKernelClient:
             for reader in self._socket_readers:
                 if reader.unstick():
                     self.log.debug("beaker_server: a kernel reply had not woken its reader")
+            if self.while_waiting is not None:
+                self.while_waiting()
 
     # -- procedures -------------------------------------------------------------
 

@@ -20,10 +20,15 @@ from .activity import hide_from_activity_watcher
 from .errors import KernelUnavailable
 from .flow import RequestFlow
 from .kernel_client import InternalKernelClient, new_session_id
+from .loop_thread import LoopThread
 from .preview import KernelPreview, PreviewSettings
 from .registry import MessageRegistry
 from .store import VariableStore
 from .wire import PROTOCOL_VERSION, as_bytes, make_message, zmq_parts
+
+#: Identifies one kernel process (provisioner, pid), so a restart is told apart
+#: from a repeat report; ``None`` where there is no provisioner (gateway kernels).
+KernelProcess = tuple[int, Any] | None
 
 KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 
@@ -79,8 +84,15 @@ class KernelSession:
         self._client: InternalKernelClient | None = None
         self._hook_verdicts: OrderedDict[str, bool] = OrderedDict()
         self._closed = False
-        self._kernel_generation = _kernel_generation(kernel_manager)
+        self._kernel_process = _kernel_process(kernel_manager)
+        self._dead_process: KernelProcess = None
         self.preview = KernelPreview(self, settings.preview, log)
+        # Made on the server's loop thread; synchronous kernel managers call back on another.
+        self.loop_thread = LoopThread.current()
+        self.restart_callbacks = (
+            self._on_restarter_restart,
+            self.loop_thread.bind(self.close),
+        )
 
     # -- connections ------------------------------------------------------------
 
@@ -118,6 +130,8 @@ class KernelSession:
         """Run a request flow; it is aborted if the kernel restarts meanwhile."""
         if self._closed:
             flow.abort("the kernel is shut down")
+        else:
+            self.check_kernel_process()  # what is in flight now was sent to the old one
         task = self._flows[flow] = asyncio.ensure_future(flow.run())
         task.add_done_callback(lambda _: self._flows.pop(flow, None))
         return task
@@ -131,6 +145,7 @@ class KernelSession:
         """The internal client, connected (created on first use, renewed on restart)."""
         if self._closed:
             raise KernelUnavailable(f"kernel {self.kernel_id} is shut down")
+        self.check_kernel_process()
         if self._client is not None and self._client.broken:
             self._reset_client()
         if self._client is None:
@@ -139,6 +154,7 @@ class KernelSession:
                 self.session_id,
                 self.log,
                 connect_timeout=self.settings.kernel_connect_timeout,
+                while_waiting=self.check_kernel_process,
             )
         hide_from_activity_watcher(self.kernel_manager, self.session_marker)
         client = self._client
@@ -229,18 +245,54 @@ class KernelSession:
 
     # -- lifecycle ------------------------------------------------------------------
 
-    def on_kernel_restarted(self) -> None:
-        """Abort requests in flight; the internal client reconnects on next use.
+    def _on_restarter_restart(self) -> None:
+        """The auto-restarter's "restart" callback, perhaps on a synchronous manager's
+        thread: the dead process is read here, before the restart replaces it."""
+        self.loop_thread.call(self.on_kernel_died, _kernel_process(self.kernel_manager))
 
-        One restart can be reported twice (the auto-restarter's callback, then the
-        kernel-action event of the same restart): the second report finds the
-        same kernel process and must not abort requests made since the first.
+    def on_kernel_died(self, process: KernelProcess) -> None:
+        """The auto-restarter found ``process`` dead and is about to start another.
+
+        Reported before the new process exists, so it is handled now: requests in
+        flight are aborted and the preview is emptied. The restart that follows is
+        reported again (as a kernel action, or seen by :meth:`check_kernel_process`)
+        and then skipped. A report that comes after the new process was seen
+        (synchronous managers call back from their own thread) is stale.
         """
-        generation = _kernel_generation(self.kernel_manager)
-        if generation is not None and generation == self._kernel_generation:
+        if process is not None and process != self._kernel_process:
             return
-        self._kernel_generation = generation
-        self._abort_all("the kernel restarted")
+        self._dead_process = process
+        self._end_kernel_process("the kernel died")
+
+    def on_kernel_restarted(self) -> None:
+        """A restart reported as a kernel action (REST, or after the auto-restarter's).
+
+        A report that finds the process already seen, or that completes a death
+        handled before, must not abort requests made since.
+        """
+        process = _kernel_process(self.kernel_manager)
+        seen = process is not None and process == self._kernel_process
+        handled = self._dead_process is not None and self._dead_process == self._kernel_process
+        if not seen:
+            self._kernel_process, self._dead_process = process, None
+        if not (seen or handled):
+            self._end_kernel_process("the kernel restarted")
+
+    def check_kernel_process(self) -> None:
+        """Notice a restart nobody reported: synchronous kernel managers emit no
+        kernel-action events, and a request sent to the old process waits forever.
+
+        Called when a request starts, when the internal client is fetched and while
+        its requests wait. Every new request calls it first, so whatever is in flight
+        when a new process is seen was sent to the old one.
+        """
+        process = _kernel_process(self.kernel_manager)
+        if process is not None and process != self._kernel_process:
+            self.on_kernel_restarted()
+
+    def _end_kernel_process(self, reason: str) -> None:
+        """Abort requests in flight; the internal client reconnects on next use."""
+        self._abort_all(reason)
         self.preview.on_kernel_restarted()
         self._reset_client()
 
@@ -264,7 +316,7 @@ class KernelSession:
             client.close(KernelUnavailable(f"kernel {self.kernel_id}: the server's client closed"))
 
 
-def _kernel_generation(kernel_manager: Any) -> tuple[int, Any] | None:
+def _kernel_process(kernel_manager: Any) -> KernelProcess:
     """Identifies one kernel process, so a restart is told apart from a repeat report."""
     provisioner = getattr(kernel_manager, "provisioner", None)
     if provisioner is None:
@@ -310,9 +362,10 @@ class KernelSessions:
         add = getattr(self.multi_kernel_manager, "add_restart_callback", None)
         if add is None:
             return
+        on_restart, on_dead = session.restart_callbacks
         try:
-            add(kernel_id, session.on_kernel_restarted, "restart")
-            add(kernel_id, session.close, "dead")
+            add(kernel_id, on_restart, "restart")
+            add(kernel_id, on_dead, "dead")
         except Exception:
             self.log.debug("beaker_server: no restart callbacks for %s", kernel_id)
 
@@ -320,9 +373,10 @@ class KernelSessions:
         remove = getattr(self.multi_kernel_manager, "remove_restart_callback", None)
         if remove is None or kernel_id not in self.multi_kernel_manager:
             return
+        on_restart, on_dead = session.restart_callbacks
         try:
-            remove(kernel_id, session.on_kernel_restarted, "restart")
-            remove(kernel_id, session.close, "dead")
+            remove(kernel_id, on_restart, "restart")
+            remove(kernel_id, on_dead, "dead")
         except Exception:
             self.log.debug("beaker_server: could not remove restart callbacks of %s", kernel_id)
 

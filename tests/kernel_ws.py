@@ -175,6 +175,18 @@ class KernelWebsocket:
             if msg["msg_type"] == "preview" and msg["parent_header"].get("msg_id") == msg_id:
                 return msg
 
+    async def send_until_busy(
+        self, msg_type: str, content: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Send a request and wait until its busy status: the server is serving it."""
+        msg = await self.send(msg_type, content)
+        while True:  # skip what the socket's opening nudge left in flight
+            first = await self.recv()
+            if first["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                break
+        assert kinds([first]) == [("iopub", "status:busy")]
+        return msg
+
     async def request(
         self, msg_type: str, content: dict[str, Any] | None = None, channel: str = "shell", **kw
     ) -> list[dict[str, Any]]:

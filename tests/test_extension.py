@@ -135,27 +135,3 @@ async def test_server_stop_aborts_requests_in_flight(jp_serverapp, jp_fetch, jp_
     finally:
         ws.close()
         await _shutdown(jp_fetch, kernel_id)
-
-
-@pytest.mark.parametrize(
-    "jp_server_config",
-    [
-        {
-            "server": {
-                "kernel_manager_class": (
-                    "jupyter_server.services.kernels.kernelmanager.MappingKernelManager"
-                )
-            }
-        }
-    ],
-    indirect=True,
-)
-async def test_synchronous_kernel_manager(jp_serverapp, jp_fetch, jp_ws_fetch):
-    """Its kernels' own client class blocks: the server's client must not."""
-    kernel_id, ws = await _kernel_ws(jp_fetch, jp_ws_fetch)
-    try:
-        got = await ws.request("evaluate_request", {"expression": "6 * 7"})
-        assert reply_of(got)["content"] == {"status": "ok", "return": 42}
-    finally:
-        ws.close()
-        await _shutdown(jp_fetch, kernel_id)

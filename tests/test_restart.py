@@ -10,21 +10,11 @@ from .kernel_ws import kinds, reply_of
 SLOW = "__import__('time').sleep(60) or 1"
 
 
-async def _busy_request(ws) -> dict:
-    msg = await ws.send("evaluate_twice_request", {"expression": SLOW})
-    while True:  # skip what the socket's opening nudge left in flight
-        first = await ws.recv()
-        if first["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
-            break
-    assert kinds([first]) == [("iopub", "status:busy")]
-    return msg
-
-
 async def test_restart_aborts_the_request_in_flight(server, protocol):
     kernel_id = server.start_kernel()
     try:
         async with open_ws(server, kernel_id, protocol) as ws:
-            msg = await _busy_request(ws)
+            msg = await ws.send_until_busy("evaluate_twice_request", {"expression": SLOW})
             restart = asyncio.ensure_future(
                 server.arest("POST", f"/api/kernels/{kernel_id}/restart")
             )
@@ -42,7 +32,7 @@ async def test_kernel_death_aborts_the_request_in_flight(server):
     kernel_id = server.start_kernel()
     try:
         async with open_ws(server, kernel_id) as ws:
-            msg = await _busy_request(ws)
+            msg = await ws.send_until_busy("evaluate_twice_request", {"expression": SLOW})
             # Kill the kernel from another request: the auto-restarter brings it back.
             await ws.send(
                 "execute_request",
@@ -65,7 +55,7 @@ async def test_restart_of_a_slowly_exiting_kernel_aborts_the_request(server):
         async with open_ws(server, kernel_id) as ws:
             hook = "import atexit, time; atexit.register(time.sleep, 2)"
             assert reply_of(await ws.execute(hook))["content"]["status"] == "ok"
-            msg = await _busy_request(ws)
+            msg = await ws.send_until_busy("evaluate_twice_request", {"expression": SLOW})
             restart = asyncio.ensure_future(
                 server.arest("POST", f"/api/kernels/{kernel_id}/restart")
             )
