@@ -100,8 +100,9 @@ class PreviewHandler(BeakerAPIHandler):
         session = self.settings["beaker_sessions"].for_kernel(kernel_id)
         content = session.preview.content
         if content is None:
-            state = "pending" if session.settings.preview.enabled else "disabled"
-            content = {"preview": {}, "meta": {"state": state}}
+            live = session.settings.preview.enabled
+            state = "pending" if live else "disabled"
+            content = {"preview": {}, "meta": {"state": state, "live": live}}
         self._finish_json(content)
 
 

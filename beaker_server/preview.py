@@ -350,6 +350,8 @@ class KernelPreview:
                 "changed": [name for name in self._told_changed if name in self._entries],
                 "removed": list(self._told_removed),
                 "time": datetime.now(timezone.utc).isoformat(),
+                # Off: nothing is pushed after cells; only preview_request updates.
+                "live": self.settings.enabled,
             },
         }
 

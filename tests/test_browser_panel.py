@@ -525,6 +525,12 @@ def test_notices_and_empty_state(lab_page: LabPage) -> None:
     assert "5 more not shown" in text
     assert "Partial preview" in text
     assert "Truncated preview" in text
+    assert "Live updates are off" not in text
+    assert lab_page.push(crafted_preview(live=False))
+    page.wait_for_function(
+        "() => document.querySelector('#beaker-preview-panel .jp-BeakerPreview-notice')"
+        "?.innerText.includes('Live updates are off')"
+    )
     assert lab_page.push(crafted_preview())
     notice.wait_for(state="detached")
 

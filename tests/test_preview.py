@@ -32,6 +32,7 @@ async def test_preview_follows_executions_on_every_websocket(server, kernel_id):
         assert variables["x"][MIME]["type"] == "int"
         assert variables["name"][MIME]["shape"] == 3
         assert set(preview["content"]["meta"]["changed"]) >= {"x", "name"}
+        assert preview["content"]["meta"]["live"] is True
 
 
 async def test_changes_a_preview_saw_mid_cell_stay_with_the_cell(server, kernel_id):

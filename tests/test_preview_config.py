@@ -69,8 +69,9 @@ async def test_previews_off_sends_none_and_rest_says_disabled(quiet_server):
             # On demand still works: preview_request computes one.
             asked = reply_of(await ws.request("preview_request", {}))["content"]
             pushed = [m for m in ws.received if m["msg_type"] == "preview"]
-        assert cached == {"preview": {}, "meta": {"state": "disabled"}}
+        assert cached == {"preview": {}, "meta": {"state": "disabled", "live": False}}
         assert asked["status"] == "ok"
+        assert asked["return"]["meta"]["live"] is False  # the panel says it will not update
         assert set(asked["return"]["preview"]["variables"]) == {"x", "y"}
         assert pushed == []
     finally:

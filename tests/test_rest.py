@@ -272,7 +272,7 @@ async def test_preview_pending_then_the_latest(server, api, own_kernel):
     """Served from the cache: pending before any preview, then what clients last got."""
     answer = await api.get(PREVIEW, kernel_id=own_kernel)
     assert answer.status == 200
-    assert answer.body == {"preview": {}, "meta": {"state": "pending"}}
+    assert answer.body == {"preview": {}, "meta": {"state": "pending", "live": True}}
     async with open_ws(server, own_kernel) as ws:
         await ws.execute("rest_preview_x = 41 + 1")
         pushed = await _preview_with(ws, "rest_preview_x")

@@ -273,7 +273,8 @@ function StateLine(props: {
 
 /**
  * What the preview left out: the "N more" marker, a partial or truncated
- * preview.
+ * preview; and that it will not update by itself when the server's live
+ * updates are off.
  */
 function Notices(props: {
   model: PreviewModel;
@@ -296,6 +297,13 @@ function Notices(props: {
   }
   if (meta.truncated) {
     notices.push(trans.__('Truncated preview: the size limit was reached.'));
+  }
+  if (meta.live === false) {
+    notices.push(
+      trans.__(
+        'Live updates are off on this server: refresh to see new values.'
+      )
+    );
   }
   if (notices.length === 0) {
     return null;

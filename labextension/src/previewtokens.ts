@@ -120,6 +120,11 @@ export interface IPreviewMeta {
    * When the preview was made, in ISO 8601.
    */
   time?: string;
+  /**
+   * Whether the server pushes a preview after every cell; `false` when
+   * previews are off on the server and only a refresh updates them.
+   */
+  live?: boolean;
 }
 
 /**
