@@ -82,6 +82,8 @@ class InternalKernelClient:
         self.kernel_info: dict[str, Any] = {}
         #: Our subshell in the kernel, when the kernel has subshells.
         self.subshell_id: str | None = None
+        #: Stalled subshells to delete once free: marker msg_id -> subshell id.
+        self._retiring: dict[str, str] = {}
         #: Kernel procedures installed through this client (a new client per kernel start).
         self._installs: dict[str, asyncio.Future[None]] = {}
         self._session = Session(
@@ -200,17 +202,37 @@ class InternalKernelClient:
     async def renew_subshell(self) -> None:
         """Move our requests to a new subshell: the old one is stuck in a request.
 
-        The old subshell is left alone (a thread stuck in user code cannot be
-        stopped); its late replies are ignored. Without a new one, the client
-        is marked broken and the kernel session replaces it.
+        The old subshell is deleted once its stuck request returns (see
+        :meth:`_retire_subshell`); its late replies are ignored. Without a new
+        one, the client is marked broken and the kernel session replaces it.
         """
         self.log.warning("beaker_server: a request on our subshell stalled; making a new one")
-        self.subshell_id = None
+        stalled, self.subshell_id = self.subshell_id, None
+        if stalled:
+            self._retire_subshell(stalled)
         try:
             self.subshell_id = await self._create_subshell()
         finally:
             if self.subshell_id is None:
                 self.broken = True
+
+    def _retire_subshell(self, subshell_id: str) -> None:
+        """Queue a marker behind the stuck request; its reply means the subshell is free.
+
+        Deleting a subshell whose thread is busy would block the kernel's shell
+        channel thread (ipykernel joins the thread), so the delete waits for the
+        marker's reply. A request that never returns keeps its thread: nothing
+        in Python can stop it.
+        """
+        marker = self._session.msg("kernel_info_request", {})
+        marker["header"]["subshell_id"] = subshell_id
+        self._retiring[marker["header"]["msg_id"]] = subshell_id
+        self._client.shell_channel.send(marker)
+
+    def _delete_subshell(self, subshell_id: str) -> None:
+        msg = self._session.msg("delete_subshell_request", {"subshell_id": subshell_id})
+        self._client.control_channel.send(msg)
+        self.log.info("beaker_server: deleted subshell %s, free again after a stall", subshell_id)
 
     async def _request(self, *msg_ids: str, timeout: float) -> dict[str, Any]:
         """The first reply to requests already sent (one, or the same asked twice)."""
@@ -474,9 +496,12 @@ class InternalKernelClient:
             except Exception as error:
                 self._lost_channel("shell", error)
                 return
-            call = self._calls.get(msg.get("parent_header", {}).get("msg_id"))
+            parent_id = msg.get("parent_header", {}).get("msg_id")
+            call = self._calls.get(parent_id)
             if call is not None and not call.reply.done():
                 call.reply.set_result(msg)
+            elif parent_id in self._retiring:
+                self._delete_subshell(self._retiring.pop(parent_id))
 
     async def _read_iopub(self, channel: Any, reader: LevelCheckedReader | None) -> None:
         while not self._closed:

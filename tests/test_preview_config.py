@@ -29,16 +29,17 @@ def quiet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterSe
 
 async def test_a_stalled_preview_is_given_up_and_the_next_one_arrives(stalling_server):
     """A repr that does not return holds our subshell; after the stall limit the
-    server moves to a new subshell, and the next cell's preview arrives."""
+    server moves to a new subshell, and the next cell's preview arrives. Once the
+    repr returns, the stalled subshell is deleted: no thread is left behind."""
     server = stalling_server
     kernel_id = await asyncio.to_thread(server.start_kernel)
     stuck = (
         "import threading\n"
-        "repr_started = threading.Event()\n"
+        "repr_started, release = threading.Event(), threading.Event()\n"
         "class Stuck:\n"
         "    def __repr__(self):\n"
         "        repr_started.set()\n"
-        "        __import__('time').sleep(60)\n"
+        "        release.wait(60)\n"
         "        return 'stuck'\n"
         "stuck = Stuck()"
     )
@@ -50,12 +51,27 @@ async def test_a_stalled_preview_is_given_up_and_the_next_one_arrives(stalling_s
             cell = await ws.send("execute_request", {"code": after})
             # The stuck run is given up after STALL_TIMEOUT, well before its 60 s.
             preview = await ws.preview_after(cell["header"]["msg_id"], timeout=20)
+            assert len(await _subshells(ws)) == 2  # the stalled one and its successor
+            assert reply_of(await ws.execute("release.set()"))["content"]["status"] == "ok"
+            # The delete follows the stalled request's return, a moment later.
+            deadline = asyncio.get_running_loop().time() + 15
+            remaining = await _subshells(ws)
+            while len(remaining) > 1 and asyncio.get_running_loop().time() < deadline:
+                remaining = await _subshells(ws)
+            assert len(remaining) == 1
         variables = preview["content"]["preview"]["variables"]
         assert variables["after"]["text/plain"] == "1"
         assert "stuck" not in variables
         assert "a request on our subshell stalled" in server.log()
+        assert "free again after a stall" in server.log()
     finally:
         await asyncio.to_thread(server.shutdown_kernel, kernel_id)
+
+
+async def _subshells(ws) -> list[str]:
+    """The kernel's subshells, asked on control (JEP 91)."""
+    reply = reply_of(await ws.request("list_subshell_request", {}, channel="control"))
+    return reply["content"]["subshell_id"]
 
 
 async def test_previews_off_sends_none_and_rest_says_disabled(quiet_server):
