@@ -24,6 +24,12 @@ def serve(
     proc.stop()
 
 
+#: jupyter_server's synchronous kernel manager: its kernels' ZMQ streams and
+#: restart callbacks run on jupyter_core's runner thread, and it reports no
+#: kernel-action events.
+SYNC_KERNEL_MANAGER = "jupyter_server.services.kernels.kernelmanager.MappingKernelManager"
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerProcess]:
     """jupyter server with beaker_server enabled and the test handlers loaded."""

@@ -1,13 +1,31 @@
-"""A kernel restart or death while a handler waits on the kernel: ``aborted``, then normal."""
+"""A kernel restart or death while a handler waits on the kernel: ``aborted``, then normal.
+
+Every test runs with jupyter_server's default (async) kernel manager and with the
+synchronous one, which calls back from its own thread and reports no kernel actions.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
-from .conftest import open_ws
+import pytest
+
+from .conftest import SYNC_KERNEL_MANAGER, open_ws, serve
+from .jupyter_process import JupyterServerProcess
 from .kernel_ws import kinds, reply_of
 
 SLOW = "__import__('time').sleep(60) or 1"
+
+
+@pytest.fixture(scope="module", params=["async-manager", "sync-manager"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[JupyterServerProcess]:
+    config = {}
+    if request.param == "sync-manager":
+        config = {"ServerApp": {"kernel_manager_class": SYNC_KERNEL_MANAGER}}
+    yield from serve(tmp_path_factory, request.param, config=config)
 
 
 async def test_restart_aborts_the_request_in_flight(server, protocol):
@@ -43,6 +61,9 @@ async def test_kernel_death_aborts_the_request_in_flight(server):
             assert reply_of(got)["content"] == {"status": "aborted"}
             again = reply_of(await ws.request("evaluate_request", {"expression": "2 + 3"}))
             assert again["content"] == {"status": "ok", "return": 5}
+            # jupyter_server's own restart callback still reaches the websocket.
+            states = [m["content"].get("execution_state") for m in ws.received]
+            assert "restarting" in states
     finally:
         server.shutdown_kernel(kernel_id)
 

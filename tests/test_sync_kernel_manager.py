@@ -1,8 +1,8 @@
 """A server configured with jupyter_server's synchronous ``MappingKernelManager``.
 
-Its kernel managers bind their ZMQ streams and restart callbacks to a background
-thread; the websocket must still see every message, in order, and our flows
-must still end (see ``beaker_server/loop_thread.py``).
+Its kernel managers bind their ZMQ streams to a background thread; the websocket
+must still see every message, and our flows must still end (see
+``beaker_server/loop_thread.py``). Restarts with it are in ``test_restart.py``.
 """
 
 from __future__ import annotations
@@ -14,19 +14,17 @@ from typing import Any
 
 import pytest
 
-from .conftest import open_ws, serve
+from .conftest import SYNC_KERNEL_MANAGER, open_ws, serve
 from .jupyter_process import JupyterServerProcess
 from .kernel_ws import KernelWebsocket, kinds, reply_of
 
-SYNC_MANAGER = "jupyter_server.services.kernels.kernelmanager.MappingKernelManager"
 LINES = 400
 REQUESTS = 40
-SLOW = "__import__('time').sleep(60) or 1"
 
 
 @pytest.fixture(scope="module")
 def sync_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerProcess]:
-    config = {"ServerApp": {"kernel_manager_class": SYNC_MANAGER}}
+    config = {"ServerApp": {"kernel_manager_class": SYNC_KERNEL_MANAGER}}
     yield from serve(tmp_path_factory, "sync", config=config)
 
 
@@ -83,50 +81,5 @@ async def test_a_cell_gets_its_preview(sync_server):
             )
             preview = await ws.preview_after(cell["header"]["msg_id"])
         assert "seen_by_preview" in str(preview["content"])
-    finally:
-        await asyncio.to_thread(sync_server.shutdown_kernel, kernel_id)
-
-
-async def test_kernel_death_aborts_the_request_and_the_kernel_comes_back(sync_server):
-    """The auto-restarter calls back on the manager's thread; the request in flight
-    still gets exactly one ``aborted`` reply and the next request works."""
-    kernel_id = await asyncio.to_thread(sync_server.start_kernel)
-    try:
-        async with open_ws(sync_server, kernel_id) as ws:
-            msg = await ws.send_until_busy("evaluate_twice_request", {"expression": SLOW})
-            await ws.send(
-                "execute_request",
-                {"code": "import os; os._exit(1)", "silent": False},
-                channel="control",
-            )
-            got = await ws.collect(msg["header"]["msg_id"], timeout=60)
-            assert reply_of(got)["content"] == {"status": "aborted"}
-            again = reply_of(await ws.request("evaluate_request", {"expression": "2 + 3"}))
-            assert again["content"] == {"status": "ok", "return": 5}
-            restarting = [
-                m
-                for m in ws.received
-                if m["msg_type"] == "status" and m["content"]["execution_state"] == "restarting"
-            ]
-            assert restarting, "the stock 'restarting' status did not reach the websocket"
-    finally:
-        await asyncio.to_thread(sync_server.shutdown_kernel, kernel_id)
-
-
-async def test_rest_restart_aborts_the_request_in_flight(sync_server):
-    """A synchronous manager reports no kernel-action event: the interrupt that
-    starts its restart must still end the request with ``aborted``."""
-    kernel_id = await asyncio.to_thread(sync_server.start_kernel)
-    try:
-        async with open_ws(sync_server, kernel_id) as ws:
-            msg = await ws.send_until_busy("evaluate_twice_request", {"expression": SLOW})
-            restart = asyncio.ensure_future(
-                sync_server.arest("POST", f"/api/kernels/{kernel_id}/restart")
-            )
-            got = await ws.collect(msg["header"]["msg_id"], timeout=60)
-            await restart
-            assert reply_of(got)["content"] == {"status": "aborted"}
-            again = reply_of(await ws.request("evaluate_request", {"expression": "2 + 3"}))
-            assert again["content"] == {"status": "ok", "return": 5}
     finally:
         await asyncio.to_thread(sync_server.shutdown_kernel, kernel_id)
