@@ -38,6 +38,10 @@ _IOPUB_LINGER = 10.0
 #: While a request waits, how often the sockets are checked for a message whose
 #: wake-up was lost (see :mod:`.zmq_reader`).
 _WAKEUP_CHECK_INTERVAL = 0.02
+#: How often to ask for our subshell when the kernel drops the request, and the
+#: pause before each new try (times the try's number).
+_SUBSHELL_ATTEMPTS = 5
+_SUBSHELL_RETRY_DELAY = 0.05
 
 
 @dataclass
@@ -82,8 +86,8 @@ class InternalKernelClient:
         self.kernel_info: dict[str, Any] = {}
         #: Our subshell in the kernel, when the kernel has subshells.
         self.subshell_id: str | None = None
-        #: Stalled subshells to delete once free: marker msg_id -> subshell id.
-        self._retiring: dict[str, str] = {}
+        #: What to do with a reply nobody waits for any more: msg_id -> action.
+        self._late_replies: dict[str, Callable[[dict[str, Any]], None]] = {}
         #: Kernel procedures installed through this client (a new client per kernel start).
         self._installs: dict[str, asyncio.Future[None]] = {}
         self._session = Session(
@@ -187,17 +191,42 @@ class InternalKernelClient:
         return not is_gateway_kernel(self.kernel_manager)
 
     async def _create_subshell(self) -> str | None:
-        """A subshell of our own (JEP 91): our requests never queue behind a user's cell."""
+        """A subshell of our own (JEP 91): our requests never queue behind a user's cell.
+
+        Each ``create_subshell_request`` is followed by a ``kernel_info_request`` on
+        control, which the kernel answers in order: the fence answered first means
+        the create was dropped. ipykernel 7 does that to a create that arrives
+        between its control channel starting and its subshell manager existing
+        (just after kernel start, under load): it fails an assertion and sends no
+        reply. Then it is asked again.
+        """
         if not self._wants_control():
             return None
-        msg = self._session.msg("create_subshell_request", {})
-        self._client.control_channel.send(msg)
-        try:
-            reply = await self._request(msg["header"]["msg_id"], timeout=self.connect_timeout)
-        except KernelUnavailable:
-            self.log.warning("beaker_server: the kernel did not create a subshell")
-            return None
-        return reply.get("content", {}).get("subshell_id")
+        for attempt in range(1, _SUBSHELL_ATTEMPTS + 1):
+            create = self._session.msg("create_subshell_request", {})
+            fence = self._session.msg("kernel_info_request", {})
+            self._client.control_channel.send(create)
+            self._client.control_channel.send(fence)
+            create_id = create["header"]["msg_id"]
+            try:
+                reply = await self._request(
+                    create_id, fence["header"]["msg_id"], timeout=self.connect_timeout
+                )
+            except KernelUnavailable:
+                break
+            if reply.get("parent_header", {}).get("msg_id") == create_id:
+                return reply.get("content", {}).get("subshell_id")
+            # Should the create be answered after all, that subshell is not ours to keep.
+            self._late_replies[create_id] = self._delete_created_subshell
+            self.log.info("beaker_server: the kernel dropped create_subshell (try %d)", attempt)
+            await asyncio.sleep(_SUBSHELL_RETRY_DELAY * attempt)
+        self.log.warning("beaker_server: the kernel did not create a subshell")
+        return None
+
+    def _delete_created_subshell(self, reply: dict[str, Any]) -> None:
+        subshell_id = reply.get("content", {}).get("subshell_id")
+        if subshell_id:
+            self._delete_subshell(subshell_id)
 
     async def renew_subshell(self) -> None:
         """Move our requests to a new subshell: the old one is stuck in a request.
@@ -226,13 +255,15 @@ class InternalKernelClient:
         """
         marker = self._session.msg("kernel_info_request", {})
         marker["header"]["subshell_id"] = subshell_id
-        self._retiring[marker["header"]["msg_id"]] = subshell_id
+        self._late_replies[marker["header"]["msg_id"]] = lambda _: self._delete_subshell(
+            subshell_id, "free again after a stall"
+        )
         self._client.shell_channel.send(marker)
 
-    def _delete_subshell(self, subshell_id: str) -> None:
+    def _delete_subshell(self, subshell_id: str, why: str = "not needed") -> None:
         msg = self._session.msg("delete_subshell_request", {"subshell_id": subshell_id})
         self._client.control_channel.send(msg)
-        self.log.info("beaker_server: deleted subshell %s, free again after a stall", subshell_id)
+        self.log.info("beaker_server: deleted subshell %s, %s", subshell_id, why)
 
     async def _request(self, *msg_ids: str, timeout: float) -> dict[str, Any]:
         """The first reply to requests already sent (one, or the same asked twice)."""
@@ -500,8 +531,8 @@ class InternalKernelClient:
             call = self._calls.get(parent_id)
             if call is not None and not call.reply.done():
                 call.reply.set_result(msg)
-            elif parent_id in self._retiring:
-                self._delete_subshell(self._retiring.pop(parent_id))
+            elif parent_id in self._late_replies:
+                self._late_replies.pop(parent_id)(msg)
 
     async def _read_iopub(self, channel: Any, reader: LevelCheckedReader | None) -> None:
         while not self._closed:

@@ -38,6 +38,9 @@ EXECUTE_REPLY = b'"execute_reply"'
 #: that hooks run once per message however many websockets carry it.
 _HOOK_MEMORY = 1024
 
+#: How often to look for the new kernel process after a death (no event says so).
+_RESTART_POLL_INTERVAL = 0.05
+
 
 @dataclass(frozen=True)
 class BeakerSettings:
@@ -146,6 +149,8 @@ class KernelSession:
         if self._closed:
             raise KernelUnavailable(f"kernel {self.kernel_id} is shut down")
         self.check_kernel_process()
+        if self._dead_process is not None:
+            await self._until_new_process()
         if self._client is not None and self._client.broken:
             self._reset_client()
         if self._client is None:
@@ -259,6 +264,8 @@ class KernelSession:
         and then skipped. A report that comes after the new process was seen
         (synchronous managers call back from their own thread) is stale.
         """
+        if self._kernel_process is None:
+            self._kernel_process = process  # it died before we saw it running
         if process is not None and process != self._kernel_process:
             return
         self._dead_process = process
@@ -271,6 +278,9 @@ class KernelSession:
         handled before, must not abort requests made since.
         """
         process = _kernel_process(self.kernel_manager)
+        if process is not None and self._kernel_process is None:
+            self._kernel_process = process  # the first process seen (it was still starting)
+            return
         seen = process is not None and process == self._kernel_process
         handled = self._dead_process is not None and self._dead_process == self._kernel_process
         if not seen:
@@ -289,6 +299,23 @@ class KernelSession:
         process = _kernel_process(self.kernel_manager)
         if process is not None and process != self._kernel_process:
             self.on_kernel_restarted()
+
+    async def _until_new_process(self) -> None:
+        """After a reported death, wait for the restarter's new kernel process.
+
+        Until it is launched the connection info is the dead kernel's, and a kernel
+        that dies in its first seconds is restarted on new ports: a client made now
+        would wait on ports nobody listens to.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.kernel_connect_timeout
+        while self._dead_process is not None and not self._closed:
+            if loop.time() >= deadline:
+                raise KernelUnavailable(f"kernel {self.kernel_id} did not come back after it died")
+            await asyncio.sleep(_RESTART_POLL_INTERVAL)
+            self.check_kernel_process()
+        if self._closed:
+            raise KernelUnavailable(f"kernel {self.kernel_id} is shut down")
 
     def _end_kernel_process(self, reason: str) -> None:
         """Abort requests in flight; the internal client reconnects on next use."""
@@ -317,11 +344,15 @@ class KernelSession:
 
 
 def _kernel_process(kernel_manager: Any) -> KernelProcess:
-    """Identifies one kernel process, so a restart is told apart from a repeat report."""
+    """Identifies one kernel process, so a restart is told apart from a repeat report.
+
+    ``None`` until the process is launched: its connection info is final only then.
+    """
     provisioner = getattr(kernel_manager, "provisioner", None)
-    if provisioner is None:
+    pid = getattr(provisioner, "pid", None)
+    if provisioner is None or pid is None:
         return None
-    return id(provisioner), getattr(provisioner, "pid", None)
+    return id(provisioner), pid
 
 
 class KernelSessions:

@@ -230,9 +230,9 @@ class JupyterServerProcess(JupyterProcess):
         )
         return json.loads(response.body) if response.body else None
 
-    def start_kernel(self) -> str:
-        """Start a python3 kernel; its id."""
-        return self.rest("POST", "/api/kernels", {"name": "python3"})["id"]
+    def start_kernel(self, name: str = "python3") -> str:
+        """Start a kernel (python3 unless named); its id."""
+        return self.rest("POST", "/api/kernels", {"name": name})["id"]
 
     def shutdown_kernel(self, kernel_id: str) -> None:
         """Shut the kernel down, if it is still there."""

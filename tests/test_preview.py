@@ -9,6 +9,7 @@ import os
 from beaker_server.preview import MAX_FOLLOW_UPS
 
 from .conftest import open_ws
+from .dropping_kernel import install_kernelspec
 from .kernel_ws import reply_of
 
 MIME = "application/vnd.beaker.variable+json"
@@ -267,3 +268,22 @@ async def test_restart_sends_an_empty_preview(server):
             assert m["content"]["preview"] == {}
     finally:
         server.shutdown_kernel(kernel_id)
+
+
+async def test_a_dropped_create_subshell_is_asked_again(server):
+    """The kernel drops our first create_subshell_request without a reply (as
+    ipykernel 7 does under load just after start): the server asks again at once,
+    previews run on the subshell, and only one subshell of ours is left."""
+    name = install_kernelspec(server.workdir / "data")
+    kernel_id = await asyncio.to_thread(server.start_kernel, name)
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            cell = await ws.send("execute_request", {"code": "x = 1", "silent": False})
+            preview = await ws.preview_after(cell["header"]["msg_id"], timeout=10)
+            listed = reply_of(await ws.request("list_subshell_request", {}, channel="control"))
+        assert "x" in preview["content"]["preview"]["variables"]
+        assert len(listed["content"]["subshell_id"]) == 1
+        assert "the kernel dropped create_subshell (try 1)" in server.log()
+        assert "did not create a subshell" not in server.log()
+    finally:
+        await asyncio.to_thread(server.shutdown_kernel, kernel_id)

@@ -1,0 +1,48 @@
+"""A real ipykernel that drops its first ``create_subshell_request`` without a reply.
+
+ipykernel 7 does that to a create that reaches its control thread before its
+subshell manager exists (just after start, under load). This kernel does it every
+time, so a test can show that the server asks again. Started by jupyter_server
+from the kernelspec :func:`install_kernelspec` writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ipykernel.ipkernel import IPythonKernel
+from ipykernel.kernelapp import IPKernelApp
+
+KERNEL_NAME = "dropping-python3"
+
+
+class DroppingKernel(IPythonKernel):
+    """Fails the first create_subshell_request the way ipykernel's start-up race does."""
+
+    dropped = False
+
+    async def create_subshell_request(self, socket: Any, ident: Any, parent: Any) -> None:
+        if not DroppingKernel.dropped:
+            DroppingKernel.dropped = True
+            raise AssertionError("create_subshell_request dropped on purpose")
+        await super().create_subshell_request(socket, ident, parent)
+
+
+def install_kernelspec(data_dir: Path) -> str:
+    """Write this kernel's spec under a Jupyter data directory; its name."""
+    spec_dir = data_dir / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "tests.dropping_kernel", "-f", "{connection_file}"],
+        "display_name": "Python 3 (drops its first create_subshell)",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    return KERNEL_NAME
+
+
+if __name__ == "__main__":
+    IPKernelApp.launch_instance(kernel_class=DroppingKernel)
