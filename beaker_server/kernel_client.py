@@ -41,7 +41,7 @@ _WAKEUP_CHECK_INTERVAL = 0.02
 #: How often to ask for our subshell when the kernel drops the request, and the
 #: pause before each new try (times the try's number).
 _SUBSHELL_ATTEMPTS = 5
-_SUBSHELL_RETRY_DELAY = 0.05
+_SUBSHELL_RETRY_DELAY = 0.1
 
 
 @dataclass
@@ -213,11 +213,13 @@ class InternalKernelClient:
                     create_id, fence["header"]["msg_id"], timeout=self.connect_timeout
                 )
             except KernelUnavailable:
-                break
-            if reply.get("parent_header", {}).get("msg_id") == create_id:
+                reply = None
+            if reply is not None and reply.get("parent_header", {}).get("msg_id") == create_id:
                 return reply.get("content", {}).get("subshell_id")
             # Should the create be answered after all, that subshell is not ours to keep.
             self._late_replies[create_id] = self._delete_created_subshell
+            if reply is None:  # no answer at all, not even to the fence
+                break
             self.log.info("beaker_server: the kernel dropped create_subshell (try %d)", attempt)
             await asyncio.sleep(_SUBSHELL_RETRY_DELAY * attempt)
         self.log.warning("beaker_server: the kernel did not create a subshell")
