@@ -179,10 +179,14 @@ class InternalKernelClient:
         """
         msg_ids = [self._client.kernel_info()]
         if self._wants_control():
-            msg = self._session.msg("kernel_info_request", {})
-            self._client.control_channel.send(msg)
-            msg_ids.append(msg["header"]["msg_id"])
+            msg_ids.append(self._send_control("kernel_info_request"))
         return await self._request(*msg_ids, timeout=self.connect_timeout)
+
+    def _send_control(self, msg_type: str, content: dict[str, Any] | None = None) -> str:
+        """Send a request on the control channel; its msg_id."""
+        msg = self._session.msg(msg_type, content or {})
+        self._client.control_channel.send(msg)
+        return msg["header"]["msg_id"]
 
     def _wants_control(self) -> bool:
         """The control channel, for creating a subshell (local ZMQ kernels only)."""
@@ -203,15 +207,10 @@ class InternalKernelClient:
         if not self._wants_control():
             return None
         for attempt in range(1, _SUBSHELL_ATTEMPTS + 1):
-            create = self._session.msg("create_subshell_request", {})
-            fence = self._session.msg("kernel_info_request", {})
-            self._client.control_channel.send(create)
-            self._client.control_channel.send(fence)
-            create_id = create["header"]["msg_id"]
+            create_id = self._send_control("create_subshell_request")
+            fence_id = self._send_control("kernel_info_request")
             try:
-                reply = await self._request(
-                    create_id, fence["header"]["msg_id"], timeout=self.connect_timeout
-                )
+                reply = await self._request(create_id, fence_id, timeout=self.connect_timeout)
             except KernelUnavailable:
                 reply = None
             if reply is not None and reply.get("parent_header", {}).get("msg_id") == create_id:
@@ -263,8 +262,7 @@ class InternalKernelClient:
         self._client.shell_channel.send(marker)
 
     def _delete_subshell(self, subshell_id: str, why: str = "not needed") -> None:
-        msg = self._session.msg("delete_subshell_request", {"subshell_id": subshell_id})
-        self._client.control_channel.send(msg)
+        self._send_control("delete_subshell_request", {"subshell_id": subshell_id})
         self.log.info("beaker_server: deleted subshell %s, %s", subshell_id, why)
 
     async def _request(self, *msg_ids: str, timeout: float) -> dict[str, Any]:

@@ -88,7 +88,8 @@ class KernelSession:
         self._hook_verdicts: OrderedDict[str, bool] = OrderedDict()
         self._closed = False
         self._kernel_process = _kernel_process(kernel_manager)
-        self._dead_process: KernelProcess = None
+        #: The auto-restarter reported this process dead; its successor is awaited.
+        self._death_handled = False
         self.preview = KernelPreview(self, settings.preview, log)
         # Made on the server's loop thread; synchronous kernel managers call back on another.
         self.loop_thread = LoopThread.current()
@@ -149,7 +150,7 @@ class KernelSession:
         if self._closed:
             raise KernelUnavailable(f"kernel {self.kernel_id} is shut down")
         self.check_kernel_process()
-        if self._dead_process is not None:
+        if self._death_handled:
             await self._until_new_process()
         if self._client is not None and self._client.broken:
             self._reset_client()
@@ -268,7 +269,7 @@ class KernelSession:
             self._kernel_process = process  # it died before we saw it running
         if process is not None and process != self._kernel_process:
             return
-        self._dead_process = process
+        self._death_handled = process is not None
         self._end_kernel_process("the kernel died")
 
     def on_kernel_restarted(self) -> None:
@@ -281,11 +282,11 @@ class KernelSession:
         if process is not None and self._kernel_process is None:
             self._kernel_process = process  # the first process seen (it was still starting)
             return
-        seen = process is not None and process == self._kernel_process
-        handled = self._dead_process is not None and self._dead_process == self._kernel_process
-        if not seen:
-            self._kernel_process, self._dead_process = process, None
-        if not (seen or handled):
+        if process is not None and process == self._kernel_process:
+            return  # seen already
+        handled = self._death_handled
+        self._kernel_process, self._death_handled = process, False
+        if not handled:
             self._end_kernel_process("the kernel restarted")
 
     def check_kernel_process(self) -> None:
@@ -309,7 +310,7 @@ class KernelSession:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.kernel_connect_timeout
-        while self._dead_process is not None and not self._closed:
+        while self._death_handled and not self._closed:
             if loop.time() >= deadline:
                 raise KernelUnavailable(f"kernel {self.kernel_id} did not come back after it died")
             await asyncio.sleep(_RESTART_POLL_INTERVAL)
