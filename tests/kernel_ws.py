@@ -193,6 +193,11 @@ class KernelWebsocket:
         msg = await self.send(msg_type, content, channel, **kw)
         return await self.collect(msg["header"]["msg_id"])
 
+    async def subshells(self) -> list[str]:
+        """The kernel's subshells, asked on control (JEP 91)."""
+        reply = reply_of(await self.request("list_subshell_request", {}, channel="control"))
+        return reply["content"]["subshell_id"]
+
     async def execute(self, code: str, **extra: Any) -> list[dict[str, Any]]:
         content = {
             "code": code,

@@ -161,6 +161,23 @@ async def _until_iopub_answers(ws, attempts: int = 30) -> None:
     raise AssertionError("the kernel's iopub did not answer")
 
 
+async def _preview_request_while_sleeping(ws, seconds: int) -> dict:
+    """Start a cell that sleeps ``seconds``; once it has printed, a ``preview_request``
+    must be answered within 4 s, without the cell's variable. Returns the cell."""
+    code = f"import time\nprint('sleeping', flush=True)\ntime.sleep({seconds})\nslept = True"
+    cell = await ws.send("execute_request", {"code": code, "silent": False})
+    while True:
+        m = await ws.recv()
+        if m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == cell["msg_id"]:
+            break
+    request = await ws.send("preview_request", {})
+    got = await ws.collect(request["header"]["msg_id"], timeout=4)
+    reply = reply_of(got)["content"]
+    assert reply["status"] == "ok"
+    assert "slept" not in reply["return"]["preview"].get("variables", {})
+    return cell
+
+
 async def test_preview_request_answers_during_a_long_first_cell_after_a_restart(server):
     """After a restart the server's client reconnects on first use. When that is
     a refresh during a long first cell, its hello must not queue behind the cell."""
@@ -170,34 +187,14 @@ async def test_preview_request_answers_during_a_long_first_cell_after_a_restart(
             reply_of(await ws.request("preview_request", {}))  # a client before the restart
             await server.arest("POST", f"/api/kernels/{kernel_id}/restart")
             await _until_iopub_answers(ws)  # what a cell prints right away is then not lost
-            code = "import time\nprint('sleeping', flush=True)\ntime.sleep(8)\nslept = True"
-            cell = await ws.send("execute_request", {"code": code, "silent": False})
-            while True:
-                m = await ws.recv(30)
-                if m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == cell["msg_id"]:
-                    break
-            request = await ws.send("preview_request", {})
-            got = await ws.collect(request["header"]["msg_id"], timeout=4)
-            reply = reply_of(got)["content"]
-            assert reply["status"] == "ok"
-            assert "slept" not in reply["return"]["preview"].get("variables", {})
+            await _preview_request_while_sleeping(ws, seconds=8)
     finally:
         await asyncio.to_thread(server.shutdown_kernel, kernel_id)
 
 
 async def test_preview_request_answers_while_a_cell_runs(server, kernel_id):
     async with open_ws(server, kernel_id) as ws:
-        code = "import time\nprint('sleeping', flush=True)\ntime.sleep(5)\nslept = True"
-        cell = await ws.send("execute_request", {"code": code, "silent": False})
-        while True:
-            m = await ws.recv()
-            if m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == cell["msg_id"]:
-                break
-        request = await ws.send("preview_request", {})
-        got = await ws.collect(request["header"]["msg_id"], timeout=4)
-        reply = reply_of(got)["content"]
-        assert reply["status"] == "ok"
-        assert "slept" not in reply["return"]["preview"].get("variables", {})
+        cell = await _preview_request_while_sleeping(ws, seconds=5)
         again = await ws.request("preview_request", {})  # the first one's status has landed
         assert reply_of(again)["content"]["status"] == "ok"
         model = await server.arest("GET", f"/api/kernels/{kernel_id}")
@@ -280,9 +277,9 @@ async def test_a_dropped_create_subshell_is_asked_again(server):
         async with open_ws(server, kernel_id) as ws:
             cell = await ws.send("execute_request", {"code": "x = 1", "silent": False})
             preview = await ws.preview_after(cell["header"]["msg_id"], timeout=10)
-            listed = reply_of(await ws.request("list_subshell_request", {}, channel="control"))
+            subshells = await ws.subshells()
         assert "x" in preview["content"]["preview"]["variables"]
-        assert len(listed["content"]["subshell_id"]) == 1
+        assert len(subshells) == 1
         assert "the kernel dropped create_subshell (try 1)" in server.log()
         assert "did not create a subshell" not in server.log()
     finally:

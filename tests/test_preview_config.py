@@ -51,13 +51,13 @@ async def test_a_stalled_preview_is_given_up_and_the_next_one_arrives(stalling_s
             cell = await ws.send("execute_request", {"code": after})
             # The stuck run is given up after STALL_TIMEOUT, well before its 60 s.
             preview = await ws.preview_after(cell["header"]["msg_id"], timeout=20)
-            assert len(await _subshells(ws)) == 2  # the stalled one and its successor
+            assert len(await ws.subshells()) == 2  # the stalled one and its successor
             assert reply_of(await ws.execute("release.set()"))["content"]["status"] == "ok"
             # The delete follows the stalled request's return, a moment later.
             deadline = asyncio.get_running_loop().time() + 15
-            remaining = await _subshells(ws)
+            remaining = await ws.subshells()
             while len(remaining) > 1 and asyncio.get_running_loop().time() < deadline:
-                remaining = await _subshells(ws)
+                remaining = await ws.subshells()
             assert len(remaining) == 1
         variables = preview["content"]["preview"]["variables"]
         assert variables["after"]["text/plain"] == "1"
@@ -66,12 +66,6 @@ async def test_a_stalled_preview_is_given_up_and_the_next_one_arrives(stalling_s
         assert "free again after a stall" in server.log()
     finally:
         await asyncio.to_thread(server.shutdown_kernel, kernel_id)
-
-
-async def _subshells(ws) -> list[str]:
-    """The kernel's subshells, asked on control (JEP 91)."""
-    reply = reply_of(await ws.request("list_subshell_request", {}, channel="control"))
-    return reply["content"]["subshell_id"]
 
 
 async def test_previews_off_sends_none_and_rest_says_disabled(quiet_server):

@@ -28,17 +28,22 @@ def server(
     yield from serve(tmp_path_factory, request.param, config=config)
 
 
+async def _restart_during_a_request(server, kernel_id: str, ws) -> list[dict]:
+    """A REST restart while a slow request runs: that request ends ``aborted``.
+    Returns the request's messages."""
+    msg = await ws.send_until_busy("evaluate_twice_request", {"expression": SLOW})
+    restart = asyncio.ensure_future(server.arest("POST", f"/api/kernels/{kernel_id}/restart"))
+    got = await ws.collect(msg["header"]["msg_id"], timeout=60)
+    await restart
+    assert reply_of(got)["content"] == {"status": "aborted"}
+    return got
+
+
 async def test_restart_aborts_the_request_in_flight(server, protocol):
     kernel_id = server.start_kernel()
     try:
         async with open_ws(server, kernel_id, protocol) as ws:
-            msg = await ws.send_until_busy("evaluate_twice_request", {"expression": SLOW})
-            restart = asyncio.ensure_future(
-                server.arest("POST", f"/api/kernels/{kernel_id}/restart")
-            )
-            got = await ws.collect(msg["header"]["msg_id"], timeout=60)
-            await restart
-            assert reply_of(got)["content"] == {"status": "aborted"}
+            got = await _restart_during_a_request(server, kernel_id, ws)
             assert kinds(got)[-1] == ("iopub", "status:idle")
             again = reply_of(await ws.request("evaluate_request", {"expression": "2 + 3"}))
             assert again["content"] == {"status": "ok", "return": 5}
@@ -76,12 +81,6 @@ async def test_restart_of_a_slowly_exiting_kernel_aborts_the_request(server):
         async with open_ws(server, kernel_id) as ws:
             hook = "import atexit, time; atexit.register(time.sleep, 2)"
             assert reply_of(await ws.execute(hook))["content"]["status"] == "ok"
-            msg = await ws.send_until_busy("evaluate_twice_request", {"expression": SLOW})
-            restart = asyncio.ensure_future(
-                server.arest("POST", f"/api/kernels/{kernel_id}/restart")
-            )
-            got = await ws.collect(msg["header"]["msg_id"], timeout=60)
-            await restart
-            assert reply_of(got)["content"] == {"status": "aborted"}
+            await _restart_during_a_request(server, kernel_id, ws)
     finally:
         server.shutdown_kernel(kernel_id)
