@@ -39,8 +39,6 @@ from .wire import (
     v1_header_bounds,
 )
 
-EXECUTE_REQUEST = b'"execute_request"'
-
 
 class BeakerConnectionMixin:
     """Put in front of a kernel websocket connection class by :func:`wrap_connection_class`."""
@@ -119,16 +117,11 @@ class BeakerConnectionMixin:
         """A registered custom request on shell, or ``None`` (the common case, cheaply)."""
         registry = session.registry
         if self._beaker_protocol == V1_PROTOCOL:
-            channel, start, end = v1_header_bounds(ws_msg)
-            if channel == "shell" and ws_msg.find(EXECUTE_REQUEST, start, end) != -1:
-                session.preview.on_execute_request()
-                return None
+            _, start, end = v1_header_bounds(ws_msg)
             if not any(ws_msg.find(m, start, end) != -1 for m in registry.request_markers_bytes):
                 return None
             channel, request = parse_v1_request(ws_msg)
         else:
-            if isinstance(ws_msg, str) and '"execute_request"' in ws_msg[:4096]:  # header first
-                session.preview.on_execute_request()
             if not match_legacy_request(
                 ws_msg, registry.request_names, registry.request_names_bytes
             ):

@@ -67,6 +67,16 @@ def is_gateway_kernel(kernel_manager: Any) -> bool:
     return isinstance(kernel_manager, GatewayKernelManager)
 
 
+#: How a status message's type reads in the gateway's JSON (spaced or compact).
+_STATUS_TYPES = ('"msg_type": "status"', '"msg_type":"status"')
+
+
+def _may_be_status(text: str) -> bool:
+    """A pre-check on the start of the text, where the header is (statuses are small)."""
+    start = text[:2048]
+    return any(marker in start for marker in _STATUS_TYPES)
+
+
 class GatewayChannel:
     """The messages of one channel, in arrival order, for one consumer at a time.
 
@@ -230,14 +240,15 @@ class GatewayWebsocketClient:
                 channel.end(error)
 
     def _parse_own(self, data: str | bytes) -> dict[str, Any] | None:
-        """A message caused by one of our requests, parsed; ``None`` for everyone else's."""
+        """A message caused by one of our requests, or a status of the kernel's (how
+        the server learns that a user's cell finished), parsed; ``None`` for the rest."""
         try:
             if isinstance(data, bytes):
                 if self._marker_bytes not in data:
                     return None
                 msg = deserialize_binary_message(data)
             else:
-                if self._marker not in data:
+                if self._marker not in data and not _may_be_status(data):
                     return None
                 msg = json.loads(data)
         except (ValueError, IndexError) as error:
@@ -246,7 +257,11 @@ class GatewayWebsocketClient:
         if not isinstance(msg, dict):
             return None
         parent = msg.get("parent_header")
-        if not isinstance(parent, dict) or parent.get("session") != self._marker:
+        if not isinstance(parent, dict):
+            return None
+        if parent.get("session") != self._marker and not (
+            msg.get("channel") == "iopub" and (msg.get("header") or {}).get("msg_type") == "status"
+        ):
             return None
         header = msg.get("header") or {}
         msg.setdefault("msg_id", header.get("msg_id"))

@@ -7,8 +7,16 @@ parent header, which is how the connection layer keeps them off client
 websockets (a byte search, no parsing).
 
 The client reads iopub as raw frames and parses only messages whose parent is one
-of its own requests: the kernel's iopub fan-out reaches this socket too, and a
-user's 50 MB output must not be deserialized a second time for nothing.
+of its own requests, and the kernel's ``status`` messages: the kernel's iopub
+fan-out reaches this socket too, and a user's 50 MB output must not be
+deserialized a second time for nothing.
+
+The kernel's statuses are how the server knows that a user's cell finished,
+whoever sent it (a websocket, a second tab, ``jupyter console --existing``): see
+:meth:`InternalKernelClient._watch_statuses`. ipykernel publishes them under
+their own ZMQ topic (``kernel.<ident>.status``), so the client subscribes to that
+topic alone and the kernel sends this socket nothing else unless a handler needs
+its outputs.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -30,6 +39,8 @@ from .wire import PROTOCOL_VERSION, ZMQ_DELIMITER
 from .zmq_reader import LevelCheckedReader
 
 OutputCallback = Callable[[dict[str, Any]], None]
+#: Sees every kernel status not caused by our requests: (parent header, execution_state).
+StatusCallback = Callable[[dict[str, Any], str], None]
 
 #: How long to wait for one kernel_info answer while connecting, before retrying.
 _NUDGE_INTERVAL = 0.5
@@ -42,6 +53,8 @@ _WAKEUP_CHECK_INTERVAL = 0.02
 #: pause before each new try (times the try's number).
 _SUBSHELL_ATTEMPTS = 5
 _SUBSHELL_RETRY_DELAY = 0.1
+#: In an iopub header frame: the message may be a status (parsed to be sure).
+_STATUS = b'"status"'
 
 
 @dataclass
@@ -74,10 +87,16 @@ class InternalKernelClient:
         log: logging.Logger,
         connect_timeout: float = 30.0,
         while_waiting: Callable[[], None] | None = None,
+        on_status: StatusCallback | None = None,
+        on_broken: Callable[[], None] | None = None,
     ) -> None:
         self.kernel_manager = kernel_manager
         #: Called with every wake-up check while requests wait (the owner's liveness check).
         self.while_waiting = while_waiting
+        #: Called with the kernel's status messages of everyone else's requests.
+        self.on_status = on_status
+        #: Called once when a channel is lost (the owner then makes a new client).
+        self.on_broken = on_broken
         self.session_id = session_id
         self.session_marker = session_id.encode()
         self.log = log
@@ -110,6 +129,10 @@ class InternalKernelClient:
         self._iopub_users = 0
         self._iopub_nudge: asyncio.Future[None] | None = None
         self._iopub_off_timer: asyncio.TimerHandle | None = None
+        #: The ZMQ topic of the last status message of ours (``kernel.<ident>.status``).
+        self._status_topic: bytes | None = None
+        #: Whether every status of the kernel reaches this client now (after connect).
+        self.watching_statuses = False
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -151,7 +174,12 @@ class InternalKernelClient:
         if inspect.isawaitable(started):
             await started
         self._client = client
-        self._set_iopub_subscription(False)
+        if self.on_status is None:
+            self._set_iopub_subscription(False)
+        elif self._iopub_zmq_socket() is not None:
+            # Kept from the start (jupyter_client subscribes to everything): a cell
+            # that ends while we connect is seen. Narrowed by _watch_statuses.
+            self._iopub_on, self._iopub_users = True, 1
         iopub = client.iopub_channel
         shells = [client.shell_channel]
         if self._wants_control():
@@ -168,6 +196,37 @@ class InternalKernelClient:
         self.protocol_version = self.kernel_info.get("protocol_version", PROTOCOL_VERSION)
         if "kernel subshells" in self.kernel_info.get("supported_features", []):
             self.subshell_id = await self._create_subshell()
+        if self.on_status is not None:
+            await self._watch_statuses()
+
+    async def _watch_statuses(self) -> None:
+        """Receive every ``status`` the kernel publishes, and as little else as possible.
+
+        The full subscription, held since the channels started, is confirmed (a
+        status of ours arrives); that status shows the kernel's topic for statuses. ipykernel's is
+        ``kernel.<ident>.status``: subscribed to alone, the kernel's PUB socket
+        filters for us and sends nothing else. A kernel that publishes statuses
+        without such a topic keeps the full subscription, whose other messages
+        are dropped after a look at their parent and header frames.
+        """
+        socket = self._iopub_zmq_socket()
+        if socket is None:  # a gateway websocket carries every message anyway
+            self.watching_statuses = True
+            return
+        if not self._iopub_confirmed:
+            self._iopub_nudge = asyncio.ensure_future(self._nudge_iopub())
+            await self._iopub_nudge
+        topic = self._status_topic
+        if topic and topic.startswith(b"kernel.") and topic.endswith(b".status"):
+            socket.setsockopt(zmq.SUBSCRIBE, topic)
+            self._release_iopub()
+        else:
+            self.log.info(
+                "beaker_server: kernel statuses have no topic of their own (%r); "
+                "the server's client keeps its full iopub subscription",
+                topic,
+            )
+        self.watching_statuses = True
 
     async def _hello(self) -> dict[str, Any]:
         """The kernel's ``kernel_info_reply``, without waiting for a user's running cell.
@@ -244,7 +303,7 @@ class InternalKernelClient:
             self.subshell_id = await self._create_subshell()
         finally:
             if self.subshell_id is None:
-                self.broken = True
+                self._mark_broken()
 
     def _retire_subshell(self, subshell_id: str) -> None:
         """Queue a marker behind the stuck request; its reply means the subshell is free.
@@ -332,7 +391,11 @@ class InternalKernelClient:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.connect_timeout
         while loop.time() < deadline:
-            msg_id = self._client.kernel_info()
+            # On control where there is one: a user's running cell holds the main shell.
+            if self._wants_control():
+                msg_id = self._send_control("kernel_info_request")
+            else:
+                msg_id = self._client.kernel_info()
             call = self._track(msg_id)
             try:
                 await asyncio.wait_for(asyncio.shield(call.idle), _NUDGE_INTERVAL)
@@ -422,12 +485,15 @@ class InternalKernelClient:
         user_expressions: dict[str, str] | None = None,
         on_output: OutputCallback | None = None,
         on_subshell: bool = False,
+        until_idle: bool = False,
     ) -> dict[str, Any]:
         """Run code silently (no history, no execution count, no ``Out``) and
         return the ``execute_reply`` content once its output has all arrived.
 
         ``on_subshell`` runs it on our subshell when the kernel has one, beside
-        a user's running cell instead of after it.
+        a user's running cell instead of after it. ``until_idle`` also waits for
+        the request's idle status where statuses are watched: every status the
+        kernel published before it has then been seen too.
         """
         await self.ensure_ready()
         streams = on_output is not None
@@ -446,7 +512,9 @@ class InternalKernelClient:
             call = self._track(msg_id, on_output)
             try:
                 reply = await call.reply
-                if streams:  # the idle status comes after the last output
+                # The idle status comes after the last output (and after every
+                # status the kernel published before it: one PUB socket, in order).
+                if streams or (until_idle and self.watching_statuses):
                     await call.idle
             finally:
                 self._calls.pop(msg_id, None)
@@ -544,9 +612,10 @@ class InternalKernelClient:
                 self._lost_channel("iopub", error)
                 return
             try:
-                msg = self._parse_own(received) if reader else received
-                if msg is not None:
-                    self._route_iopub(msg)
+                if reader is None:
+                    self._on_iopub_message(received)
+                else:
+                    self._on_iopub_frames(received)
             except Exception:
                 # One unreadable message must not stop the reader.
                 self.log.warning("beaker_server: unreadable iopub message", exc_info=True)
@@ -556,13 +625,22 @@ class InternalKernelClient:
         if self._closed:
             return
         self.log.warning("beaker_server: lost the %s channel to the kernel: %r", channel, error)
-        self.broken = True
         self._fail_all(KernelUnavailable(f"lost the {channel} channel to the kernel"))
+        self._mark_broken()
 
-    def _parse_own(self, frames: list[zmq.Frame]) -> dict[str, Any] | None:
-        """Parse an iopub message only when its parent is one of our requests.
+    def _mark_broken(self) -> None:
+        """The owner replaces a broken client; it is told once, so statuses keep flowing."""
+        if self.broken:
+            return
+        self.broken = True
+        if self.on_broken is not None:
+            self.on_broken()
 
-        Frames arrive uncopied; only the small delimiter and parent frames are
+    def _on_iopub_frames(self, frames: list[zmq.Frame]) -> None:
+        """Parse an iopub message only when its parent is one of our requests; read
+        only header, parent and content of the kernel's other statuses.
+
+        Frames arrive uncopied; the small delimiter, parent and header frames are
         looked at before deciding.
         """
         index = next(
@@ -573,12 +651,47 @@ class InternalKernelClient:
             ),
             None,
         )
-        if index is None:
-            return None
-        parent = index + 3  # <IDS|MSG>, hmac, header, parent
-        if parent >= len(frames) or self.session_marker not in frames[parent].bytes:
-            return None
-        return self._session.deserialize([f.bytes for f in frames[index + 1 :]])
+        if index is None or index + 5 >= len(frames):  # <IDS|MSG>, hmac, header, parent, ...
+            return
+        parent = frames[index + 3].bytes
+        if self.session_marker in parent:
+            msg = self._session.deserialize([f.bytes for f in frames[index + 1 :]])
+            if msg.get("msg_type") == "status":
+                self._status_topic = frames[0].bytes if index else b""
+            self._route_iopub(msg)
+            return
+        header = frames[index + 2].bytes
+        if self.on_status is not None and _STATUS in header:
+            self._kernel_status(header, parent, frames[index + 5].bytes)
+
+    def _kernel_status(self, header: bytes, parent: bytes, content: bytes) -> None:
+        """Tell the owner of a status of someone else's request (a user's cell, say)."""
+        try:
+            if json.loads(header).get("msg_type") != "status":
+                return
+            state = json.loads(content).get("execution_state")
+            parent_header = json.loads(parent)
+        except (ValueError, AttributeError):
+            return
+        if isinstance(state, str) and isinstance(parent_header, dict):
+            self._tell_status(parent_header, state)
+
+    def _on_iopub_message(self, msg: dict[str, Any]) -> None:
+        """The same for a message that arrives parsed (behind a gateway)."""
+        parent = msg.get("parent_header") or {}
+        if parent.get("session") == self.session_id:
+            self._route_iopub(msg)
+        elif msg.get("msg_type") == "status" and self.on_status is not None:
+            state = (msg.get("content") or {}).get("execution_state")
+            if isinstance(state, str) and isinstance(parent, dict):
+                self._tell_status(parent, state)
+
+    def _tell_status(self, parent_header: dict[str, Any], state: str) -> None:
+        assert self.on_status is not None
+        try:
+            self.on_status(parent_header, state)
+        except Exception:
+            self.log.exception("beaker_server: status callback failed")
 
     def _route_iopub(self, msg: dict[str, Any]) -> None:
         call = self._calls.get(msg.get("parent_header", {}).get("msg_id"))

@@ -32,8 +32,6 @@ KernelProcess = tuple[int, Any] | None
 
 KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 
-EXECUTE_REPLY = b'"execute_reply"'
-
 #: How many kernel-published message ids to remember a hook's verdict for, so
 #: that hooks run once per message however many websockets carry it.
 _HOOK_MEMORY = 1024
@@ -80,28 +78,54 @@ class KernelSession:
         self.settings = settings
         self.log = log
         self.store = store
+        #: The session of the messages the server makes (every client sees it).
         self.session_id = new_session_id()
-        self.session_marker = self.session_id.encode()
+        #: The session of the internal client's requests, which no client sees (what
+        #: they cause on iopub is dropped): how the server's own traffic is told
+        #: apart. A public id would let a client that copies it hide its cells.
+        self.client_session_id = new_session_id()
+        self.session_marker = self.client_session_id.encode()
         self.connections: set[ClientConnection] = set()
         self._flows: dict[RequestFlow, asyncio.Task[dict[str, Any]]] = {}
         self._client: InternalKernelClient | None = None
         self._hook_verdicts: OrderedDict[str, bool] = OrderedDict()
         self._closed = False
+        self._watch: asyncio.Future[None] | None = None
         self._kernel_process = _kernel_process(kernel_manager)
         #: The auto-restarter reported this process dead; its successor is awaited.
         self._death_handled = False
         self.preview = KernelPreview(self, settings.preview, log)
         # Made on the server's loop thread; synchronous kernel managers call back on another.
         self.loop_thread = LoopThread.current()
-        self.restart_callbacks = (
-            self._on_restarter_restart,
-            self.loop_thread.bind(self.close),
-        )
+        #: The auto-restarter's "restart" and "dead" callbacks (set by :class:`KernelSessions`).
+        self.restart_callbacks: tuple[Any, Any] = (self._on_restarter_restart, self.close)
 
     # -- connections ------------------------------------------------------------
 
     def attach(self, connection: ClientConnection) -> None:
         self.connections.add(connection)
+        self.watch_kernel()
+
+    def watch_kernel(self) -> None:
+        """Keep the server's client connected while previews are pushed.
+
+        Its status subscription is how the server hears that a user's cell
+        finished; it is made when a websocket attaches and again after a restart
+        or a lost channel, not only when a request happens to need the client.
+        """
+        if self._closed or not self.preview.live:
+            return
+        if self._watch is not None and not self._watch.done():
+            return
+        self._watch = asyncio.ensure_future(self._connect_watch())
+
+    async def _connect_watch(self) -> None:
+        try:
+            await self.kernel_client()
+        except Exception as error:  # retried at the next attach, restart or request
+            self.log.warning(
+                "beaker_server: cannot watch kernel %s for previews: %r", self.kernel_id, error
+            )
 
     def detach(self, connection: ClientConnection) -> None:
         self.connections.discard(connection)
@@ -157,10 +181,12 @@ class KernelSession:
         if self._client is None:
             self._client = InternalKernelClient(
                 self.kernel_manager,
-                self.session_id,
+                self.client_session_id,
                 self.log,
                 connect_timeout=self.settings.kernel_connect_timeout,
                 while_waiting=self.check_kernel_process,
+                on_status=self.preview.on_kernel_status if self.preview.live else None,
+                on_broken=self.watch_kernel,
             )
         hide_from_activity_watcher(self.kernel_manager, self.session_marker)
         client = self._client
@@ -176,16 +202,12 @@ class KernelSession:
         lets response hooks veto a kernel-published ``N_response``. Looks at the
         parent and header frames as bytes; parses nothing in the common case.
         """
-        if channel not in ("iopub", "shell"):
+        if channel != "iopub":
             return True
         parts = zmq_parts(msg_list)
         if parts is None:
             return True
         header, parent = as_bytes(parts[1]), as_bytes(parts[2])
-        if channel == "shell":
-            if EXECUTE_REPLY in header:
-                self._on_execute_reply(parent)
-            return True
         if self.session_marker in parent:
             return False
         markers = self.registry.hook_markers_bytes
@@ -197,25 +219,11 @@ class KernelSession:
             return self._hooks_allow(parsed, lambda: json.loads(as_bytes(parts[4])))
         return True
 
-    def _on_execute_reply(self, parent: bytes) -> None:
-        try:
-            parent_header = json.loads(parent)
-        except ValueError:
-            parent_header = {}
-        self.preview.on_execute_reply(parent_header)
-
     def accept_kernel_json(self, text: str | bytes) -> bool:
         """The same decision for a message that arrives as JSON text (gateway kernels)."""
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
-        if '"execute_reply"' in text[:4096]:
-            try:
-                msg = json.loads(text)
-            except ValueError:
-                msg = {}
-            if msg.get("msg_type") == "execute_reply" and msg.get("channel") == "shell":
-                self.preview.on_execute_reply(msg.get("parent_header", {}))
-        if self.session_id not in text and not any(
+        if self.client_session_id not in text and not any(
             marker in text for marker in self.registry.hook_markers
         ):
             return True
@@ -223,7 +231,7 @@ class KernelSession:
             msg = json.loads(text)
         except ValueError:
             return True
-        if msg.get("parent_header", {}).get("session") == self.session_id:
+        if msg.get("parent_header", {}).get("session") == self.client_session_id:
             return False
         if msg.get("channel") == "iopub":
             return self._hooks_allow(msg.get("header", {}), lambda: msg.get("content", {}))
@@ -323,11 +331,14 @@ class KernelSession:
         self._abort_all(reason)
         self.preview.on_kernel_restarted()
         self._reset_client()
+        self.watch_kernel()
 
     def close(self, reason: str = "the kernel is shut down") -> None:
         self._closed = True
         self._abort_all(reason)
         self._reset_client()
+        if self._watch is not None:
+            self._watch.cancel()
 
     async def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait (bounded) until the aborted flows have sent their replies."""
@@ -390,11 +401,18 @@ class KernelSessions:
         return session
 
     def _watch_restarts(self, kernel_id: str, session: KernelSession) -> None:
-        """The auto-restarter's callbacks: kernel died and came back, or died for good."""
+        """The auto-restarter's callbacks: kernel died and came back, or died for good
+        (then jupyter_server forgets the kernel, and so does the server's state)."""
         add = getattr(self.multi_kernel_manager, "add_restart_callback", None)
         if add is None:
             return
-        on_restart, on_dead = session.restart_callbacks
+        on_restart = session.restart_callbacks[0]
+        # Not unwatched from inside the restarter's loop over its callbacks (a
+        # removal there skips the next one); the kernel's manager is dropped anyway.
+        on_dead = session.loop_thread.bind(
+            lambda: self._forget(session, "the kernel died", unwatch=False)
+        )
+        session.restart_callbacks = (on_restart, on_dead)
         try:
             add(kernel_id, on_restart, "restart")
             add(kernel_id, on_dead, "dead")
@@ -421,9 +439,15 @@ class KernelSessions:
         if action == "restart":
             session.on_kernel_restarted()
         elif action == "shutdown":
-            self._sessions.pop(session.kernel_id, None)
+            self._forget(session, "the kernel is shut down")
+
+    def _forget(self, session: KernelSession, reason: str, *, unwatch: bool = True) -> None:
+        """The kernel is gone for good: abort what is in flight and free its state."""
+        if self._sessions.get(session.kernel_id) is session:
+            del self._sessions[session.kernel_id]
+        if unwatch:
             self._unwatch_restarts(session.kernel_id, session)
-            session.close()
+        session.close(reason)
 
     async def close_all(self) -> None:
         """Server shutdown: every request in flight gets its ``aborted`` reply."""

@@ -1,11 +1,16 @@
 """Live variable preview: when to ask the kernel, and what to send the clients.
 
-One :class:`KernelPreview` per kernel session. It counts the user's
-``execute_request`` messages in flight (seen on the way in) and, when an
-``execute_reply`` leaves the last of them answered, asks the kernel for a
-preview through the server's own client, on its subshell when the kernel has
-one. Bursts coalesce: while a preview runs, further triggers collapse into one
-more run, so Run All costs one preview, and the newest state wins.
+One :class:`KernelPreview` per kernel session. The kernel itself says when a
+user's cell finished: an iopub ``status: idle`` whose parent is an
+``execute_request`` not made by the server, whoever sent it (a websocket, a
+second tab, a client on the kernel's ZMQ ports). The server's own client watches
+those statuses (:meth:`KernelPreview.on_kernel_status`); nothing is counted from
+websocket frames, so a closed websocket, a dropped request or a malformed frame
+cannot stop previews. When no user execution runs on any shell of the kernel, a
+short grace later, the kernel is asked for a preview through that client, on its
+subshell when the kernel has one. Bursts coalesce: a cell that starts within the
+grace cancels it (Run All costs one preview), while a preview runs further
+triggers collapse into one more run, and the newest state wins.
 
 The kernel procedure (``kernel_procedures/python_preview.py``) is loaded into the
 kernel once per kernel start and answers with only what changed since the
@@ -45,10 +50,10 @@ if TYPE_CHECKING:
     from .kernel_session import KernelSession
 
 PREVIEW_MSG_TYPE = "preview"
-#: Seconds after the last reply before a preview starts (cancelled by a new request).
-#: A client that runs cells one after the other (nbclient, papermill) sends the next
-#: within a few ms of the reply; JupyterLab's Run All sends them all at once, which
-#: the count of executions in flight coalesces. Every ms here is a ms of the
+#: Seconds after a cell's idle status before a preview starts (cancelled when a cell
+#: starts). A client that runs cells one after the other (nbclient, papermill) sends
+#: the next within a few ms of the reply; with JupyterLab's Run All the kernel starts
+#: the next queued cell within a fraction of a ms. Every ms here is a ms of the
 #: reply-to-preview time users see (30 ms target at 100 variables; bench.preview).
 GRACE_SECONDS = 0.015
 #: Most follow-ups of one partial preview (each must also show more than the last).
@@ -83,7 +88,10 @@ class KernelPreview:
         self._generation = -1
         self._names: list[list[str]] = []
         self._entries: dict[str, Any] = {}
-        self._executions_in_flight = 0
+        #: The user execution running on each shell of the kernel (the main shell is
+        #: ``None``), from the kernel's statuses. A shell runs one request at a time,
+        #: so a lost idle is corrected by that shell's next status.
+        self._running: dict[str | None, str] = {}
         self._parent: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
         self._again = False
@@ -96,29 +104,43 @@ class KernelPreview:
         #: What the previews sent under the current parent report (ordered sets).
         self._told_changed: dict[str, None] = {}
         self._told_removed: dict[str, None] = {}
-        #: ``execute_request`` messages seen: a run during which this moved may
-        #: hold changes of the cell that came in.
-        self._requests_seen = 0
+        #: User executions seen starting: a run during which this moved may hold
+        #: changes of the cell that started.
+        self._cells_started = 0
         self._follow_ups = 0
         self._follow_up_shown = 0
         self._follow_up_due = False
 
-    # -- triggers (called from the websocket path: cheap, never awaits) ----------
+    @property
+    def live(self) -> bool:
+        """Whether previews are pushed after cells (else only ``preview_request``)."""
+        return self.settings.enabled
 
-    def on_execute_request(self) -> None:
-        self._executions_in_flight += 1
-        self._requests_seen += 1
-        self._cancel_timer()  # the user goes on: the preview (or follow-up) waits for them
+    # -- triggers (called from the internal client's reader: cheap, never awaits) --
 
-    def on_execute_reply(self, parent_header: dict[str, Any]) -> None:
-        self._executions_in_flight = max(0, self._executions_in_flight - 1)
-        self._parent = parent_header
-        if self._executions_in_flight == 0 and self.settings.enabled:
-            # A short grace period: a client running cells one after the other sends
-            # the next right after this reply, and a preview must not compete with it.
-            self._follow_ups = 0
-            self._follow_up_due = False
-            self._start_timer(GRACE_SECONDS, follow_up=False)
+    def on_kernel_status(self, parent: dict[str, Any], state: str) -> None:
+        """A status the kernel published for someone else's request.
+
+        Only executions count: a ``comm_msg`` or ``kernel_info_request`` changes
+        no variables. The parent header says on which shell it ran (JEP 91).
+        """
+        if parent.get("msg_type") != "execute_request":
+            return
+        shell = parent.get("subshell_id")
+        if state == "busy":
+            self._running[shell] = str(parent.get("msg_id"))
+            self._cells_started += 1
+            self._cancel_timer()  # the user goes on: the preview (or follow-up) waits
+        elif state == "idle":
+            self._running.pop(shell, None)
+            self._parent = parent
+            if not self._running and self.settings.enabled:
+                # A short grace period: a client running cells one after the other
+                # sends the next right after this reply, and a preview must not
+                # compete with it.
+                self._follow_ups = 0
+                self._follow_up_due = False
+                self._start_timer(GRACE_SECONDS, follow_up=False)
 
     def _start_timer(self, delay: float, *, follow_up: bool) -> None:
         self._cancel_timer()
@@ -132,7 +154,7 @@ class KernelPreview:
 
     def _after_timer(self, follow_up: bool) -> None:
         self._timer = None
-        if self._executions_in_flight == 0:
+        if not self._running:
             self._follow_up_due = follow_up
             self.schedule()
 
@@ -156,7 +178,7 @@ class KernelPreview:
 
     def on_kernel_restarted(self) -> None:
         """The namespace is gone: an empty preview now, the procedure reloads on use."""
-        self._executions_in_flight = 0
+        self._running = {}
         self._cancel_timer()
         self._follow_ups = 0
         self._follow_up_due = False
@@ -215,19 +237,19 @@ class KernelPreview:
         self._follow_ups += 1
         self._follow_up_shown = shown
         delay = max(_FOLLOW_UP_MIN_DELAY, self.settings.time_budget)
-        if self._executions_in_flight == 0 and self._timer is None:
+        if not self._running and self._timer is None:
             self._start_timer(delay, follow_up=True)
 
     async def _compute(self, *, force: bool) -> dict[str, Any]:
         """One kernel run, folded in; broadcast when it changed or is owed to a cell."""
         client = await self.session.kernel_client()
         parent = self._parent
-        requests_seen, cell_running = self._requests_seen, self._executions_in_flight > 0
+        started, cell_running = self._cells_started, bool(self._running)
         info = await self._within_stall_timeout(client, self._ensure_procedure_and_ask(client))
         self._fold(info, parent, force=force)
-        overlapped = (
-            cell_running or self._executions_in_flight > 0 or self._requests_seen != requests_seen
-        )
+        # The answer was awaited until its idle status, so every cell that started
+        # before the kernel read the namespace has been seen starting by now.
+        overlapped = cell_running or bool(self._running) or self._cells_started != started
         if not overlapped:  # else the changes may be a newer cell's: its preview tells them
             self._seen_changed, self._seen_removed = {}, {}
         return info
@@ -262,14 +284,15 @@ class KernelPreview:
         # guard_stdin keeps the server's own requests (this client session) off
         # the kernel's input() forwarding, which a subshell request would
         # otherwise switch off for a user's running cell.
-        code = install_code(
-            PROCEDURE_MODULE, PROCEDURE_FILE, then=f"guard_stdin({self.session.session_id!r})"
-        )
+        guard = f"guard_stdin({self.session.client_session_id!r})"
+        code = install_code(PROCEDURE_MODULE, PROCEDURE_FILE, then=guard)
         await client.install(PROCEDURE_MODULE, code, on_subshell=True)
 
     async def _ask(self, client: InternalKernelClient) -> dict[str, Any]:
         """The kernel's answer: what changed since the generation held here."""
-        reply = await client.execute("", user_expressions={"p": self._call()}, on_subshell=True)
+        reply = await client.execute(
+            "", user_expressions={"p": self._call()}, on_subshell=True, until_idle=True
+        )
         result = reply.get("user_expressions", {}).get("p", {})
         if result.get("status") != "ok":
             raise RuntimeError(f"preview failed in the kernel: {result.get('evalue')}")
@@ -351,7 +374,7 @@ class KernelPreview:
                 "removed": list(self._told_removed),
                 "time": datetime.now(timezone.utc).isoformat(),
                 # Off: nothing is pushed after cells; only preview_request updates.
-                "live": self.settings.enabled,
+                "live": self.live,
             },
         }
 
