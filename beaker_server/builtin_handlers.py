@@ -41,7 +41,7 @@ async def message_types(ctx: RequestContext) -> Any:
     return {"message_types": ctx.registry.describe()}
 
 
-@custom_message("preview", schema={"type": "object"}, default={}, permission="read")
+@custom_message("preview", schema={"type": "object"}, default={}, permission="execute")
 async def preview(ctx: RequestContext) -> Any:
     """The kernel's variable preview, computed now.
 

@@ -90,10 +90,14 @@ class MessageTypesHandler(BeakerAPIHandler):
 
 
 class PreviewHandler(BeakerAPIHandler):
-    """``GET /beaker/api/kernels/<kernel_id>/preview``: the latest preview, from cache."""
+    """``GET /beaker/api/kernels/<kernel_id>/preview``: the latest preview, from cache.
+
+    It shows the values of the kernel's variables, so it needs what seeing a
+    kernel's output needs in jupyter_server (its websocket): ``execute``.
+    """
 
     @web.authenticated
-    @authorized
+    @authorized("execute")
     async def get(self, kernel_id: str) -> None:
         if not self._require_kernel(kernel_id):
             return

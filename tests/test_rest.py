@@ -498,7 +498,7 @@ async def _rest_output(ws: KernelWebsocket, text: str) -> None:
 
 @pytest.mark.parametrize(
     "route, deny",
-    [(MESSAGE_TYPES, "read"), (OPENAPI, "read"), (PREVIEW, "read")],
+    [(MESSAGE_TYPES, "read"), (OPENAPI, "read")],
 )
 async def test_403_when_the_authorizer_refuses_read(api, kernel_id, route, deny):
     params = {"kernel_id": kernel_id} if "{kernel_id}" in route else {}
@@ -506,6 +506,15 @@ async def test_403_when_the_authorizer_refuses_read(api, kernel_id, route, deny)
     plain_error(refused, 403, "Forbidden")
     allowed = await api.get(route, headers={DENY_HEADER: "execute"}, **params)
     assert allowed.status == 200  # GET needs read, not execute
+
+
+async def test_the_preview_needs_execute_as_kernel_output_does(api, kernel_id):
+    """Variable values are kernel output: a user who may only read kernels (list
+    them, see their state) may not see them, as stock's websocket needs execute."""
+    refused = await api.get(PREVIEW, headers={DENY_HEADER: "execute"}, kernel_id=kernel_id)
+    plain_error(refused, 403, "Forbidden")
+    allowed = await api.get(PREVIEW, headers={DENY_HEADER: "read"}, kernel_id=kernel_id)
+    assert allowed.status == 200
 
 
 async def test_403_when_the_authorizer_refuses_execute(server, api, kernel_id):
