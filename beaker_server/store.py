@@ -16,6 +16,8 @@ secret, are one principal, and share one store (``shared_owner``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 import time
 import uuid
@@ -67,6 +69,20 @@ def _switch_to_wal(db: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+def _private_file(path: Path) -> None:
+    """The store holds users' data: its folder 0700 and its file 0600, like
+    Jupyter's own secrets. SQLite gives the ``-wal`` and ``-shm`` files the
+    database file's mode, so those follow. Existing files are tightened too."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+
+
 @dataclass(frozen=True)
 class StoredVariable:
     """What the store knows about one saved value, without the value."""
@@ -108,7 +124,7 @@ class VariableStore:
     def _connection(self) -> sqlite3.Connection:
         """Open (and on first use create) the database; only on the worker thread."""
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(self.path)
             db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT)
             _switch_to_wal(db)
             db.execute("PRAGMA synchronous=FULL")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 
 import pytest
 
@@ -34,6 +36,37 @@ async def test_created_on_first_use_and_kept_after_close(tmp_path):
     found, value = await reopened.load("ada", record.id)
     assert found == record
     assert value == b"\x00\x01payload"
+    await reopened.close()
+
+
+async def test_the_store_is_private_to_its_owner(tmp_path):
+    """Folder 0700, database and its WAL files 0600, whatever the umask."""
+    path = tmp_path / "data" / "beaker_server" / "variables.sqlite"
+    old_umask = os.umask(0o022)
+    try:
+        store = VariableStore(path)
+        await _save(store, "ada", "x", b"secret")
+        modes = {
+            p.name: stat.S_IMODE(p.stat().st_mode)
+            for p in (path.parent, path, path.with_name(path.name + "-wal"))
+        }
+        assert modes == {"beaker_server": 0o700, path.name: 0o600, path.name + "-wal": 0o600}
+        shm = path.with_name(path.name + "-shm")
+        assert stat.S_IMODE(shm.stat().st_mode) == 0o600
+        await store.close()
+    finally:
+        os.umask(old_umask)
+
+
+async def test_an_existing_readable_store_is_made_private(tmp_path):
+    path = tmp_path / "variables.sqlite"
+    store = VariableStore(path)
+    await _save(store, "ada", "x", b"secret")
+    await store.close()
+    os.chmod(path, 0o644)
+    reopened = VariableStore(path)
+    await reopened.list("ada")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     await reopened.close()
 
 
