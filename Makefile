@@ -31,8 +31,11 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
+# As root (containers, CI boxes) Jupyter refuses to start without --allow-root.
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 demo: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir=demo demo/custom-messages.ipynb
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=demo demo/custom-messages.ipynb
 
 lint: setup
 	$(BIN)/ruff check beaker_server tests bench
