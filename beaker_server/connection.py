@@ -27,6 +27,7 @@ from tornado.websocket import WebSocketClosedError
 
 from .flow import RequestFlow, authorizer_for
 from .kernel_session import KernelSession, KernelSessions
+from .preview import PREVIEW_MSG_TYPE
 from .registry import MessageType
 from .wire import (
     V1_PROTOCOL,
@@ -48,6 +49,9 @@ class BeakerConnectionMixin:
 
     _beaker_session: KernelSession | None = None
     _beaker_protocol: str | None = None
+    #: A preview is being written to the websocket; the newest one waits meanwhile.
+    _beaker_preview_writing = False
+    _beaker_preview_next: tuple[dict[str, Any], str] | None = None
 
     # Provided by the wrapped jupyter_server connection class.
     websocket_handler: Any
@@ -175,15 +179,35 @@ class BeakerConnectionMixin:
             session.loop_thread.call(callback)
 
     def beaker_send(self, msg: dict[str, Any], channel: str) -> None:
-        """Write a server-made message to this websocket in its own protocol."""
+        """Write a server-made message to this websocket in its own protocol.
+
+        A preview supersedes the one before it: while one is still being written
+        (a client that does not read), only the newest waits, not every one.
+        """
+        is_preview = msg["msg_type"] == PREVIEW_MSG_TYPE
+        if is_preview and self._beaker_preview_writing:
+            self._beaker_preview_next = (msg, channel)
+            return
         handler = self.websocket_handler
         if handler is None or handler.ws_connection is None:
             return
         try:
             data = encode_for_websocket(msg, channel, self._beaker_protocol)
-            handler.write_message(data, binary=isinstance(data, bytes))
+            written = handler.write_message(data, binary=isinstance(data, bytes))
         except WebSocketClosedError:
             self.log.debug("beaker_server: websocket closed before %s", msg["msg_type"])
+            return
+        if is_preview:
+            self._beaker_preview_writing = True
+            written.add_done_callback(self._beaker_preview_written)
+
+    def _beaker_preview_written(self, written: Any) -> None:
+        if not written.cancelled():
+            written.exception()  # a closed websocket: nothing more to write
+        self._beaker_preview_writing = False
+        waiting, self._beaker_preview_next = self._beaker_preview_next, None
+        if waiting is not None:
+            self.beaker_send(*waiting)
 
 
 def _accepts(session: KernelSession, stream_or_msg: Any, rest: tuple[Any, ...]) -> bool:
