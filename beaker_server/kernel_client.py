@@ -33,6 +33,7 @@ from typing import Any
 
 import zmq
 from jupyter_client.session import Session
+from jupyter_core.utils import ensure_async
 
 from .errors import KernelError, KernelUnavailable
 from .wire import PROTOCOL_VERSION, ZMQ_DELIMITER
@@ -62,6 +63,8 @@ class _Call:
     """One request in flight: its reply and the idle status that ends its output."""
 
     on_output: OutputCallback | None
+    #: The kernel published our request's busy status: it is running it.
+    started: bool = False
     reply: asyncio.Future[dict[str, Any]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -174,9 +177,7 @@ class InternalKernelClient:
         if inspect.isawaitable(started):
             await started
         self._client = client
-        if self.on_status is None:
-            self._set_iopub_subscription(False)
-        elif self._iopub_zmq_socket() is not None:
+        if self._iopub_zmq_socket() is not None:
             # Kept from the start (jupyter_client subscribes to everything): a cell
             # that ends while we connect is seen. Narrowed by _watch_statuses.
             self._iopub_on, self._iopub_users = True, 1
@@ -196,11 +197,12 @@ class InternalKernelClient:
         self.protocol_version = self.kernel_info.get("protocol_version", PROTOCOL_VERSION)
         if "kernel subshells" in self.kernel_info.get("supported_features", []):
             self.subshell_id = await self._create_subshell()
-        if self.on_status is not None:
-            await self._watch_statuses()
+        await self._watch_statuses()
 
     async def _watch_statuses(self) -> None:
-        """Receive every ``status`` the kernel publishes, and as little else as possible.
+        """Receive every ``status`` the kernel publishes, and as little else as possible:
+        the users' (for :attr:`on_status`) and our own (a request given up while the
+        kernel runs it is interrupted, see :meth:`_give_up`).
 
         The full subscription, held since the channels started, is confirmed (a
         status of ours arrives); that status shows the kernel's topic for statuses. ipykernel's is
@@ -508,7 +510,8 @@ class InternalKernelClient:
                 "allow_stdin": False,
                 "stop_on_error": False,
             }
-            msg_id = self._send_execute(content, on_subshell and self.subshell_id)
+            subshell_id = (on_subshell and self.subshell_id) or None
+            msg_id = self._send_execute(content, subshell_id)
             call = self._track(msg_id, on_output)
             try:
                 reply = await call.reply
@@ -516,6 +519,9 @@ class InternalKernelClient:
                 # status the kernel published before it: one PUB socket, in order).
                 if streams or (until_idle and self.watching_statuses):
                     await call.idle
+            except asyncio.CancelledError:
+                self._give_up(call, subshell_id)
+                raise
             finally:
                 self._calls.pop(msg_id, None)
         finally:
@@ -548,11 +554,36 @@ class InternalKernelClient:
             try:
                 self._send_shell(msg)
                 await call.idle  # comm messages have no shell reply
+            except asyncio.CancelledError:
+                self._give_up(call, None)
+                raise
             finally:
                 self._calls.pop(msg["header"]["msg_id"], None)
         finally:
             self._release_iopub()
         return answers[0] if answers else None
+
+    def _give_up(self, call: _Call, subshell_id: str | None) -> None:
+        """A request of ours was given up (its handler timed out, say): a main shell
+        still running it would hold back the user's next cell, so it is interrupted.
+
+        Only while the kernel runs it (its busy came, its idle did not): a request
+        still queued behind a user's cell may take a moment once it starts, and an
+        interrupt sent then could reach the user's cell after it. A stuck request
+        on our subshell is the owner's to handle (:meth:`renew_subshell`).
+        """
+        if subshell_id or self._closed or not call.started or call.idle.done():
+            return
+        if getattr(self.kernel_manager, "shutting_down", False):
+            return
+        self.log.warning("beaker_server: interrupting the kernel: it runs a request given up")
+        interrupting = asyncio.ensure_future(ensure_async(self.kernel_manager.interrupt_kernel()))
+        interrupting.add_done_callback(self._interrupted)
+
+    def _interrupted(self, interrupting: asyncio.Future[Any]) -> None:
+        error = None if interrupting.cancelled() else interrupting.exception()
+        if error is not None:
+            self.log.warning("beaker_server: could not interrupt the kernel: %r", error)
 
     def _send_shell(self, msg: dict[str, Any]) -> None:
         from .gateway_client import GatewayWebsocketClient
@@ -699,7 +730,9 @@ class InternalKernelClient:
             return
         msg_type = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
         if msg_type == "status":
-            if msg["content"].get("execution_state") == "idle" and not call.idle.done():
+            state = msg["content"].get("execution_state")
+            call.started = call.started or state == "busy"
+            if state == "idle" and not call.idle.done():
                 call.idle.set_result(None)
         elif call.on_output is not None:
             try:

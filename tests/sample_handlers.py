@@ -41,6 +41,16 @@ async def slow(ctx: RequestContext) -> Any:
     await asyncio.sleep(30)
 
 
+@custom_message(
+    schema={"type": "object", "properties": {"expression": {"type": "string"}}},
+    default={"expression": "1"},
+    timeout=1,
+)
+async def slow_evaluate(ctx: RequestContext) -> Any:
+    """Evaluates an expression in the kernel, with a one-second limit."""
+    return await ctx.kernel.evaluate(ctx.content["expression"])
+
+
 @custom_message(max_payload_bytes=200)
 async def small(ctx: RequestContext) -> Any:
     """Takes at most 200 bytes of content."""

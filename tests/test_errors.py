@@ -52,6 +52,19 @@ async def test_handler_timeout(server, kernel_id, protocol):
     assert error["ename"] == "HandlerTimeout"
 
 
+async def test_a_timed_out_evaluation_leaves_the_kernel_free(server, kernel_id):
+    """The kernel still runs the expression when its handler times out: it is
+    interrupted, so the user's next cell does not wait a minute behind it."""
+    async with open_ws(server, kernel_id) as ws:
+        stuck = {"expression": "__import__('time').sleep(60)"}
+        error = await _error_of(ws, "slow_evaluate_request", stuck)
+        assert error["ename"] == "HandlerTimeout"
+        cell = await ws.send("execute_request", {"code": "after_timeout = 1", "silent": False})
+        seen = await ws.collect(cell["header"]["msg_id"], timeout=15)
+    assert reply_of(seen)["content"]["status"] == "ok"
+    assert not [m for m in seen if m["msg_type"] == "error"]  # the cell was not interrupted
+
+
 async def test_payload_too_large(server, kernel_id, protocol):
     async with open_ws(server, kernel_id, protocol) as ws:
         error = await _error_of(ws, "small_request", {"blob": "x" * 1000})
