@@ -471,7 +471,10 @@ class InternalKernelClient:
             del self._installs[name]
 
     async def _run_install(self, name: str, code: str, on_subshell: bool) -> None:
-        reply = await self.execute(code, on_subshell=on_subshell)
+        # allow_stdin: ipykernel sets it kernel-wide for each execute, so on a
+        # subshell it is also the running user cell's (which must keep its input())
+        # until the procedure installs its guard (see python_preview.guard_stdin).
+        reply = await self.execute(code, on_subshell=on_subshell, allow_stdin=on_subshell)
         if reply.get("status") != "ok":
             raise KernelError(
                 str(reply.get("ename", "Error")),
@@ -488,6 +491,7 @@ class InternalKernelClient:
         on_output: OutputCallback | None = None,
         on_subshell: bool = False,
         until_idle: bool = False,
+        allow_stdin: bool = False,
     ) -> dict[str, Any]:
         """Run code silently (no history, no execution count, no ``Out``) and
         return the ``execute_reply`` content once its output has all arrived.
@@ -507,7 +511,7 @@ class InternalKernelClient:
                 "silent": True,
                 "store_history": False,
                 "user_expressions": user_expressions or {},
-                "allow_stdin": False,
+                "allow_stdin": allow_stdin,
                 "stop_on_error": False,
             }
             subshell_id = (on_subshell and self.subshell_id) or None

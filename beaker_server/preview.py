@@ -281,9 +281,11 @@ class KernelPreview:
             ) from None
 
     async def _ensure_procedure(self, client: InternalKernelClient) -> None:
-        # guard_stdin keeps the server's own requests (this client session) off
-        # the kernel's input() forwarding, which a subshell request would
-        # otherwise switch off for a user's running cell.
+        """Load the procedure once per kernel start, on our subshell (beside a
+        user's long first cell). guard_stdin keeps the server's later requests
+        (this client session) off the kernel's ``input()`` forwarding, which a
+        request on a subshell would otherwise switch off for a user's running
+        cell; the install itself is sent with ``allow_stdin`` for that reason."""
         guard = f"guard_stdin({self.session.client_session_id!r})"
         code = install_code(PROCEDURE_MODULE, PROCEDURE_FILE, then=guard)
         await client.install(PROCEDURE_MODULE, code, on_subshell=True)
