@@ -355,7 +355,7 @@ def test_a_stalled_call_pins_its_variable_and_ends_if_it_returns(procedure):
     def stalled_call() -> None:
         try:
             outcome.append(run(procedure, ns))
-        except Exception as error:
+        except BaseException as error:  # what ends it is no Exception
             outcome.append(error)
 
     thread = threading.Thread(target=stalled_call)
@@ -372,10 +372,47 @@ def test_a_stalled_call_pins_its_variable_and_ends_if_it_returns(procedure):
     assert later["entries"]["ok"]["text/plain"] == "1"
     assert again["entries"] == {} and {n for _, n in again["names"]} == {"ok", "stuck"}
     assert len(calls) == 1
-    # The stuck call, once it returns, does not answer with a picture that is no more.
-    assert type(outcome[0]).__name__ == "_Superseded"
+    # The stuck call was interrupted: it ends when its wait returns, with no answer.
+    assert not thread.is_alive()
+    assert type(outcome[0]).__name__ == "_Interrupted"
     after = run(procedure, ns, since=again["generation"])
     assert after["entries"] == {} and len(calls) == 1
+
+
+def test_a_stalled_call_that_spins_is_interrupted(procedure):
+    """A repr looping in Python (it would burn a core for good): the next call
+    interrupts it, and its thread ends at once."""
+    started, ended = threading.Event(), threading.Event()
+
+    class Spins:
+        def __repr__(self):
+            started.set()
+            try:
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    pass
+                return "spun"
+            finally:
+                ended.set()
+
+    ns = {"ok": 1, "spins": Spins()}
+    outcome: list[Any] = []
+
+    def stalled_call() -> None:
+        try:
+            outcome.append(run(procedure, ns))
+        except BaseException as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=stalled_call)
+    thread.start()
+    assert started.wait(10)
+    later = run(procedure, ns)
+    assert ended.wait(10), "the spinning repr was not interrupted"
+    thread.join(10)
+    assert later["entries"]["spins"][MIME]["skipped"] == "stalled"
+    assert later["entries"]["ok"]["text/plain"] == "1"
+    assert type(outcome[0]).__name__ == "_Interrupted"
 
 
 # -- in a real kernel, through the server ---------------------------------------------------
@@ -489,3 +526,42 @@ async def test_a_stalled_repr_costs_one_preview_and_one_thread(
     assert [c["preview"]["variables"]["after"]["text/plain"] for c in later] == ["2", "3", "4", "5"]
     assert threads_later == threads
     assert len(subshells) == 2  # the stalled one (until its repr returns) and ours
+
+
+async def test_a_stalled_repr_that_spins_is_ended(stalling_server, zoo_kernel, tmp_path):
+    """A repr looping in Python: given up, then interrupted by the next preview, so
+    the kernel does not burn a core while idle, and the stalled subshell goes."""
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    spins = (
+        "import threading, time\n"
+        "spin_started, spin_ended = threading.Event(), threading.Event()\n"
+        "class Spins:\n"
+        "    def __repr__(self):\n"
+        "        try:\n"
+        "            if not spin_started.is_set():\n"
+        "                spin_started.set()\n"
+        f"                open({str(fifo)!r}, 'w').write('started')\n"
+        "            deadline = time.monotonic() + 120\n"
+        "            while time.monotonic() < deadline:\n"
+        "                pass\n"
+        "            return 'spun'\n"
+        "        finally:\n"
+        "            spin_ended.set()\n"
+        "spins = Spins()\n"
+        "ok = 1"
+    )
+    async with open_ws(stalling_server, zoo_kernel) as ws:
+        assert reply_of(await ws.execute(spins))["content"]["status"] == "ok"
+        assert await asyncio.wait_for(asyncio.to_thread(fifo.read_text), 30) == "started"
+        content = await _cell(ws, "after = 1")
+        assert await _value(ws, "spin_ended.wait(10)") == "True"
+        # The interrupted request returns: the server deletes its subshell.
+        deadline = asyncio.get_running_loop().time() + 15
+        subshells = await ws.subshells()
+        while len(subshells) > 1 and asyncio.get_running_loop().time() < deadline:
+            subshells = await ws.subshells()
+    variables = content["preview"]["variables"]
+    assert variables["spins"][MIME]["skipped"] == "stalled"
+    assert variables["ok"]["text/plain"] == "1"
+    assert len(subshells) == 1

@@ -78,6 +78,13 @@ class _Superseded(Exception):
     """A later call started while this one was stuck: its answer would be stale."""
 
 
+class _Interrupted(BaseException):
+    """Raised in the thread of a call the server gave up, to end the step it is stuck in.
+
+    A ``BaseException``, so that a step's ``except Exception`` does not swallow it.
+    """
+
+
 class _Call:
     """Where a preview call is, kept in the module so that the next call can read it.
 
@@ -85,10 +92,11 @@ class _Call:
     by the server, which runs the next preview on a new subshell while this
     call's thread stays stuck. The next call finds this record unfinished and
     pins the variable it names as stalled: no later preview stalls on it again,
-    so no more threads get stuck.
+    so no more threads get stuck. ``lock`` guards "on a variable": the next call
+    interrupts this one's thread only while it is inside :func:`preview`.
     """
 
-    __slots__ = ("done", "name", "since", "step", "value_id", "value_type")
+    __slots__ = ("done", "lock", "name", "since", "step", "thread", "value_id", "value_type")
 
     def __init__(self) -> None:
         self.name: str | None = None
@@ -97,10 +105,17 @@ class _Call:
         self.step = ""
         self.since = 0.0
         self.done = False
+        self.thread = threading.get_ident()
+        self.lock = threading.Lock()
 
     def at(self, name: str, value: Any) -> None:
-        self.name, self.value_id, self.value_type = name, id(value), type(value)
-        self.since = time.perf_counter()
+        with self.lock:
+            self.name, self.value_id, self.value_type = name, id(value), type(value)
+            self.since = time.perf_counter()
+
+    def leave(self) -> None:
+        with self.lock:
+            self.name = None
 
     def current(self) -> bool:
         return _state["running"] is self
@@ -717,14 +732,38 @@ def _begin() -> _Call:
     The server runs one preview at a time per kernel: a call that starts while
     another has not returned means the server gave the other up (its stall
     limit) and moved to a new subshell. That call's thread is still inside the
-    step it recorded, and ends (raising :class:`_Superseded`) if it ever returns.
+    step it recorded: it is interrupted (:func:`_interrupt`), and if the step
+    returns anyway, it ends at :class:`_Superseded` without touching the state.
     """
     previous: _Call | None = _state["running"]
     call = _Call()
     _state["running"] = call
-    if previous is not None and not previous.done and previous.name is not None:
-        _pin_stalled(previous)
+    if previous is not None and not previous.done:
+        with previous.lock:  # the stuck thread cannot leave its variable meanwhile
+            if previous.name is not None:
+                _pin_stalled(previous)
+                _interrupt(previous.thread)
     return call
+
+
+def _interrupt(thread: int) -> None:
+    """Raise :class:`_Interrupted` in a stuck call's thread (CPython only).
+
+    A step looping in Python code ends at once: a stuck ``__repr__`` that spins
+    no longer burns a core for the rest of the kernel's life, and its subshell
+    is freed (and deleted by the server). A step waiting in C code (a lock, a
+    socket, ``time.sleep``) gets the exception only when the wait returns.
+    Called with the call's lock held while it is on a variable, so the
+    exception lands inside :func:`preview`, whose caller (``user_expressions``)
+    turns it into an error answer that nobody waits for any more.
+    """
+    try:
+        import ctypes
+
+        set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        set_async_exc(ctypes.c_ulong(thread), ctypes.py_object(_Interrupted))
+    except Exception:  # not CPython: the thread stays until its step returns
+        pass
 
 
 def preview(
@@ -778,7 +817,7 @@ def _preview(
             partial = True
             break
         cached, is_changed = _look(name, value, kind, cache.get(name), call, options)
-        call.name = None
+        call.leave()
         if is_changed:
             cache[name] = cached
             changed.append(name)
