@@ -137,24 +137,31 @@ def _bench_data(length, rows):
     g["frame"] = pd.DataFrame({"a": np.arange(rows), "b": np.linspace(0.0, 1.0, rows)})
 
 
+# The next three make the new value before the old one goes: freed first, a value
+# of the same size tends to get the same address, so the same id, and a preview
+# would rightly take it for unchanged (a "one changes" cell, not "all created").
+
+
 def _bench_blob(size):
-    """New bytes of ``size`` (the old ones go first)."""
+    """New bytes of ``size``."""
+    blob = bytes(size)
     _bench_drop_data()
-    globals()["blob"] = bytes(size)
+    globals()["blob"] = blob
 
 
 def _bench_text(size, k):
     """A new str of ``size`` characters, made at run time (never an interned constant)."""
+    text = "y" * (size - len(str(k))) + str(k)
     _bench_drop_data()
-    globals()["text"] = "y" * (size - len(str(k))) + str(k)
+    globals()["text"] = text
 
 
 def _bench_maps(entries):
     """A new dict and defaultdict of ``entries`` int keys each."""
+    table = {i: i for i in range(entries)}
+    counts = _bench_collections.defaultdict(int, table)
     _bench_drop_data()
-    g = globals()
-    g["table"] = {i: i for i in range(entries)}
-    g["counts"] = _bench_collections.defaultdict(int, g["table"])
+    globals().update(table=table, counts=counts)
 
 
 _bench_inspector_ms = 0.0

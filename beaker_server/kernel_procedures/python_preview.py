@@ -634,13 +634,13 @@ def _look(
     """
     tp = type(value)
     if cached is not None and "pinned" in cached:
-        if cached["pinned"] == (id(value), tp):
+        if _same(cached["pinned"], (id(value), tp)):
             return cached, cached.pop("fresh", False)
         cached = None
     steps = _Steps(call, name, value, options["time_budget"])
     shape = steps.run("shape", _shape, value, kind)
     key = (id(value), tp, tuple(shape) if type(shape) is list else shape)
-    if cached is not None and cached["key"] == key and steps.over is None:
+    if cached is not None and _same(cached["key"], key) and steps.over is None:
         return cached, False
     bundle = _entry(value, kind, shape, steps, options)
     record = {"key": key, "kind": kind, "bundle": bundle}
@@ -648,6 +648,14 @@ def _look(
         record["pinned"] = (id(value), tp)
     record["bytes"] = len(json.dumps(bundle, default=str))
     return record, True
+
+
+def _same(key: tuple[Any, ...] | None, other: tuple[Any, ...]) -> bool:
+    """Keys ``(id, type, shape...)`` equal, types by identity: ``==`` on two classes
+    would ask their metaclass."""
+    if key is None or key[0] != other[0] or key[1] is not other[1]:
+        return False
+    return key[2:] == other[2:]  # shapes: None, ints, tuples of ints
 
 
 def _entry(value: Any, kind: str, shape: Any, steps: _Steps, options: dict) -> dict[str, Any]:
