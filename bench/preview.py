@@ -38,12 +38,17 @@ small-data scenarios need not build and drop a gigabyte every round):
 - 100 small variables plus ``big = np.ones(128 * 1024 * 1024)`` (1 GiB of
   float64) and a 10-million-row DataFrame of two numeric columns, vs the same
   with a 1,000-element array and a 1,000-row frame. Cells: one small variable
-  changes; all are created anew (a new 1 GiB array and frame every time).
+  changes; all are created anew (a new 1 GiB array and frame every time);
+- the same with the values whose repr is as large as they are: 200 MB of
+  ``bytes`` vs 1 kB; a 100 MB ``str`` vs 10 characters; a 2-million-entry
+  ``dict`` and ``defaultdict`` vs 10 entries each (the issue's cases: a full
+  ``repr`` of each cost up to a second and most of a gigabyte per preview).
 
 Reported per scenario and side: the median over rounds of each round's median,
 with the kernel-side time (the preview's own ``elapsed_ms``; the inspector
 query's time inside the kernel), then beaker / inspector, and the issue's
-targets: ≤ 30 ms at 100 variables; large data at most 1.2 times small data.
+targets: ≤ 30 ms at 100 variables; large data at most 1.2 times small data, for
+each pair of namespaces. ``--only bytes,str,mapping`` runs some pairs alone.
 
 Reading beaker / inspector: the inspector's figure is a best case bought with
 the user's main shell. Its query runs there the instant the cell is done, so a
@@ -90,7 +95,8 @@ TARGET_LARGE_OVER_SMALL = 1.2
 #: Defined once in every kernel. Private names: neither the preview nor the
 #: inspector emulation lists them.
 KERNEL_SETUP = '''
-import json as _bench_json, sys as _bench_sys, time as _bench_time, types as _bench_types
+import collections as _bench_collections, json as _bench_json, sys as _bench_sys
+import time as _bench_time, types as _bench_types
 import numpy as np
 import pandas as pd
 
@@ -119,8 +125,8 @@ def _bench_small(n, k):
 
 
 def _bench_drop_data():
-    globals().pop("big", None)
-    globals().pop("frame", None)
+    for name in ("big", "frame", "blob", "text", "table", "counts"):
+        globals().pop(name, None)
 
 
 def _bench_data(length, rows):
@@ -129,6 +135,33 @@ def _bench_data(length, rows):
     g = globals()
     g["big"] = np.ones(length)
     g["frame"] = pd.DataFrame({"a": np.arange(rows), "b": np.linspace(0.0, 1.0, rows)})
+
+
+# The next three make the new value before the old one goes: freed first, a value
+# of the same size tends to get the same address, so the same id, and a preview
+# would rightly take it for unchanged (a "one changes" cell, not "all created").
+
+
+def _bench_blob(size):
+    """New bytes of ``size``."""
+    blob = bytes(size)
+    _bench_drop_data()
+    globals()["blob"] = blob
+
+
+def _bench_text(size, k):
+    """A new str of ``size`` characters, made at run time (never an interned constant)."""
+    text = "y" * (size - len(str(k))) + str(k)
+    _bench_drop_data()
+    globals()["text"] = text
+
+
+def _bench_maps(entries):
+    """A new dict and defaultdict of ``entries`` int keys each."""
+    table = {i: i for i in range(entries)}
+    counts = _bench_collections.defaultdict(int, table)
+    _bench_drop_data()
+    globals().update(table=table, counts=counts)
 
 
 _bench_inspector_ms = 0.0
@@ -181,8 +214,9 @@ def small_scenario(n: int) -> Scenario:
     )
 
 
-def data_scenario(key: str, label: str, kernel: str, length: int, rows: int) -> Scenario:
-    make = f"_bench_small(100, {{k}}); _bench_data({length}, {rows})"
+def data_scenario(key: str, label: str, kernel: str, make: str) -> Scenario:
+    """100 small variables and what ``make`` (a kernel helper call) creates."""
+    make = f"_bench_small(100, {{k}}); {make}"
     return Scenario(
         key=key,
         label=label,
@@ -192,17 +226,38 @@ def data_scenario(key: str, label: str, kernel: str, length: int, rows: int) -> 
     )
 
 
-SCENARIOS = [
-    small_scenario(10),
-    small_scenario(100),
-    small_scenario(1000),
-    data_scenario(
-        "smalldata", "100 vars + 1,000-element array + 1,000-row frame", "main", 1000, 1000
+def pair(name: str, small: tuple[str, str], large: tuple[str, str]) -> list[Scenario]:
+    """A small-data scenario and its large-data twin, compared in the report."""
+    return [
+        data_scenario(f"small{name}", f"100 vars + {small[0]}", "main", small[1]),
+        data_scenario(f"large{name}", f"100 vars + {large[0]}", "large", large[1]),
+    ]
+
+
+#: Pairs of namespaces whose large/small ratio has a target (``--only`` picks them).
+PAIRS = ("data", "bytes", "str", "mapping")
+SMALL_SCENARIOS = [small_scenario(10), small_scenario(100), small_scenario(1000)]
+PAIR_SCENARIOS = [
+    *pair(
+        "data",
+        ("1,000-element array + 1,000-row frame", f"_bench_data({SMALL_LENGTH}, {SMALL_ROWS})"),
+        ("1 GiB array + 10M-row frame", f"_bench_data({BIG_LENGTH}, {BIG_ROWS})"),
     ),
-    data_scenario(
-        "largedata", "100 vars + 1 GiB array + 10M-row frame", "large", BIG_LENGTH, BIG_ROWS
+    *pair(
+        "bytes", ("1 kB bytes", "_bench_blob(1_000)"), ("200 MB bytes", "_bench_blob(200_000_000)")
+    ),
+    *pair(
+        "str",
+        ("10-char str", "_bench_text(10, {k})"),
+        ("100 MB str", "_bench_text(100_000_000, {k})"),
+    ),
+    *pair(
+        "mapping",
+        ("10-entry dict + defaultdict", "_bench_maps(10)"),
+        ("2M-entry dict + defaultdict", "_bench_maps(2_000_000)"),
     ),
 ]
+SCENARIOS = SMALL_SCENARIOS + PAIR_SCENARIOS
 CELL_LABELS = {"one": "one changes", "all": "all created"}
 
 
@@ -349,15 +404,25 @@ async def run_scenario(
             metrics[f"{prefix}/bytes"].append(statistics.median(s.payload_bytes for s in values))
 
 
-async def run_all(sides: list[Side], rounds: int, samples: int) -> Results:
+def chosen(only: list[str] | None) -> list[Scenario]:
+    """Every scenario, or (``--only``) the pairs named, with 100 small variables."""
+    if only is None:
+        return SCENARIOS
+    keys = {"small100"} | {f"{size}{name}" for name in only for size in ("small", "large")}
+    return [scenario for scenario in SCENARIOS if scenario.key in keys]
+
+
+async def run_all(
+    sides: list[Side], rounds: int, samples: int, scenarios: list[Scenario]
+) -> Results:
     await prepare(sides)
-    for scenario in SCENARIOS:  # warm-up: procedure loaded, caches and imports warm
+    for scenario in scenarios:  # warm-up: procedure loaded, caches and imports warm
         await run_scenario(sides, scenario, 1, None)
     results: Results = defaultdict(lambda: defaultdict(list))
     for index in range(rounds):
         started = time.monotonic()
         order = sides if index % 2 == 0 else sides[::-1]
-        for scenario in SCENARIOS:
+        for scenario in scenarios:
             await run_scenario(order, scenario, samples, results)
         names = " -> ".join(side.name for side in order)
         progress(f"round {index + 1}/{rounds} ({names}) {time.monotonic() - started:.1f} s")
@@ -375,13 +440,13 @@ def median(results: Results, side: str, key: str) -> float:
     return statistics.median(results[side][key])
 
 
-def format_table(results: Results) -> str:
+def format_table(results: Results, scenarios: list[Scenario]) -> str:
     """One line per scenario and cell, then the targets."""
     lines = [
         f"{'namespace':48} {'cell':12} {'beaker ms':>9} {'(kernel)':>9} "
         f"{'insp. ms':>9} {'(kernel)':>9} {'b/insp':>7}  per-round beaker ms"
     ]
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         for cell in scenario.cells:
             key = f"{scenario.key}/{cell}"
             b, i = median(results, BEAKER, f"{key}/ms"), median(results, INSPECTOR, f"{key}/ms")
@@ -401,21 +466,28 @@ def format_table(results: Results) -> str:
             f"  100 variables, {CELL_LABELS[cell]}: {value:.1f} ms "
             f"(<= {TARGET_MS_AT_100:.0f} ms) {verdict}"
         )
-    for cell in ("one", "all"):
-        for side in (BEAKER, INSPECTOR):
-            large = results[side][f"largedata/{cell}/ms"]
-            small = results[side][f"smalldata/{cell}/ms"]
-            ratio = statistics.median(large) / statistics.median(small)
-            per_round = " ".join(f"{a / b:.2f}" for a, b in zip(large, small, strict=True))
-            verdict = ""
-            if side == BEAKER:
-                verdict = "ok" if ratio <= TARGET_LARGE_OVER_SMALL else "MISS"
-                verdict = f"(<= {TARGET_LARGE_OVER_SMALL}) {verdict}"
-            lines.append(
-                f"  large / small data, {CELL_LABELS[cell]}, {side}: {ratio:.2f} "
-                f"{verdict}  per round: {per_round}"
-            )
+    ran = {scenario.key for scenario in scenarios}
+    for name in (name for name in PAIRS if f"large{name}" in ran):
+        for cell in ("one", "all"):
+            for side in (BEAKER, INSPECTOR):
+                lines.append(f"  {ratio_line(results, name, cell, side)}")
     return "\n".join(lines)
+
+
+def ratio_line(results: Results, name: str, cell: str, side: str) -> str:
+    """Large over small namespace ``name`` for one cell and side, with the target."""
+    large = results[side][f"large{name}/{cell}/ms"]
+    small = results[side][f"small{name}/{cell}/ms"]
+    ratio = statistics.median(large) / statistics.median(small)
+    per_round = " ".join(f"{a / b:.2f}" for a, b in zip(large, small, strict=True))
+    verdict = ""
+    if side == BEAKER:
+        verdict = "ok" if ratio <= TARGET_LARGE_OVER_SMALL else "MISS"
+        verdict = f"(<= {TARGET_LARGE_OVER_SMALL}) {verdict}"
+    return (
+        f"large / small {name}, {CELL_LABELS[cell]}, {side}: {ratio:.2f} "
+        f"{verdict}  per round: {per_round}"
+    )
 
 
 # -- entry point --------------------------------------------------------------------
@@ -428,7 +500,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5, help="rounds (>= 5 to be read)")
     parser.add_argument("--samples", type=int, default=3, help="cells per side, scenario, round")
     parser.add_argument("--json", type=Path, help="also write every round's figures here")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--only",
+        type=lambda text: text.split(","),
+        help=f"only these pairs of small/large namespaces (of {','.join(PAIRS)}), "
+        "and 100 small variables",
+    )
+    args = parser.parse_args(argv)
+    unknown = set(args.only or ()) - set(PAIRS)
+    if unknown:
+        parser.error(f"--only: no pair {', '.join(sorted(unknown))} (pairs: {', '.join(PAIRS)})")
+    return args
 
 
 @contextlib.contextmanager
@@ -454,7 +536,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="beaker-bench-preview-") as tmp:
         try:
             with servers_for(Path(tmp)) as sides:
-                results = asyncio.run(run_all(sides, args.rounds, args.samples))
+                scenarios = chosen(args.only)
+                results = asyncio.run(run_all(sides, args.rounds, args.samples, scenarios))
         except KeyboardInterrupt:
             progress("interrupted: servers and kernels stopped")
             return 130
@@ -463,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         f"medians ({time.monotonic() - begun:.0f} s); beaker ms include the server's "
         f"{1e3 * GRACE_SECONDS:.0f} ms grace after a reply"
     )
-    print(format_table(results))
+    print(format_table(results, scenarios))
     if args.json:
         args.json.write_text(json.dumps({k: dict(v) for k, v in results.items()}, indent=2))
     return 0
