@@ -54,6 +54,8 @@ _WAKEUP_CHECK_INTERVAL = 0.02
 #: pause before each new try (times the try's number).
 _SUBSHELL_ATTEMPTS = 5
 _SUBSHELL_RETRY_DELAY = 0.1
+#: Seconds a comm answer on shell may take to arrive after the request's idle status.
+_ANSWER_AFTER_IDLE = 10.0
 #: In an iopub header frame: the message may be a status (parsed to be sure).
 _STATUS = b'"status"'
 
@@ -539,32 +541,39 @@ class InternalKernelClient:
         """Open a comm to a kernel-side target and return its first ``comm_msg``.
 
         The comm carries ``data`` and binary ``buffers`` (values too large to
-        travel as code or JSON). Returns ``None`` when the kernel answered
-        nothing before going idle: no such target is registered (yet).
+        travel as code or JSON). The kernel procedures here answer on the shell
+        channel, to this client alone (a copy on iopub would reach every client
+        of the kernel); an answer on iopub is taken too where iopub arrives
+        anyway. Returns ``None`` when the kernel answered nothing: no such target
+        is registered (yet).
         """
         await self.ensure_ready()
-        await self._acquire_iopub()
         answers: list[dict[str, Any]] = []
 
         def on_output(msg: dict[str, Any]) -> None:
             if msg.get("msg_type") == "comm_msg":
                 answers.append(msg)
 
+        content = {"comm_id": uuid.uuid4().hex, "target_name": target, "data": data}
+        msg = self._session.msg("comm_open", content)
+        msg["buffers"] = list(buffers or [])
+        msg_id = msg["header"]["msg_id"]
+        call = self._track(msg_id, on_output)
         try:
-            content = {"comm_id": uuid.uuid4().hex, "target_name": target, "data": data}
-            msg = self._session.msg("comm_open", content)
-            msg["buffers"] = list(buffers or [])
-            call = self._track(msg["header"]["msg_id"], on_output)
-            try:
-                self._send_shell(msg)
-                await call.idle  # comm messages have no shell reply
-            except asyncio.CancelledError:
-                self._give_up(call, None)
-                raise
-            finally:
-                self._calls.pop(msg["header"]["msg_id"], None)
+            self._send_shell(msg)
+            await call.idle  # comm messages have no shell reply of their own
+            if not answers and not call.reply.done():
+                # Sent before the idle status but on another socket: a large
+                # answer may still be arriving when the status has.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(call.reply), _ANSWER_AFTER_IDLE)
+        except asyncio.CancelledError:
+            self._give_up(call, None)
+            raise
         finally:
-            self._release_iopub()
+            self._calls.pop(msg_id, None)
+        if call.reply.done() and call.reply.result().get("msg_type") == "comm_msg":
+            answers.insert(0, call.reply.result())
         return answers[0] if answers else None
 
     def _give_up(self, call: _Call, subshell_id: str | None) -> None:

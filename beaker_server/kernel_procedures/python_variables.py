@@ -11,7 +11,11 @@ for every save or load:
 - ``{"action": "load", "name": "df", "format": "pickle"}`` with the pickled value
   as the comm_open's buffer → ``{"status": "ok", "name", "type", "bytes"}``.
 
-Failures answer ``{"status": "error", "ename", "evalue"}``. The variable name
+Failures answer ``{"status": "error", "ename", "evalue"}``. The answer is a
+``comm_msg`` sent on the shell channel to the requester alone (the server), as a
+reply would be: on iopub every client of the kernel would receive a copy of the
+value before the server drops it. Only a kernel whose shell stream cannot be
+found answers on iopub, through the comm. The variable name
 travels as data and is only ever used as a key of the user's namespace: it is
 never spliced into code. Pickling writes into a bounded buffer that stops as soon
 as the size limit is passed, so a value too large to save costs at most the
@@ -94,6 +98,35 @@ def load(user_ns: dict[str, Any], name: str, data: Any, fmt: str) -> dict[str, A
     return {"name": name, "type": type_name, "module": module, "bytes": memoryview(data).nbytes}
 
 
+def _shell_stream(kernel: Any, parent: dict[str, Any]) -> Any:
+    """Where the kernel sends the replies of the request being handled, or None.
+
+    ipykernel 7 with subshells replies through a socket per subshell (the main
+    shell's is ``None``), ipykernel 6 through ``shell_stream``.
+    """
+    if getattr(kernel, "_supports_kernel_subshells", False):
+        subshell_id = parent.get("header", {}).get("subshell_id")
+        manager = kernel.shell_channel_thread.manager
+        return manager.get_subshell_to_shell_channel_socket(subshell_id)
+    return getattr(kernel, "shell_stream", None)
+
+
+def _send_to_requester(comm: Any, content: dict[str, Any], buffers: list[Any]) -> None:
+    """The answer, to the requester alone (see the module's docstring)."""
+    kernel = comm.kernel
+    try:
+        parent = kernel.get_parent("shell")
+        ident = kernel._parent_ident["shell"]
+        stream = _shell_stream(kernel, parent)
+    except Exception:
+        stream = None
+    if stream is None:
+        comm.send(content, buffers=buffers)
+        return
+    msg = {"comm_id": comm.comm_id, "data": content}
+    kernel.session.send(stream, "comm_msg", msg, parent=parent, ident=ident, buffers=buffers)
+
+
 def _answer(comm: Any, msg: dict[str, Any], user_ns: dict[str, Any]) -> None:
     request = msg.get("content", {}).get("data", {}) or {}
     buffers = msg.get("buffers") or []
@@ -101,18 +134,22 @@ def _answer(comm: Any, msg: dict[str, Any], user_ns: dict[str, Any]) -> None:
         action = request.get("action")
         if action == "save":
             meta, data = save(user_ns, request.get("name"), int(request["limit"]))
-            comm.send({"status": "ok", **meta}, buffers=[data])
+            answer, answer_buffers = {"status": "ok", **meta}, [data]
         elif action == "load":
             if len(buffers) != 1:
                 raise ValueError("load needs the value as exactly one buffer")
             meta = load(user_ns, request.get("name"), buffers[0], request.get("format"))
-            comm.send({"status": "ok", **meta})
+            answer, answer_buffers = {"status": "ok", **meta}, []
         else:
             raise ValueError(f"unknown action {action!r}")
     except TooLarge as error:
-        comm.send({"status": "error", "ename": "PayloadTooLarge", "evalue": str(error)})
+        answer, answer_buffers = {"status": "error", "ename": "PayloadTooLarge"}, []
+        answer["evalue"] = str(error)
     except Exception as error:
-        comm.send({"status": "error", "ename": type(error).__name__, "evalue": str(error)})
+        answer = {"status": "error", "ename": type(error).__name__, "evalue": str(error)}
+        answer_buffers = []
+    try:
+        _send_to_requester(comm, answer, answer_buffers)
     finally:
         comm.close()
 
