@@ -136,6 +136,10 @@ class InternalKernelClient:
         self._iopub_off_timer: asyncio.TimerHandle | None = None
         #: The ZMQ topic of the last status message of ours (``kernel.<ident>.status``).
         self._status_topic: bytes | None = None
+        #: The status topic this client subscribes to (None: the full subscription
+        #: stays instead), and whether it is subscribed now.
+        self._status_subscription: bytes | None = None
+        self._status_topic_on = False
         #: Whether every status of the kernel reaches this client now (after connect).
         self.watching_statuses = False
 
@@ -222,7 +226,8 @@ class InternalKernelClient:
             await self._iopub_nudge
         topic = self._status_topic
         if topic and topic.startswith(b"kernel.") and topic.endswith(b".status"):
-            socket.setsockopt(zmq.SUBSCRIBE, topic)
+            self._status_subscription = topic
+            self._subscribe_status_topic(True)
             self._release_iopub()
         else:
             self.log.info(
@@ -359,9 +364,25 @@ class InternalKernelClient:
         if socket is None:  # a gateway websocket carries everything: nothing to switch
             self._iopub_on = True
             return
-        socket.setsockopt(zmq.SUBSCRIBE if on else zmq.UNSUBSCRIBE, b"")
+        if on:
+            socket.setsockopt(zmq.SUBSCRIBE, b"")
+            # The nudge confirms the full subscription by a status of ours, which
+            # the status topic alone would let through: that one is taken off until
+            # then (after the full one, so no status can slip between the two).
+            self._subscribe_status_topic(False)
+        else:
+            socket.setsockopt(zmq.UNSUBSCRIBE, b"")
         self._iopub_on = on
         self._iopub_confirmed = False  # a new subscription is confirmed before use
+
+    def _subscribe_status_topic(self, on: bool) -> None:
+        """Subscribe to the kernel's status topic (learnt by :meth:`_watch_statuses`)."""
+        socket = self._iopub_zmq_socket()
+        topic = self._status_subscription
+        if socket is None or topic is None or on == self._status_topic_on:
+            return
+        socket.setsockopt(zmq.SUBSCRIBE if on else zmq.UNSUBSCRIBE, topic)
+        self._status_topic_on = on
 
     async def _acquire_iopub(self) -> None:
         self._iopub_users += 1
@@ -394,22 +415,30 @@ class InternalKernelClient:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.connect_timeout
-        while loop.time() < deadline:
-            # On control where there is one: a user's running cell holds the main shell.
-            if self._wants_control():
-                msg_id = self._send_control("kernel_info_request")
-            else:
-                msg_id = self._client.kernel_info()
-            call = self._track(msg_id)
-            try:
-                await asyncio.wait_for(asyncio.shield(call.idle), _NUDGE_INTERVAL)
-                self._iopub_confirmed = True
-                return
-            except asyncio.TimeoutError:
-                continue
-            finally:
-                self._calls.pop(msg_id, None)
-        raise KernelUnavailable("the kernel's iopub channel did not answer")
+        try:
+            while loop.time() < deadline:
+                if await self._nudged_once():
+                    self._iopub_confirmed = True
+                    return
+            raise KernelUnavailable("the kernel's iopub channel did not answer")
+        finally:
+            self._subscribe_status_topic(True)
+
+    async def _nudged_once(self) -> bool:
+        """One kernel_info; whether its iopub status arrived in time."""
+        # On control where there is one: a user's running cell holds the main shell.
+        if self._wants_control():
+            msg_id = self._send_control("kernel_info_request")
+        else:
+            msg_id = self._client.kernel_info()
+        call = self._track(msg_id)
+        try:
+            await asyncio.wait_for(asyncio.shield(call.idle), _NUDGE_INTERVAL)
+            return True
+        except asyncio.TimeoutError:
+            return False
+        finally:
+            self._calls.pop(msg_id, None)
 
     def close(self, reason: BaseException | None = None) -> None:
         """Fail every pending call and release the sockets."""

@@ -97,8 +97,6 @@ class KernelSession:
         self.preview = KernelPreview(self, settings.preview, log)
         # Made on the server's loop thread; synchronous kernel managers call back on another.
         self.loop_thread = LoopThread.current()
-        #: The auto-restarter's "restart" and "dead" callbacks (set by :class:`KernelSessions`).
-        self.restart_callbacks: tuple[Any, Any] = (self._on_restarter_restart, self.close)
 
     # -- connections ------------------------------------------------------------
 
@@ -259,7 +257,7 @@ class KernelSession:
 
     # -- lifecycle ------------------------------------------------------------------
 
-    def _on_restarter_restart(self) -> None:
+    def on_restarter_restart(self) -> None:
         """The auto-restarter's "restart" callback, perhaps on a synchronous manager's
         thread: the dead process is read here, before the restart replaces it."""
         self.loop_thread.call(self.on_kernel_died, _kernel_process(self.kernel_manager))
@@ -384,6 +382,8 @@ class KernelSessions:
         self.log = log
         self.store = store
         self._sessions: dict[str, KernelSession] = {}
+        #: The auto-restarter's "dead" callback of each watched kernel.
+        self._dead_callbacks: dict[str, Any] = {}
 
     def get(self, kernel_id: str) -> KernelSession | None:
         return self._sessions.get(kernel_id)
@@ -406,13 +406,12 @@ class KernelSessions:
         add = getattr(self.multi_kernel_manager, "add_restart_callback", None)
         if add is None:
             return
-        on_restart = session.restart_callbacks[0]
+        on_restart = session.on_restarter_restart
         # Not unwatched from inside the restarter's loop over its callbacks (a
         # removal there skips the next one); the kernel's manager is dropped anyway.
-        on_dead = session.loop_thread.bind(
+        on_dead = self._dead_callbacks[kernel_id] = session.loop_thread.bind(
             lambda: self._forget(session, "the kernel died", unwatch=False)
         )
-        session.restart_callbacks = (on_restart, on_dead)
         try:
             add(kernel_id, on_restart, "restart")
             add(kernel_id, on_dead, "dead")
@@ -420,10 +419,11 @@ class KernelSessions:
             self.log.debug("beaker_server: no restart callbacks for %s", kernel_id)
 
     def _unwatch_restarts(self, kernel_id: str, session: KernelSession) -> None:
+        on_dead = self._dead_callbacks.pop(kernel_id, None)
         remove = getattr(self.multi_kernel_manager, "remove_restart_callback", None)
         if remove is None or kernel_id not in self.multi_kernel_manager:
             return
-        on_restart, on_dead = session.restart_callbacks
+        on_restart = session.on_restarter_restart
         try:
             remove(kernel_id, on_restart, "restart")
             remove(kernel_id, on_dead, "dead")
@@ -447,6 +447,8 @@ class KernelSessions:
             del self._sessions[session.kernel_id]
         if unwatch:
             self._unwatch_restarts(session.kernel_id, session)
+        else:
+            self._dead_callbacks.pop(session.kernel_id, None)
         session.close(reason)
 
     async def close_all(self) -> None:
