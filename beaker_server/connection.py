@@ -25,13 +25,13 @@ from typing import Any, ClassVar
 
 from tornado.websocket import WebSocketClosedError
 
-from .flow import RequestFlow, authorizer_for
+from .flow import RequestFlow, authorizer_for, short_error
 from .kernel_session import KernelSession, KernelSessions
 from .registry import MessageType
 from .wire import (
     V1_PROTOCOL,
     IncomingRequest,
-    WireError,
+    check_legacy_binary,
     encode_for_websocket,
     match_legacy_request,
     parse_legacy_message,
@@ -88,60 +88,67 @@ class BeakerConnectionMixin:
     # -- websocket -> kernel ------------------------------------------------------
 
     def handle_incoming_message(self, incoming_msg: Any) -> None:
-        session = self._beaker_session
-        if session is not None:
-            try:
-                found = self._beaker_match(session, incoming_msg)
-            except WireError as error:
-                self.log.warning(
-                    "beaker_server: dropped an unreadable message on kernel %s: %s",
-                    self.kernel_id,
-                    error,
-                )
-                return
-            if found is not None:
-                self._beaker_serve(session, *found)
-                return
+        """Every frame a client sends passes here, and nothing it holds escapes:
+        an exception would reach tornado's ``on_message``, which closes the
+        websocket. A frame that cannot be taken costs one log line, no more
+        (a traceback per frame would flood the log under a fuzz)."""
         try:
+            found = self._beaker_match(incoming_msg)
+            if isinstance(found, tuple):
+                self._beaker_serve(*found)
+                return
             super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
         except Exception as error:
-            # Stock raises here on malformed input, and tornado then closes the
-            # websocket: one bad frame must not cost the user the connection.
             self.log.warning(
-                "beaker_server: dropped a message kernel %s could not take: %r",
+                "beaker_server: dropped a message on kernel %s: %s: %s",
                 self.kernel_id,
-                error,
+                type(error).__name__,
+                short_error(error),
             )
+            return
+        if found and self._beaker_session is not None:
+            # Counted once forwarded: one that stock could not read gets no
+            # reply, and counting it would hold every later preview back.
+            self._beaker_session.preview.on_execute_request()
 
-    def _beaker_match(
-        self, session: KernelSession, ws_msg: Any
-    ) -> tuple[MessageType, IncomingRequest] | None:
-        """A registered custom request on shell, or ``None`` (the common case, cheaply)."""
-        registry = session.registry
+    def _beaker_match(self, ws_msg: Any) -> tuple[MessageType, IncomingRequest] | bool:
+        """A registered custom request on shell, else whether the message is an
+        ``execute_request`` (cheaply: the common case is neither).
+
+        Framing that stock would choke on, or allocate for, is refused here
+        first (:class:`WireError`), whether or not the kernel has a session.
+        """
+        session = self._beaker_session
         if self._beaker_protocol == V1_PROTOCOL:
             channel, start, end = v1_header_bounds(ws_msg)
+            if session is None:
+                return False
             if channel == "shell" and ws_msg.find(EXECUTE_REQUEST, start, end) != -1:
-                session.preview.on_execute_request()
-                return None
+                return True
+            registry = session.registry
             if not any(ws_msg.find(m, start, end) != -1 for m in registry.request_markers_bytes):
-                return None
+                return False
             channel, request = parse_v1_request(ws_msg)
         else:
-            if isinstance(ws_msg, str) and '"execute_request"' in ws_msg[:4096]:  # header first
-                session.preview.on_execute_request()
+            if isinstance(ws_msg, bytes):
+                check_legacy_binary(ws_msg)
+            if session is None:
+                return False
+            registry = session.registry
             if not match_legacy_request(
                 ws_msg, registry.request_names, registry.request_names_bytes
             ):
-                return None
+                # The header comes first: a look at its start is enough.
+                return isinstance(ws_msg, str) and '"execute_request"' in ws_msg[:4096]
             channel, request = parse_legacy_message(ws_msg)
         message = registry.for_request_type(request.msg_type)
         if message is None or channel != "shell":
-            return None
+            return channel == "shell" and request.msg_type == "execute_request"
         return message, request
 
-    def _beaker_serve(
-        self, session: KernelSession, message: MessageType, request: IncomingRequest
-    ) -> None:
+    def _beaker_serve(self, message: MessageType, request: IncomingRequest) -> None:
+        session = self._beaker_session
+        assert session is not None  # only a session's registry finds requests
         user = self.websocket_handler.current_user
         flow = RequestFlow(
             session,

@@ -166,6 +166,8 @@ class RequestFlow:
 
     def _payload(self) -> dict[str, Any]:
         """Size check on the raw bytes first, then parse, then the schema."""
+        if self.request.problem is not None:
+            raise ValidationError(self.request.problem)
         limit = self.message.max_payload_bytes or self.session.settings.max_payload_bytes
         if self.request.content_size > limit:
             raise PayloadTooLarge(
@@ -201,6 +203,12 @@ class RequestFlow:
         if not self.session.settings.allow_tracebacks:
             return []
         return traceback.format_exception(type(error), error, error.__traceback__)
+
+
+def short_error(error: BaseException, limit: int = 200) -> str:
+    """An error's text for one log line: bounded, whatever it quotes."""
+    text = str(error)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _json_value(value: Any) -> Any:
