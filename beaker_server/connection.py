@@ -189,12 +189,17 @@ class BeakerConnectionMixin:
             session.loop_thread.call(callback)
 
     def beaker_send(self, msg: dict[str, Any], channel: str) -> None:
-        """Write a server-made message to this websocket in its own protocol."""
+        """Write a server-made message to this websocket in its own protocol.
+
+        Raises :class:`~.wire.EncodeError` for a message JSON cannot carry: the
+        caller decides (a flow sends an ``EncodingError`` reply instead, a
+        handler's publish raises, the cached preview at connect is logged).
+        """
         handler = self.websocket_handler
         if handler is None or handler.ws_connection is None:
             return
+        data = encode_for_websocket(msg, channel, self._beaker_protocol)
         try:
-            data = encode_for_websocket(msg, channel, self._beaker_protocol)
             handler.write_message(data, binary=isinstance(data, bytes))
         except WebSocketClosedError:
             self.log.debug("beaker_server: websocket closed before %s", msg["msg_type"])

@@ -38,6 +38,10 @@ class WireError(ValueError):
     """A websocket message whose framing cannot be read."""
 
 
+class EncodeError(WireError):
+    """A server-made message JSON cannot carry (a key that is not text, a cycle)."""
+
+
 #: What Python's json raises on input it cannot take: bad text, bad bytes, and
 #: nesting deeper than the interpreter's recursion limit.
 JSON_ERRORS = (ValueError, RecursionError)
@@ -320,11 +324,33 @@ def make_message(
 
 
 def _pack(obj: Any) -> bytes:
-    return json.dumps(obj, default=str, ensure_ascii=False).encode("utf-8")
+    """UTF-8 JSON; a string UTF-8 cannot hold goes as JSON escapes.
+
+    A lone surrogate (an undecodable file name, as ``os.listdir`` returns it)
+    is a Python string that UTF-8 refuses; ``\\udce9`` in JSON is its exact
+    spelling, and JavaScript reads it back as the same string. Only a message
+    that holds one pays for the second encoding.
+    """
+    text = json.dumps(obj, default=str, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, default=str).encode("ascii")
 
 
 def encode_for_websocket(msg: dict[str, Any], channel: str, protocol: str | None) -> bytes | str:
-    """Encode a server-made message in the websocket protocol of one connection."""
+    """Encode a server-made message in the websocket protocol of one connection.
+
+    Any string Python can hold goes out; a value JSON cannot carry at all
+    raises :class:`EncodeError`, for the caller to answer or log.
+    """
+    try:
+        return _encode(msg, channel, protocol)
+    except (TypeError, *JSON_ERRORS) as error:
+        raise EncodeError(f"{msg.get('msg_type')} cannot be encoded: {error}") from error
+
+
+def _encode(msg: dict[str, Any], channel: str, protocol: str | None) -> bytes | str:
     if protocol == V1_PROTOCOL:
         frames = [
             _pack(msg["header"]),
@@ -337,4 +363,5 @@ def encode_for_websocket(msg: dict[str, Any], channel: str, protocol: str | None
     legacy = dict(msg, channel=channel)
     if legacy.get("buffers"):
         return serialize_binary_message(legacy)
+    # ASCII JSON (ensure_ascii): a lone surrogate is an escape, as in v1.
     return json.dumps(legacy, default=str)

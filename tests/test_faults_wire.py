@@ -1,10 +1,12 @@
-"""Bad frames on the kernel websocket (issue 9, item 3).
+"""Bad frames and odd strings on the kernel websocket (issue 9, items 2 and 3).
 
 Whatever a client sends, its websocket stays open and the next execute
 round-trips: a frame that names a registered request and has a readable header
 is answered (``ValidationError``), anything else is dropped with one log line.
-A seeded fuzzer sends hostile and random frames in both protocols and counts
-closures: zero.
+Any string Python can hold (a lone surrogate from an undecodable file name)
+goes out as a JSON escape, and a custom request whose header or result holds
+one still gets exactly busy, reply, idle. A seeded fuzzer sends hostile and
+random frames in both protocols and counts closures: zero.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from tornado.httpclient import AsyncHTTPClient
 from tornado.websocket import WebSocketClosedError
 
 from .conftest import open_ws
@@ -247,6 +250,111 @@ async def test_a_dropped_execute_request_does_not_stop_previews(server):
             await still_works(ws)
     finally:
         server.shutdown_kernel(kernel)
+
+
+# -- lone surrogates in what the server sends ----------------------------------------
+
+#: An undecodable file name, as ``os.listdir`` returns it, in a DataFrame.
+SURROGATE_CELL = "import pandas as pd\nodd_names = pd.DataFrame({'name': ['caf\\udce9.txt']})"
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def holds_surrogate(preview: dict[str, Any]) -> bool:
+    return any("caf\udce9.txt" in text for text in strings(preview["content"]))
+
+
+async def test_a_surrogate_in_a_variable_reaches_every_websocket(server):
+    kernel = server.start_kernel()
+    try:
+        async with open_ws(server, kernel, "v1") as a, open_ws(server, kernel, "legacy") as b:
+            cell = await a.send("execute_request", {"code": SURROGATE_CELL, "silent": False})
+            for ws in (a, b):
+                preview = await ws.preview_after(cell["header"]["msg_id"])
+                assert holds_surrogate(preview), preview["content"]
+        for protocol in ("v1", "legacy"):  # the cached preview, sent while connecting
+            async with open_ws(server, kernel, protocol) as fresh:
+                assert holds_surrogate(await first_of(fresh, "preview"))
+                await still_works(fresh)
+    finally:
+        server.shutdown_kernel(kernel)
+
+
+async def test_a_surrogate_in_an_evaluate_result(server, kernel_id, protocol):
+    async with open_ws(server, kernel_id, protocol) as ws:
+        msg = await ws.send("evaluate_request", {"expression": "'\\udcff' + 'x'"})
+        got = await ws.collect(msg["header"]["msg_id"], timeout=ANSWER_TIMEOUT)
+        assert kinds(got) == answered("evaluate")
+        assert reply_of(got)["content"] == {"status": "ok", "return": "\udcffx"}
+        await still_works(ws)
+
+
+async def test_a_surrogate_in_a_request_header(server, kernel_id, protocol):
+    async with open_ws(server, kernel_id, protocol) as ws:
+        msg = make_msg("evaluate_request", {"expression": "6 * 7"}, session=ws.session)
+        msg["header"].update(username="\ud800", x_file="caf\udce9.txt")
+        await ws.send_raw(ws.encode(msg, "shell"))
+        got = await ws.collect(msg["header"]["msg_id"], timeout=ANSWER_TIMEOUT)
+        assert kinds(got) == answered("evaluate")
+        assert reply_of(got)["content"] == {"status": "ok", "return": 42}
+        assert all(m["parent_header"] == msg["header"] for m in got)
+        await still_works(ws)
+
+
+async def test_a_surrogate_over_rest_is_a_json_escape(server, kernel_id):
+    """The flow's stdout holds the surrogate: it reaches a v1 websocket of the kernel
+    and the HTTP answer (an escape in an ASCII body), not a 500."""
+    async with open_ws(server, kernel_id, "v1") as ws:
+        response = await AsyncHTTPClient().fetch(
+            f"{server.base_url}/beaker/api/kernels/{kernel_id}/requests/greet",
+            method="POST",
+            body=json.dumps({"who": "caf\udce9"}),
+            headers={"Authorization": f"token {server.token}"},
+            request_timeout=ANSWER_TIMEOUT,
+            raise_error=False,
+        )
+        assert response.code == 200, response.body
+        assert b"caf\\udce9" in response.body
+        body = json.loads(response.body)
+        assert body["reply"]["content"]["return"]["greeted"] == "caf\udce9"
+        got = await ws.collect(body["msg_id"], reply=False, timeout=ANSWER_TIMEOUT)
+        streams = [m["content"]["text"] for m in got if m["msg_type"] == "stream"]
+        assert streams == ["hello caf\udce9\n"]
+        await still_works(ws)
+
+
+async def test_a_reply_that_cannot_be_encoded_becomes_an_error_reply(server, kernel_id, protocol):
+    """``odd_error``'s reply has a tuple key: an ``EncodingError`` reply goes instead."""
+    async with open_ws(server, kernel_id, protocol) as ws:
+        msg = await ws.send("odd_error_request", {})
+        got = await ws.collect(msg["header"]["msg_id"], timeout=ANSWER_TIMEOUT)
+        assert kinds(got) == answered("odd_error")
+        assert reply_of(got)["content"]["ename"] == "EncodingError", reply_of(got)
+        await still_works(ws)
+
+
+async def test_an_answer_that_cannot_be_encoded_is_a_json_500_over_rest(server, kernel_id):
+    response = await AsyncHTTPClient().fetch(
+        f"{server.base_url}/beaker/api/kernels/{kernel_id}/requests/odd_error",
+        method="POST",
+        body="{}",
+        headers={"Authorization": f"token {server.token}"},
+        request_timeout=ANSWER_TIMEOUT,
+        raise_error=False,
+    )
+    assert response.code == 500, response.body
+    assert json.loads(response.body)["reason"] == "EncodingError"
 
 
 # -- the fuzzer ---------------------------------------------------------------------
