@@ -25,14 +25,14 @@ from typing import Any, ClassVar
 
 from tornado.websocket import WebSocketClosedError
 
-from .flow import RequestFlow, authorizer_for
+from .flow import RequestFlow, authorizer_for, short_error
 from .kernel_session import KernelSession, KernelSessions
 from .preview import PREVIEW_MSG_TYPE
 from .registry import MessageType
 from .wire import (
     V1_PROTOCOL,
     IncomingRequest,
-    WireError,
+    check_legacy_binary,
     encode_for_websocket,
     match_legacy_request,
     parse_legacy_message,
@@ -90,42 +90,45 @@ class BeakerConnectionMixin:
     # -- websocket -> kernel ------------------------------------------------------
 
     def handle_incoming_message(self, incoming_msg: Any) -> None:
-        session = self._beaker_session
-        if session is not None:
-            try:
-                found = self._beaker_match(session, incoming_msg)
-            except WireError as error:
-                self.log.warning(
-                    "beaker_server: dropped an unreadable message on kernel %s: %s",
-                    self.kernel_id,
-                    error,
-                )
-                return
-            if found is not None:
-                self._beaker_serve(session, *found)
-                return
+        """Every frame a client sends passes here, and nothing it holds escapes:
+        an exception would reach tornado's ``on_message``, which closes the
+        websocket. A frame that cannot be taken costs one log line, no more
+        (a traceback per frame would flood the log under a fuzz)."""
         try:
+            found = self._beaker_match(incoming_msg)
+            if found is not None:
+                self._beaker_serve(*found)
+                return
             super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
         except Exception as error:
-            # Stock raises here on malformed input, and tornado then closes the
-            # websocket: one bad frame must not cost the user the connection.
             self.log.warning(
-                "beaker_server: dropped a message kernel %s could not take: %r",
+                "beaker_server: dropped a message on kernel %s: %s: %s",
                 self.kernel_id,
-                error,
+                type(error).__name__,
+                short_error(error),
             )
 
-    def _beaker_match(
-        self, session: KernelSession, ws_msg: Any
-    ) -> tuple[MessageType, IncomingRequest] | None:
-        """A registered custom request on shell, or ``None`` (the common case, cheaply)."""
-        registry = session.registry
+    def _beaker_match(self, ws_msg: Any) -> tuple[MessageType, IncomingRequest] | None:
+        """A registered custom request on shell, or ``None`` (the common case, cheaply).
+
+        Framing that stock would choke on, or allocate for, is refused here
+        first (:class:`WireError`), whether or not the kernel has a session.
+        """
+        session = self._beaker_session
         if self._beaker_protocol == V1_PROTOCOL:
             _, start, end = v1_header_bounds(ws_msg)
+            if session is None:
+                return None
+            registry = session.registry
             if not any(ws_msg.find(m, start, end) != -1 for m in registry.request_markers_bytes):
                 return None
             channel, request = parse_v1_request(ws_msg)
         else:
+            if isinstance(ws_msg, bytes):
+                check_legacy_binary(ws_msg)
+            if session is None:
+                return None
+            registry = session.registry
             if not match_legacy_request(
                 ws_msg, registry.request_names, registry.request_names_bytes
             ):
@@ -136,9 +139,9 @@ class BeakerConnectionMixin:
             return None
         return message, request
 
-    def _beaker_serve(
-        self, session: KernelSession, message: MessageType, request: IncomingRequest
-    ) -> None:
+    def _beaker_serve(self, message: MessageType, request: IncomingRequest) -> None:
+        session = self._beaker_session
+        assert session is not None  # only a session's registry finds requests
         user = self.websocket_handler.current_user
         flow = RequestFlow(
             session,
@@ -183,6 +186,10 @@ class BeakerConnectionMixin:
 
         A preview supersedes the one before it: while one is still being written
         (a client that does not read), only the newest waits, not every one.
+
+        Raises :class:`~.wire.EncodeError` for a message JSON cannot carry: the
+        caller decides (a flow sends an ``EncodingError`` reply instead, a
+        handler's publish raises, the cached preview at connect is logged).
         """
         is_preview = msg["msg_type"] == PREVIEW_MSG_TYPE
         if is_preview and self._beaker_preview_writing:
@@ -191,8 +198,8 @@ class BeakerConnectionMixin:
         handler = self.websocket_handler
         if handler is None or handler.ws_connection is None:
             return
+        data = encode_for_websocket(msg, channel, self._beaker_protocol)
         try:
-            data = encode_for_websocket(msg, channel, self._beaker_protocol)
             written = handler.write_message(data, binary=isinstance(data, bytes))
         except WebSocketClosedError:
             self.log.debug("beaker_server: websocket closed before %s", msg["msg_type"])
@@ -206,8 +213,8 @@ class BeakerConnectionMixin:
             written.exception()  # a closed websocket: nothing more to write
         self._beaker_preview_writing = False
         waiting, self._beaker_preview_next = self._beaker_preview_next, None
-        if waiting is not None:
-            self.beaker_send(*waiting)
+        if waiting is not None and self._beaker_session is not None:
+            self._beaker_session.send_to(self, *waiting)
 
 
 def _accepts(session: KernelSession, stream_or_msg: Any, rest: tuple[Any, ...]) -> bool:

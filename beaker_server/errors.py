@@ -68,6 +68,13 @@ class KernelUnavailable(BeakerError):
     ename = "KernelUnavailable"
 
 
+class EncodingError(BeakerError):
+    """The reply could not be encoded for the requester's websocket (a value JSON
+    cannot carry): this error reply goes in its place, so there is still one."""
+
+    ename = "EncodingError"
+
+
 class RequestAborted(BeakerError):
     """The request was cancelled: kernel restart or death, or server shutdown.
 

@@ -21,13 +21,14 @@ from jupyter_core.utils import ensure_async
 from .context import KernelProxy, RequestContext
 from .errors import (
     BeakerError,
+    EncodingError,
     Forbidden,
     HandlerTimeout,
     PayloadTooLarge,
     RequestAborted,
     ValidationError,
 )
-from .wire import IncomingRequest
+from .wire import EncodeError, IncomingRequest
 
 if TYPE_CHECKING:
     from .kernel_session import KernelSession
@@ -89,18 +90,45 @@ class RequestFlow:
 
     async def run(self) -> dict[str, Any]:
         """Run the whole flow and return the reply content that was sent."""
-        self._publish("status", {"execution_state": "busy"})
-        content = await self._serve()
+        self._status("busy")
+        try:
+            content = self._reply(await self._serve())
+        finally:
+            self._status("idle")
+        return content
+
+    def _status(self, state: str) -> None:
+        """Busy and idle always go out: JupyterLab's future waits for the idle."""
+        try:
+            self._publish("status", {"execution_state": state})
+        except EncodeError as error:
+            self.log.warning("beaker_server: %s status not sent: %s", state, error)
+
+    def _reply(self, content: dict[str, Any]) -> dict[str, Any]:
+        """Send the reply; one JSON cannot carry is replaced by an ``EncodingError``
+        reply that it can: the requester always gets exactly one."""
+        try:
+            self._send_reply(content)
+            return content
+        except EncodeError as error:
+            reason = short_error(error)
+            self.log.warning("beaker_server: %s; an EncodingError reply goes instead", reason)
+            content = EncodingError(f"the reply could not be sent: {reason}").reply_content()
+        except Exception:
+            self.log.exception("beaker_server: could not deliver %s", self.message.reply_type)
+            return content
+        try:
+            self._send_reply(content)
+        except Exception:
+            self.log.exception("beaker_server: could not deliver %s", self.message.reply_type)
+        return content
+
+    def _send_reply(self, content: dict[str, Any]) -> None:
         reply = self.session.make_message(
             self.message.reply_type, content, self.request.header, self.username
         )
-        try:
-            self.reply_to(reply, "shell")
-        except Exception:
-            self.log.exception("beaker_server: could not deliver %s", self.message.reply_type)
+        self.reply_to(reply, "shell")
         self._observe(reply, "shell")
-        self._publish("status", {"execution_state": "idle"})
-        return content
 
     def abort(self, reason: str) -> None:
         """End the request with an ``aborted`` reply (kernel restart, shutdown)."""
@@ -166,6 +194,8 @@ class RequestFlow:
 
     def _payload(self) -> dict[str, Any]:
         """Size check on the raw bytes first, then parse, then the schema."""
+        if self.request.problem is not None:
+            raise ValidationError(self.request.problem)
         limit = self.message.max_payload_bytes or self.session.settings.max_payload_bytes
         if self.request.content_size > limit:
             raise PayloadTooLarge(
@@ -201,6 +231,12 @@ class RequestFlow:
         if not self.session.settings.allow_tracebacks:
             return []
         return traceback.format_exception(type(error), error, error.__traceback__)
+
+
+def short_error(error: BaseException, limit: int = 200) -> str:
+    """An error's text for one log line: bounded, whatever it quotes."""
+    text = str(error)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _json_value(value: Any) -> Any:

@@ -53,8 +53,18 @@ class BeakerAPIHandler(APIHandler):
 
     def _finish_json(self, body: Any) -> None:
         """JSON out, encoded as the websocket path encodes server-made messages
-        (``default=str``), so a value a handler published reaches both alike."""
-        self.finish(json.dumps(body, default=str))
+        (``default=str``), so a value a handler published reaches both alike.
+
+        ASCII JSON: a lone surrogate (a string UTF-8 cannot hold) is an escape.
+        A body JSON cannot carry at all (a key that is not text) is a JSON 500.
+        """
+        try:
+            text = json.dumps(body, default=str)
+        except (TypeError, ValueError, RecursionError) as error:
+            self.set_status(HANDLER_ERROR_STATUS)
+            message = f"the answer could not be encoded: {type(error).__name__}: {error}"
+            text = json.dumps({"reason": "EncodingError", "message": message})
+        self.finish(text)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Errors from Jupyter's own checks (auth, XSRF, origin) in our error shape.

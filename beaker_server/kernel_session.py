@@ -24,7 +24,7 @@ from .loop_thread import LoopThread
 from .preview import KernelPreview, PreviewSettings
 from .registry import MessageRegistry
 from .store import VariableStore
-from .wire import PROTOCOL_VERSION, as_bytes, make_message, zmq_parts
+from .wire import PROTOCOL_VERSION, EncodeError, as_bytes, make_message, zmq_parts
 
 #: Identifies one kernel process (provisioner, pid), so a restart is told apart
 #: from a repeat report; ``None`` where there is no provisioner (gateway kernels).
@@ -129,9 +129,28 @@ class KernelSession:
         self.connections.discard(connection)
 
     def broadcast(self, msg: dict[str, Any], channel: str = "iopub") -> None:
-        """Send a server-made message to every websocket of the kernel."""
+        """Send a server-made message to every websocket of the kernel.
+
+        A message JSON cannot carry raises :class:`EncodeError` once every
+        websocket was tried: a handler that published it learns so.
+        """
+        failed: EncodeError | None = None
         for connection in list(self.connections):
+            try:
+                connection.beaker_send(msg, channel)
+            except EncodeError as error:
+                failed = error
+        if failed is not None:
+            raise failed
+
+    def send_to(self, connection: ClientConnection, msg: dict[str, Any], channel: str) -> None:
+        """Send to one websocket where nobody could be told of a failure (the
+        cached preview while it connects, a preview that waited for the one
+        before it): one that cannot be encoded is logged."""
+        try:
             connection.beaker_send(msg, channel)
+        except EncodeError as error:
+            self.log.warning("beaker_server: not sent on kernel %s: %s", self.kernel_id, error)
 
     def make_message(
         self,

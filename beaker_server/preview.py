@@ -172,7 +172,7 @@ class KernelPreview:
         if not self.settings.enabled:
             return
         if self.content is not None:
-            connection.beaker_send(self._message(self.content, {}), "iopub")
+            self.session.send_to(connection, self._message(self.content, {}), "iopub")
         else:
             self.schedule()
 

@@ -25,7 +25,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_server.services.kernels.connection.base import (
-    deserialize_binary_message,
     serialize_binary_message,
     serialize_msg_to_ws_v1,
 )
@@ -39,6 +38,15 @@ class WireError(ValueError):
     """A websocket message whose framing cannot be read."""
 
 
+class EncodeError(WireError):
+    """A server-made message JSON cannot carry (a key that is not text, a cycle)."""
+
+
+#: What Python's json raises on input it cannot take: bad text, bad bytes, and
+#: nesting deeper than the interpreter's recursion limit.
+JSON_ERRORS = (ValueError, RecursionError)
+
+
 @dataclass
 class IncomingRequest:
     """A registered custom request taken off a websocket, parsed once."""
@@ -47,32 +55,47 @@ class IncomingRequest:
     header: dict[str, Any]
     parent_header: dict[str, Any]
     metadata: dict[str, Any]
-    #: The content as it arrived (bytes in v1, already parsed in legacy).
-    raw_content: bytes | dict[str, Any]
+    #: The content as it arrived: bytes in v1 (parsed when served), the parsed
+    #: JSON value in legacy (any value: the flow checks that it is an object).
+    raw_content: Any
     content_size: int
-    buffers: list[bytes] = field(default_factory=list)
+    buffers: list[Any] = field(default_factory=list)
+    #: Why a request whose header could be read cannot be served (a part that is
+    #: missing or not an object): it is still answered, ``ValidationError``.
+    problem: str | None = None
 
     def content(self) -> Any:
-        """The parsed content; raises ``ValueError`` on bad JSON."""
-        if isinstance(self.raw_content, dict):
+        """The parsed content; raises ``ValueError`` on bad JSON (too deep included)."""
+        if not isinstance(self.raw_content, bytes):
             return self.raw_content
-        return json.loads(self.raw_content) if self.raw_content else {}
+        if not self.raw_content:
+            return {}
+        try:
+            return json.loads(self.raw_content)
+        except RecursionError as error:
+            raise ValueError("nested too deeply") from error
 
 
 def _v1_offsets(ws_msg: bytes) -> tuple[int, ...]:
     """The offset table of a v1 message, checked so slicing cannot go wrong."""
+    if not isinstance(ws_msg, bytes):
+        raise WireError("a text frame in the v1 protocol, which is binary only")
     if len(ws_msg) < 16:
         raise WireError("v1 message shorter than its offset table")
     (count,) = struct.unpack_from("<Q", ws_msg, 0)
     if count < 2 or 8 * (count + 1) > len(ws_msg):
         raise WireError(f"v1 message with a bad offset count {count}")
     offsets = struct.unpack_from(f"<{count}Q", ws_msg, 8)
-    previous = 8 * (count + 1)
-    for offset in offsets:
-        if offset < previous or offset > len(ws_msg):
-            raise WireError("v1 message with offsets out of order or out of range")
-        previous = offset
+    _check_order(offsets, 8 * (count + 1), len(ws_msg), "v1")
     return offsets
+
+
+def _check_order(offsets: tuple[int, ...], start: int, end: int, what: str) -> None:
+    previous = start
+    for offset in offsets:
+        if offset < previous or offset > end:
+            raise WireError(f"{what} message with offsets out of order or out of range")
+        previous = offset
 
 
 def v1_header_bounds(ws_msg: bytes) -> tuple[str, int, int]:
@@ -86,23 +109,41 @@ def v1_header_bounds(ws_msg: bytes) -> tuple[str, int, int]:
 
 
 def parse_v1_request(ws_msg: bytes) -> tuple[str, IncomingRequest]:
-    """Parse a v1 message already matched as a custom request."""
+    """Parse a v1 message already matched as a custom request.
+
+    Raises :class:`WireError` only when no header can be read: with a header,
+    what else is wrong becomes the request's ``problem``, and it is answered.
+    """
     offsets = _v1_offsets(ws_msg)
-    bounds = [*offsets, len(ws_msg)]
-    channel = ws_msg[bounds[0] : bounds[1]].decode("utf-8", "replace")
-    frames = [ws_msg[bounds[i] : bounds[i + 1]] for i in range(1, len(bounds) - 1)]
-    if len(frames) < 4:
-        raise WireError("v1 message with fewer than four frames")
+    channel = ws_msg[offsets[0] : offsets[1]].decode("utf-8", "replace")
+    # The last offset is where the last frame ends, as stock reads the table.
+    frames = [ws_msg[offsets[i] : offsets[i + 1]] for i in range(1, len(offsets) - 1)]
+    if not frames:
+        raise WireError("v1 message without a header frame")
     header = _load_object(frames[0], "header")
+    problems: list[str] = []
+    if len(frames) < 4:
+        problems.append(f"v1 message with {len(frames)} frames, not the four required")
+    content = frames[3] if len(frames) > 3 else b""
     return channel, IncomingRequest(
         msg_type=str(header.get("msg_type", "")),
         header=header,
-        parent_header=_load_object(frames[1], "parent_header"),
-        metadata=_load_object(frames[2], "metadata"),
-        raw_content=frames[3],
-        content_size=len(frames[3]),
+        parent_header=_part(frames[1] if len(frames) > 1 else b"", "parent_header", problems),
+        metadata=_part(frames[2] if len(frames) > 2 else b"", "metadata", problems),
+        raw_content=content,
+        content_size=len(content),
         buffers=frames[4:],
+        problem="; ".join(problems) or None,
     )
+
+
+def _part(frame: bytes, what: str, problems: list[str]) -> dict[str, Any]:
+    """A JSON object beside a readable header; what is wrong with it goes to ``problems``."""
+    try:
+        return _load_object(frame, what)
+    except WireError as error:
+        problems.append(str(error))
+        return {}
 
 
 def match_legacy_request(
@@ -129,41 +170,99 @@ def _has_request_name(text: Any, suffix: Any, quote: Any, names: Any) -> bool:
     return False
 
 
+def check_legacy_binary(ws_msg: bytes) -> int:
+    """The part count a binary legacy message announces, refused unless the
+    message can hold its offsets.
+
+    Stock builds a struct format with one code per announced part before it
+    looks at the length: 22 bytes announcing 2**26 parts cost it 2 GiB and
+    seconds of CPU. Checked on every binary legacy message (four bytes read).
+    """
+    if len(ws_msg) < 8:
+        raise WireError("binary legacy message shorter than its offset table")
+    (count,) = struct.unpack_from("!i", ws_msg, 0)
+    if count < 1 or 4 * (count + 1) > len(ws_msg):
+        raise WireError(f"binary legacy message with a bad part count {count}")
+    return count
+
+
+def _legacy_binary_parts(ws_msg: bytes) -> tuple[bytes, list[bytes]]:
+    """The JSON and the buffers of a binary legacy message, offsets checked."""
+    count = check_legacy_binary(ws_msg)
+    offsets = struct.unpack_from(f"!{count}I", ws_msg, 4)
+    _check_order(offsets, 4 * (count + 1), len(ws_msg), "binary legacy")
+    bounds = [*offsets, len(ws_msg)]
+    parts = [ws_msg[bounds[i] : bounds[i + 1]] for i in range(count)]
+    return parts[0], parts[1:]
+
+
 def parse_legacy_message(ws_msg: str | bytes) -> tuple[str, IncomingRequest]:
-    """Parse a legacy (JSON or binary-with-JSON) websocket message."""
+    """Parse a legacy (JSON or binary-with-JSON) websocket message.
+
+    Raises :class:`WireError` only when no header can be read; content that is
+    not an object is left for the flow to refuse, as v1's content frame is.
+    """
+    if isinstance(ws_msg, bytes):
+        text: str | bytes
+        text, buffers = _legacy_binary_parts(ws_msg)
+    else:
+        text, buffers = ws_msg, None
     try:
-        msg = (
-            deserialize_binary_message(ws_msg) if isinstance(ws_msg, bytes) else json.loads(ws_msg)
-        )
-    except (ValueError, struct.error, IndexError) as error:
-        raise WireError(f"unreadable legacy message: {error}") from error
+        msg = json.loads(text)
+    except JSON_ERRORS as error:
+        raise WireError(f"unreadable legacy message: {type(error).__name__}") from error
     if not isinstance(msg, dict) or not isinstance(msg.get("header"), dict):
         raise WireError("legacy message without a header")
     header = msg["header"]
-    content = msg.get("content")
-    # Measured as v1 would see the content frame, so limits mean the same in both.
-    size = len(json.dumps(content, separators=(",", ":")).encode())
+    problems: list[str] = []
+    content = msg.get("content", {})
+    if buffers is None:
+        buffers = _legacy_buffers(msg.get("buffers"), problems)
     return str(msg.get("channel") or "shell"), IncomingRequest(
         msg_type=str(header.get("msg_type", "")),
-        header=_json_safe_header(header),
-        parent_header=msg.get("parent_header") or {},
-        metadata=msg.get("metadata") or {},
-        raw_content=content if isinstance(content, dict) else {},
-        content_size=size,
-        buffers=list(msg.get("buffers") or []),
+        header=header,
+        parent_header=_legacy_object(msg, "parent_header", problems),
+        metadata=_legacy_object(msg, "metadata", problems),
+        raw_content=content,
+        content_size=_content_size(content, problems),
+        buffers=buffers,
+        problem="; ".join(problems) or None,
     )
 
 
-def _json_safe_header(header: dict[str, Any]) -> dict[str, Any]:
-    """Binary legacy messages get dates parsed to datetimes: put them back to text."""
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in header.items()}
+def _legacy_object(msg: dict[str, Any], key: str, problems: list[str]) -> dict[str, Any]:
+    value = msg.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{key} is not a JSON object")
+        return {}
+    return value
+
+
+def _legacy_buffers(value: Any, problems: list[str]) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append("buffers is not a list")
+        return []
+    return value
+
+
+def _content_size(content: Any, problems: list[str]) -> int:
+    """Measured as v1 would see the content frame, so limits mean the same in both."""
+    try:
+        return len(json.dumps(content, separators=(",", ":")).encode())
+    except JSON_ERRORS:
+        problems.append("content nested too deeply")
+        return 0
 
 
 def _load_object(frame: bytes, what: str) -> dict[str, Any]:
     try:
         value = json.loads(frame) if frame else {}
-    except ValueError as error:
-        raise WireError(f"{what} is not JSON: {error}") from error
+    except JSON_ERRORS as error:
+        raise WireError(f"{what} is not JSON: {type(error).__name__}") from error
     if not isinstance(value, dict):
         raise WireError(f"{what} is not a JSON object")
     return value
@@ -225,11 +324,33 @@ def make_message(
 
 
 def _pack(obj: Any) -> bytes:
-    return json.dumps(obj, default=str, ensure_ascii=False).encode("utf-8")
+    """UTF-8 JSON; a string UTF-8 cannot hold goes as JSON escapes.
+
+    A lone surrogate (an undecodable file name, as ``os.listdir`` returns it)
+    is a Python string that UTF-8 refuses; ``\\udce9`` in JSON is its exact
+    spelling, and JavaScript reads it back as the same string. Only a message
+    that holds one pays for the second encoding.
+    """
+    text = json.dumps(obj, default=str, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, default=str).encode("ascii")
 
 
 def encode_for_websocket(msg: dict[str, Any], channel: str, protocol: str | None) -> bytes | str:
-    """Encode a server-made message in the websocket protocol of one connection."""
+    """Encode a server-made message in the websocket protocol of one connection.
+
+    Any string Python can hold goes out; a value JSON cannot carry at all
+    raises :class:`EncodeError`, for the caller to answer or log.
+    """
+    try:
+        return _encode(msg, channel, protocol)
+    except (TypeError, *JSON_ERRORS) as error:
+        raise EncodeError(f"{msg.get('msg_type')} cannot be encoded: {error}") from error
+
+
+def _encode(msg: dict[str, Any], channel: str, protocol: str | None) -> bytes | str:
     if protocol == V1_PROTOCOL:
         frames = [
             _pack(msg["header"]),
@@ -242,4 +363,5 @@ def encode_for_websocket(msg: dict[str, Any], channel: str, protocol: str | None
     legacy = dict(msg, channel=channel)
     if legacy.get("buffers"):
         return serialize_binary_message(legacy)
+    # ASCII JSON (ensure_ascii): a lone surrogate is an escape, as in v1.
     return json.dumps(legacy, default=str)

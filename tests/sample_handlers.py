@@ -8,7 +8,7 @@ from typing import Any
 
 from beaker_server import custom_message, response_hook
 from beaker_server.context import RequestContext
-from beaker_server.errors import NotFound
+from beaker_server.errors import BeakerError, NotFound
 
 HOOK_CALLS: list[dict[str, Any]] = []
 
@@ -111,3 +111,18 @@ async def odd_response(ctx: RequestContext) -> Any:
 async def lookup(ctx: RequestContext) -> Any:
     """Finds nothing: a handler's typed NotFound error."""
     raise NotFound(f"nothing has id {ctx.content.get('id')!r}")
+
+
+class OddError(BeakerError):
+    """An error whose reply holds a key JSON cannot carry (a tuple)."""
+
+    ename = "OddError"
+
+    def reply_content(self, traceback: list[str] | None = None) -> dict[str, Any]:
+        return {**super().reply_content(traceback), "where": {(1, 2): "a tuple key"}}
+
+
+@custom_message()
+async def odd_error(ctx: RequestContext) -> Any:
+    """Raises an error whose reply cannot be encoded: an EncodingError reply goes instead."""
+    raise OddError("this reply cannot be sent as it is")
