@@ -57,9 +57,11 @@ async def test_a_large_value_is_not_copied_to_every_tab(server, kernel_id):
     the value reaches the server alone (it used to reach every tab's iopub socket).
 
     The first save sets the server's peak; the second, with four more tabs,
-    raises it only by what the extra tabs cost.
+    raises it only by what the extra tabs cost: about nothing (one copy's worth
+    was seen once on a loaded machine, from the order of frees), where one copy
+    per tab was 244-296 MiB.
     """
     await _peak_growth_of_a_save(server, kernel_id, "blob_one_tab", tabs=1)
     extra = await _peak_growth_of_a_save(server, kernel_id, "blob_five_tabs", tabs=TABS)
     print(f"four more tabs raised the server's peak memory by {extra:.0f} MiB")
-    assert extra < VALUE_MIB / 2, f"{extra:.0f} MiB"
+    assert extra < 2 * VALUE_MIB, f"{extra:.0f} MiB"
