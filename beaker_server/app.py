@@ -15,6 +15,7 @@ from traitlets import Bool, Enum, Float, Int, List, Unicode
 
 from .connection import wrap_connection_class
 from .handlers import handlers
+from .kernel_client import set_receive_hwm
 from .kernel_session import KERNEL_ACTIONS_SCHEMA, BeakerSettings, KernelSessions
 from .preview import PreviewSettings
 from .registry import MessageRegistry
@@ -53,6 +54,14 @@ class BeakerServerApp(ExtensionApp):
 
     max_payload_bytes = Int(
         4 * 1024 * 1024, help="Largest custom request content, in bytes (PayloadTooLarge above)."
+    ).tag(config=True)
+
+    zmq_receive_hwm = Int(
+        100_000,
+        help="Messages a server socket to a kernel (each websocket's iopub, the activity "
+        "watcher's, the server's own client) may queue when the server falls behind the "
+        "kernel. ZMQ's default, 1,000 here and 1,000 in the kernel, silently drops iopub "
+        "messages past that (0: no limit).",
     ).tag(config=True)
 
     kernel_connect_timeout = Float(
@@ -113,6 +122,7 @@ class BeakerServerApp(ExtensionApp):
                 max_payload_bytes=self.max_payload_bytes,
                 tcp_nodelay=self.tcp_nodelay,
                 kernel_connect_timeout=self.kernel_connect_timeout,
+                zmq_receive_hwm=self.zmq_receive_hwm,
                 allow_tracebacks=getattr(kernel_manager, "allow_tracebacks", True),
                 max_variable_bytes=self.max_variable_bytes,
                 preview=PreviewSettings(
@@ -128,6 +138,8 @@ class BeakerServerApp(ExtensionApp):
             self.log,
             self.store,
         )
+        # Sockets made from now on (kernels started later, each websocket's streams).
+        set_receive_hwm(kernel_manager, self.zmq_receive_hwm)
         configured = (
             self.settings.get("kernel_websocket_connection_class") or ZMQChannelsWebsocketConnection
         )

@@ -92,12 +92,15 @@ class InternalKernelClient:
         log: logging.Logger,
         connect_timeout: float = 30.0,
         while_waiting: Callable[[], None] | None = None,
+        receive_hwm: int = 100_000,
         on_status: StatusCallback | None = None,
         on_broken: Callable[[], None] | None = None,
     ) -> None:
         self.kernel_manager = kernel_manager
         #: Called with every wake-up check while requests wait (the owner's liveness check).
         self.while_waiting = while_waiting
+        #: How many messages each of this client's sockets may queue (see set_receive_hwm).
+        self.receive_hwm = receive_hwm
         #: Called with the kernel's status messages of everyone else's requests.
         self.on_status = on_status
         #: Called once when a channel is lost (the owner then makes a new client).
@@ -172,6 +175,7 @@ class InternalKernelClient:
         if is_gateway_kernel(self.kernel_manager):
             return GatewayWebsocketClient(self.kernel_manager.kernel_id, self._session, self.log)
         client = AsyncKernelClient(session=self._session)
+        set_receive_hwm(client, self.receive_hwm)
         client.load_connection_info(self.kernel_manager.get_connection_info())
         return client
 
@@ -781,6 +785,21 @@ class InternalKernelClient:
                 call.on_output(msg)
             except Exception:
                 self.log.exception("beaker_server: output callback failed")
+
+
+def set_receive_hwm(owner: Any, hwm: int) -> None:
+    """Let the sockets that ``owner`` (a kernel manager, a kernel client) makes
+    from its ZMQ context from now on queue ``hwm`` messages each.
+
+    A kernel's PUB socket drops what a subscriber's queues cannot hold, without a
+    trace: with ZMQ's default of 1,000 on both sides, a server that falls 2,000
+    messages behind a flood (a loaded machine) loses outputs, or the idle that
+    ends a cell. A bigger receive queue on the server's side is memory the
+    server holds only while it catches up.
+    """
+    context = getattr(owner, "context", None)
+    if context is not None and hasattr(context, "setsockopt"):
+        context.setsockopt(zmq.RCVHWM, hwm)
 
 
 def new_session_id() -> str:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from .activity import hide_from_activity_watcher
 from .errors import KernelUnavailable
 from .flow import RequestFlow
-from .kernel_client import InternalKernelClient, new_session_id
+from .kernel_client import InternalKernelClient, new_session_id, set_receive_hwm
 from .loop_thread import LoopThread
 from .preview import KernelPreview, PreviewSettings
 from .registry import MessageRegistry
@@ -48,6 +48,7 @@ class BeakerSettings:
     max_payload_bytes: int = 4 * 1024 * 1024
     tcp_nodelay: bool = True
     kernel_connect_timeout: float = 30.0
+    zmq_receive_hwm: int = 100_000
     allow_tracebacks: bool = True
     #: Largest serialized value ``save_var`` stores, in bytes.
     max_variable_bytes: int = 100 * 1024 * 1024
@@ -202,6 +203,7 @@ class KernelSession:
                 self.log,
                 connect_timeout=self.settings.kernel_connect_timeout,
                 while_waiting=self.check_kernel_process,
+                receive_hwm=self.settings.zmq_receive_hwm,
                 on_status=self.preview.on_kernel_status if self.preview.live else None,
                 on_broken=self.watch_kernel,
             )
@@ -412,6 +414,8 @@ class KernelSessions:
         session = self._sessions.get(kernel_id)
         if session is None:
             kernel_manager = self.multi_kernel_manager.get_kernel(kernel_id)
+            # A kernel manager with a context of its own (shared_context=False).
+            set_receive_hwm(kernel_manager, self.settings.zmq_receive_hwm)
             session = KernelSession(
                 kernel_id, kernel_manager, self.registry, self.settings, self.log, self.store
             )
