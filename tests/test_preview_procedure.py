@@ -21,13 +21,17 @@ PROCEDURE = Path(beaker_server.__file__).parent / "kernel_procedures" / "python_
 MIME = "application/vnd.beaker.variable+json"
 
 
-@pytest.fixture
-def procedure():
+def fresh_procedure():
     """A fresh copy of the module, as a newly started kernel would have."""
     spec = importlib.util.spec_from_file_location("_beaker_preview_test", PROCEDURE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def procedure():
+    return fresh_procedure()
 
 
 #: The time budget of tests that are not about it: the default 0.25 s is a real

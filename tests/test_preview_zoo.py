@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import importlib.util
 import os
 import threading
 import time
@@ -24,16 +23,13 @@ import pytest
 from .conftest import open_ws, serve
 from .jupyter_process import JupyterServerProcess
 from .kernel_ws import reply_of
-from .test_preview_procedure import MIME, PROCEDURE, run
+from .test_preview_procedure import MIME, fresh_procedure, run
 
 
 @pytest.fixture
 def procedure():
     """A fresh copy of the module, as a newly started kernel would have."""
-    spec = importlib.util.spec_from_file_location("_beaker_preview_zoo", PROCEDURE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return fresh_procedure()
 
 
 #: Allocations a preview may make at most, whatever the size of the value.
