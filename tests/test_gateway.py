@@ -127,6 +127,18 @@ async def test_full_flow_in_order(gw_server, gw_kernel):
     assert_greet_flow(msg, got, "ada")
 
 
+async def test_previews_follow_cells_through_the_gateway(gw_server, gw_kernel):
+    """The kernel's statuses reach the server's gateway client: each cell gets
+    its preview, also one sent while another websocket was reloaded."""
+    async with open_legacy(gw_server, gw_kernel) as before:
+        await before.send_until_busy("execute_request", {"code": "import time; time.sleep(1)"})
+    async with open_legacy(gw_server, gw_kernel) as ws:
+        for name in ("gw_first", "gw_second"):
+            cell = await ws.send("execute_request", {"code": f"{name} = 1", "silent": False})
+            preview = await ws.preview_after(cell["header"]["msg_id"], timeout=WAIT)
+            assert name in preview["content"]["preview"]["variables"]
+
+
 async def test_evaluate_through_the_gateway(gw_server, gw_kernel):
     async with open_legacy(gw_server, gw_kernel) as ws:
         got = await ws.request("evaluate_request", {"expression": "1 + 1"})
