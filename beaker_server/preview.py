@@ -88,10 +88,10 @@ class KernelPreview:
         self._generation = -1
         self._names: list[list[str]] = []
         self._entries: dict[str, Any] = {}
-        #: The user execution running on each shell of the kernel (the main shell is
+        #: The shells of the kernel running a user execution now (the main shell is
         #: ``None``), from the kernel's statuses. A shell runs one request at a time,
         #: so a lost idle is corrected by that shell's next status.
-        self._running: dict[str | None, str] = {}
+        self._running: set[str | None] = set()
         self._parent: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
         self._again = False
@@ -128,11 +128,11 @@ class KernelPreview:
             return
         shell = parent.get("subshell_id")
         if state == "busy":
-            self._running[shell] = str(parent.get("msg_id"))
+            self._running.add(shell)
             self._cells_started += 1
             self._cancel_timer()  # the user goes on: the preview (or follow-up) waits
         elif state == "idle":
-            self._running.pop(shell, None)
+            self._running.discard(shell)
             self._parent = parent
             if not self._running and self.settings.enabled:
                 # A short grace period: a client running cells one after the other
@@ -178,7 +178,7 @@ class KernelPreview:
 
     def on_kernel_restarted(self) -> None:
         """The namespace is gone: an empty preview now, the procedure reloads on use."""
-        self._running = {}
+        self._running = set()
         self._cancel_timer()
         self._follow_ups = 0
         self._follow_up_due = False
