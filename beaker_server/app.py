@@ -139,7 +139,8 @@ class BeakerServerApp(ExtensionApp):
             self.store,
         )
         # Sockets made from now on (kernels started later, each websocket's streams).
-        set_receive_hwm(kernel_manager, self.zmq_receive_hwm)
+        if not self.serverapp.gateway_config.gateway_enabled:
+            set_receive_hwm(kernel_manager, self.zmq_receive_hwm, create=True)
         configured = (
             self.settings.get("kernel_websocket_connection_class") or ZMQChannelsWebsocketConnection
         )

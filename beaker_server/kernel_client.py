@@ -175,7 +175,7 @@ class InternalKernelClient:
         if is_gateway_kernel(self.kernel_manager):
             return GatewayWebsocketClient(self.kernel_manager.kernel_id, self._session, self.log)
         client = AsyncKernelClient(session=self._session)
-        set_receive_hwm(client, self.receive_hwm)
+        set_receive_hwm(client, self.receive_hwm, create=True)
         client.load_connection_info(self.kernel_manager.get_connection_info())
         return client
 
@@ -787,7 +787,7 @@ class InternalKernelClient:
                 self.log.exception("beaker_server: output callback failed")
 
 
-def set_receive_hwm(owner: Any, hwm: int) -> None:
+def set_receive_hwm(owner: Any, hwm: int, *, create: bool = False) -> None:
     """Let the sockets that ``owner`` (a kernel manager, a kernel client) makes
     from its ZMQ context from now on queue ``hwm`` messages each.
 
@@ -796,7 +796,14 @@ def set_receive_hwm(owner: Any, hwm: int) -> None:
     messages behind a flood (a loaded machine) loses outputs, or the idle that
     ends a cell. A bigger receive queue on the server's side is memory the
     server holds only while it catches up.
+
+    A context the owner has not made yet is made only with ``create``: kernels
+    behind a gateway are reached without ZMQ, and a context made for nothing is
+    never closed.
     """
+    has_value = getattr(owner, "trait_has_value", None)
+    if not create and has_value is not None and not has_value("context"):
+        return
     context = getattr(owner, "context", None)
     if context is not None and hasattr(context, "setsockopt"):
         context.setsockopt(zmq.RCVHWM, hwm)
