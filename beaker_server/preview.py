@@ -282,12 +282,14 @@ class KernelPreview:
 
     async def _ensure_procedure(self, client: InternalKernelClient) -> None:
         """Load the procedure once per kernel start, on our subshell (beside a
-        user's long first cell). guard_stdin keeps the server's later requests
-        (this client session) off the kernel's ``input()`` forwarding, which a
-        request on a subshell would otherwise switch off for a user's running
-        cell; the install itself is sent with ``allow_stdin`` for that reason."""
-        guard = f"guard_stdin({self.session.client_session_id!r})"
-        code = install_code(PROCEDURE_MODULE, PROCEDURE_FILE, then=guard)
+        user's long first cell), and set the kernel up: its iopub queue as long
+        as the server's (``set_iopub_hwm``), and guard_stdin, which keeps the
+        server's later requests (this client session) off the kernel's
+        ``input()`` forwarding, which a request on a subshell would otherwise
+        switch off for a user's running cell; the install itself is sent with
+        ``allow_stdin`` for that reason."""
+        session, hwm = self.session.client_session_id, self.session.settings.zmq_receive_hwm
+        code = install_code(PROCEDURE_MODULE, PROCEDURE_FILE, then=f"setup({session!r}, {hwm})")
         await client.install(PROCEDURE_MODULE, code, on_subshell=True)
 
     async def _ask(self, client: InternalKernelClient) -> dict[str, Any]:
