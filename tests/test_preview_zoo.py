@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import inspect
 import os
 import threading
 import time
@@ -415,23 +416,21 @@ def test_a_stalled_call_that_spins_is_interrupted(procedure):
 
 STALL_TIMEOUT = 2.0
 
-ZOO = """
-import collections, resource, threading
-class ShapeRaises:
-    @property
-    def shape(self):
-        raise ValueError("no shape today")
-class ClassRaises:
-    @property
-    def __class__(self):
-        raise RuntimeError("no class today")
-class DeadProxy:
-    def __getattr__(self, name):
-        raise ConnectionError("the remote end is gone")
-shape_raises, class_raises, dead_proxy = ShapeRaises(), ClassRaises(), DeadProxy()
-globals()[42] = "x"
-ok = 1
-"""
+#: The issue's objects, in the kernel: the classes above (but a proxy that keeps
+#: no record of what it was asked).
+ZOO = "\n".join(
+    [
+        "import collections, resource, threading",
+        inspect.getsource(ShapeRaises),
+        inspect.getsource(ClassRaises),
+        "class DeadProxy:",
+        "    def __getattr__(self, name):",
+        "        raise ConnectionError('the remote end is gone')",
+        "shape_raises, class_raises, dead_proxy = ShapeRaises(), ClassRaises(), DeadProxy()",
+        "globals()[42] = 'x'",
+        "ok = 1",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
