@@ -33,15 +33,22 @@ class DroppingKernel(IPythonKernel):
 
 def install_kernelspec(data_dir: Path) -> str:
     """Write this kernel's spec under a Jupyter data directory; its name."""
-    spec_dir = data_dir / "kernels" / KERNEL_NAME
+    return write_kernelspec(
+        data_dir, KERNEL_NAME, __name__, "Python 3 (drops its first create_subshell)"
+    )
+
+
+def write_kernelspec(data_dir: Path, name: str, module: str, display_name: str) -> str:
+    """A kernelspec that runs ``python -m module`` (a test kernel); its name."""
+    spec_dir = data_dir / "kernels" / name
     spec_dir.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "tests.dropping_kernel", "-f", "{connection_file}"],
-        "display_name": "Python 3 (drops its first create_subshell)",
+        "argv": [sys.executable, "-m", module, "-f", "{connection_file}"],
+        "display_name": display_name,
         "language": "python",
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
-    return KERNEL_NAME
+    return name
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import struct
 
 from jupyter_client.asynchronous import AsyncKernelClient
 
+from . import topicless_kernel
 from .conftest import open_ws
 from .kernel_ws import make_msg
 
@@ -110,3 +111,17 @@ async def test_a_client_with_the_servers_session_id_is_not_hidden(server, kernel
             )
             preview = await ws.preview_after(msg_id, timeout=20)
             assert "spoof_1" in preview["content"]["preview"]["variables"]
+
+
+async def test_previews_follow_a_kernel_without_status_topics(server):
+    """A kernel whose statuses have no topic of their own: the server's client
+    keeps its full subscription, and cells still get their previews."""
+    name = topicless_kernel.install_kernelspec(server.workdir / "data")
+    kernel_id = await asyncio.to_thread(server.start_kernel, name)
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            for variable in ("topicless_a", "topicless_b"):
+                await _cell_gets_a_preview(ws, f"{variable} = 1", variable)
+        assert "kernel statuses have no topic of their own (b'status')" in server.log()
+    finally:
+        await asyncio.to_thread(server.shutdown_kernel, kernel_id)
