@@ -64,6 +64,15 @@ class BeakerServerApp(ExtensionApp):
         "messages past that (0: no limit).",
     ).tag(config=True)
 
+    kernel_iopub_wait = Float(
+        2.0,
+        min=0.0,
+        help="Seconds an ipykernel's iopub socket waits for a subscriber (the server's "
+        "sockets, any other client) that has fallen behind, instead of dropping what it "
+        "has not taken; a subscriber still behind after that is served as ZMQ does for a "
+        "while, so one stuck client cannot stall every output (0: the kernel as it is).",
+    ).tag(config=True)
+
     kernel_connect_timeout = Float(
         30.0, help="Seconds to wait for a kernel to answer the server's own client."
     ).tag(config=True)
@@ -123,6 +132,7 @@ class BeakerServerApp(ExtensionApp):
                 tcp_nodelay=self.tcp_nodelay,
                 kernel_connect_timeout=self.kernel_connect_timeout,
                 zmq_receive_hwm=self.zmq_receive_hwm,
+                kernel_iopub_wait=self.kernel_iopub_wait,
                 allow_tracebacks=getattr(kernel_manager, "allow_tracebacks", True),
                 max_variable_bytes=self.max_variable_bytes,
                 preview=PreviewSettings(

@@ -22,6 +22,7 @@ from .flow import RequestFlow
 from .kernel_client import InternalKernelClient, new_session_id, set_receive_hwm
 from .loop_thread import LoopThread
 from .preview import KernelPreview, PreviewSettings
+from .procedures import install_code
 from .registry import MessageRegistry
 from .store import VariableStore
 from .wire import PROTOCOL_VERSION, EncodeError, as_bytes, make_message, zmq_parts
@@ -39,6 +40,10 @@ _HOOK_MEMORY = 1024
 #: How often to look for the new kernel process after a death (no event says so).
 _RESTART_POLL_INTERVAL = 0.05
 
+#: The kernel procedure that makes the kernel's iopub socket wait for slow subscribers.
+IOPUB_MODULE = "_beaker_iopub"
+IOPUB_FILE = "python_iopub.py"
+
 
 @dataclass(frozen=True)
 class BeakerSettings:
@@ -49,6 +54,7 @@ class BeakerSettings:
     tcp_nodelay: bool = True
     kernel_connect_timeout: float = 30.0
     zmq_receive_hwm: int = 100_000
+    kernel_iopub_wait: float = 2.0
     allow_tracebacks: bool = True
     #: Largest serialized value ``save_var`` stores, in bytes.
     max_variable_bytes: int = 100 * 1024 * 1024
@@ -112,7 +118,7 @@ class KernelSession:
         finished; it is made when a websocket attaches and again after a restart
         or a lost channel, not only when a request happens to need the client.
         """
-        if self._closed or not self.preview.live:
+        if self._closed or not (self.preview.live or self.settings.kernel_iopub_wait):
             return
         if self._watch is not None and not self._watch.done():
             return
@@ -120,11 +126,23 @@ class KernelSession:
 
     async def _connect_watch(self) -> None:
         try:
-            await self.kernel_client()
+            client = await self.kernel_client()
+            await self._set_up_iopub(client)
         except Exception as error:  # retried at the next attach, restart or request
             self.log.warning(
                 "beaker_server: cannot watch kernel %s for previews: %r", self.kernel_id, error
             )
+
+    async def _set_up_iopub(self, client: InternalKernelClient) -> None:
+        """Once per kernel start: the kernel's iopub socket waits for a subscriber
+        that falls behind instead of dropping what it has not taken (README,
+        "Nothing lost under load"). On our subshell, so a user's first cell
+        already running does not delay it."""
+        wait = self.settings.kernel_iopub_wait
+        if wait:
+            then = f"wait_for_iopub_subscribers({wait!r})"
+            code = install_code(IOPUB_MODULE, IOPUB_FILE, then=then)
+            await client.install(IOPUB_MODULE, code, on_subshell=True)
 
     def detach(self, connection: ClientConnection) -> None:
         self.connections.discard(connection)

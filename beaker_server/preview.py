@@ -282,14 +282,13 @@ class KernelPreview:
 
     async def _ensure_procedure(self, client: InternalKernelClient) -> None:
         """Load the procedure once per kernel start, on our subshell (beside a
-        user's long first cell), and set the kernel up: its iopub queue as long
-        as the server's (``set_iopub_hwm``), and guard_stdin, which keeps the
+        user's long first cell), and set the kernel up: guard_stdin keeps the
         server's later requests (this client session) off the kernel's
         ``input()`` forwarding, which a request on a subshell would otherwise
         switch off for a user's running cell; the install itself is sent with
         ``allow_stdin`` for that reason."""
-        session, hwm = self.session.client_session_id, self.session.settings.zmq_receive_hwm
-        code = install_code(PROCEDURE_MODULE, PROCEDURE_FILE, then=f"setup({session!r}, {hwm})")
+        session = self.session.client_session_id
+        code = install_code(PROCEDURE_MODULE, PROCEDURE_FILE, then=f"setup({session!r})")
         await client.install(PROCEDURE_MODULE, code, on_subshell=True)
 
     async def _ask(self, client: InternalKernelClient) -> dict[str, Any]:

@@ -861,32 +861,9 @@ def _preview(
     )
 
 
-def setup(session: str, iopub_hwm: int) -> None:
+def setup(session: str) -> None:
     """What the server needs of the kernel once per procedure load (see below)."""
     guard_stdin(session)
-    set_iopub_hwm(iopub_hwm)
-
-
-def set_iopub_hwm(hwm: int) -> bool:
-    """Let the kernel's iopub socket queue ``hwm`` messages per subscriber.
-
-    At ZMQ's default of 1,000, the kernel's PUB socket silently drops what a
-    subscriber has not taken yet: a flood that outruns a busy server loses
-    outputs, or the idle status that ends the cell (a kernel shown busy for
-    ever). With a larger queue the kernel holds them until the server catches
-    up. libzmq applies the option to connected subscribers too. Done on
-    ipykernel's iopub thread, which owns the socket; returns whether it could.
-    """
-    try:
-        import zmq
-        from IPython import get_ipython
-
-        thread = get_ipython().kernel.iopub_socket.io_thread
-        socket = thread.socket
-        thread.schedule(lambda: socket.setsockopt(zmq.SNDHWM, hwm))
-    except Exception:  # another kernel or version: left as it is
-        return False
-    return True
 
 
 def guard_stdin(session: str) -> bool:

@@ -1,0 +1,124 @@
+"""The kernel's side of beaker_server's iopub relay (ipykernel): loaded once per
+kernel start by the server, whether or not previews are on, as module
+``_beaker_iopub`` (no names in the user's namespace).
+
+Why: the README's "Nothing lost under load" section. A kernel's iopub socket
+drops, without a trace, what a subscriber has not taken once 1,000 messages
+wait for it; a server on a loaded machine falls that far behind a flood, and
+loses outputs or the idle status that ends a cell.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+class PatientIopubSocket:
+    """The kernel's iopub socket, waiting a while for a subscriber that falls behind.
+
+    A PUB socket drops what a subscriber's queue (1,000 messages, fixed when the
+    kernel bound the socket) cannot hold, without a trace: a flood that outruns
+    a server on a loaded machine loses outputs, or the idle status that ends the
+    cell (a kernel shown busy for ever). Here a send that finds a subscriber's
+    queue full waits until it has room (ZMQ's ``XPUB_NODROP``), for at most
+    ``wait`` seconds: a subscriber that drains slowly paces the outputs, as a
+    slow terminal does. One that does not drain for that long is stuck (a
+    client stopped with Ctrl-Z, a script that never reads iopub): the socket
+    then drops what a full subscriber cannot take, as ZMQ does, for
+    ``LOSSY_WAITS`` times ``wait`` seconds, twice as long after each
+    consecutive give-up (at most ``MAX_LOSSY`` seconds), so a stuck client
+    cannot keep stalling everyone's outputs. A send that finds every queue with
+    room ends that. The wait happens on ipykernel's iopub thread, without the
+    GIL: the user's code runs on, only its outputs queue meanwhile.
+
+    Every other attribute is the socket's own. Used on ipykernel's iopub thread
+    only, which owns the socket.
+    """
+
+    LOSSY_WAITS = 4
+    MAX_LOSSY = 300.0
+
+    def __init__(self, socket: Any, wait: float) -> None:
+        self.beaker_socket = socket
+        #: Sends that found a subscriber still full after waiting.
+        self.beaker_gave_up = 0
+        self._give_ups_in_a_row = 0
+        self._lossy_until = 0.0
+        self.beaker_set_wait(wait)
+
+    def beaker_set_wait(self, wait: float) -> None:
+        import zmq
+
+        self._wait = wait
+        self._lossy_until = 0.0
+        self.beaker_socket.setsockopt(zmq.SNDTIMEO, max(1, round(wait * 1000)))
+        self.beaker_socket.setsockopt(zmq.XPUB_NODROP, 1)
+
+    def beaker_restore(self) -> Any:
+        """The socket as ipykernel made it."""
+        import zmq
+
+        self.beaker_socket.setsockopt(zmq.XPUB_NODROP, 0)
+        self.beaker_socket.setsockopt(zmq.SNDTIMEO, -1)
+        return self.beaker_socket
+
+    def send_multipart(self, msg_parts: Any, flags: int = 0, *args: Any, **kwargs: Any) -> Any:
+        import zmq
+
+        socket = self.beaker_socket
+        try:  # the common case: every subscriber has room
+            sent = socket.send_multipart(msg_parts, flags | zmq.NOBLOCK, *args, **kwargs)
+        except zmq.Again:
+            pass
+        else:
+            self._give_ups_in_a_row = 0
+            self._lossy_until = 0.0
+            return sent
+        if not self._lossy_until or time.monotonic() >= self._lossy_until:
+            try:
+                return socket.send_multipart(msg_parts, flags, *args, **kwargs)  # waits
+            except zmq.Again:
+                self.beaker_gave_up += 1
+                lossy = self.LOSSY_WAITS * self._wait * 2**self._give_ups_in_a_row
+                self._lossy_until = time.monotonic() + min(lossy, self.MAX_LOSSY)
+                self._give_ups_in_a_row += 1
+        socket.setsockopt(zmq.XPUB_NODROP, 0)
+        try:
+            return socket.send_multipart(msg_parts, flags, *args, **kwargs)
+        finally:
+            socket.setsockopt(zmq.XPUB_NODROP, 1)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.beaker_socket, name)
+
+
+def wait_for_iopub_subscribers(wait: float) -> bool:
+    """Make the kernel's iopub sends a :class:`PatientIopubSocket` (0: leave them).
+
+    Done on ipykernel's iopub thread, which owns the socket, as its next event
+    (everything it was asked to send before goes out first). Returns whether
+    this kernel has such a thread.
+    """
+    try:
+        from IPython import get_ipython
+
+        thread = get_ipython().kernel.iopub_socket.io_thread
+        if not hasattr(thread.socket, "getsockopt"):  # a test's dummy, not a socket
+            return False
+    except Exception:  # another kernel or version: left as it is
+        return False
+
+    def install() -> None:
+        current = thread.socket
+        patient = current if hasattr(current, "beaker_set_wait") else None
+        if patient is None:
+            if wait > 0:
+                thread.socket = PatientIopubSocket(current, wait)
+        elif wait > 0:  # loaded again (another server, a new procedure file)
+            patient.beaker_set_wait(wait)
+        else:
+            thread.socket = patient.beaker_restore()
+
+    thread.schedule(install)
+    return True
