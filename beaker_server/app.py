@@ -51,9 +51,9 @@ class BeakerServerApp(ExtensionApp):
     tcp_coalesce = Bool(
         True,
         help="With tcp_nodelay: while more kernel messages are queued behind the one just "
-        "written (a burst), leave Nagle on, and set TCP_NODELAY again (which sends at once) "
-        "when the queue is empty. A flood then takes few TCP segments; a lone reply or "
-        "status still leaves at once.",
+        "written (a burst), cork the websocket's socket (TCP_CORK; Nagle where there is "
+        "none), and uncork it (which sends at once) when the queue is empty. A flood then "
+        "takes few TCP segments; a lone reply or status still leaves at once.",
     ).tag(config=True)
 
     handler_timeout = Float(

@@ -11,7 +11,7 @@ extension replaces that class with a subclass of *whatever class was configured*
 - drops, on the way out, what the server's own kernel requests caused, and lets
   response hooks see kernel-published ``N_response``;
 - writes server-made messages in the connection's own websocket protocol;
-- sets TCP_NODELAY on the websocket, with Nagle back on while a burst of
+- sets TCP_NODELAY on the websocket, corked while a burst of
   kernel messages is queued (see :mod:`.coalesce`);
 - brings kernel messages and restart callbacks that a synchronous kernel
   manager delivers on its own thread onto the server's loop thread, where every
@@ -56,7 +56,7 @@ class BeakerConnectionMixin:
     #: A preview is being written to the websocket; the newest one waits meanwhile.
     _beaker_preview_writing = False
     _beaker_preview_next: tuple[dict[str, Any], str] | None = None
-    #: Nagle on during bursts of kernel messages; None: plain TCP_NODELAY (or Nagle).
+    #: Corks the socket during bursts of kernel messages; None: plain TCP_NODELAY (or Nagle).
     _beaker_coalescer: BurstCoalescer | None = None
 
     # Provided by the wrapped jupyter_server connection class.
@@ -256,7 +256,7 @@ def _accepts(session: KernelSession, stream_or_msg: Any, rest: tuple[Any, ...]) 
 
 def wrap_connection_class(base: type, sessions: KernelSessions, coalesce: bool = True) -> type:
     """A subclass of ``base`` with beaker_server's interception in front of it;
-    ``coalesce``: Nagle on during bursts of kernel messages (:mod:`.coalesce`)."""
+    ``coalesce``: the socket corked during bursts of kernel messages (:mod:`.coalesce`)."""
     if issubclass(base, BeakerConnectionMixin):
         base = base._beaker_base
     return type(

@@ -2,9 +2,10 @@
 websocket is doing, read from inside the server.
 
 ``GET /beaker-test/coalesce/<kernel_id>`` answers, for every websocket of the
-kernel, the coalescer's state (``corked``: Nagle on for a burst under way;
-``bursts``: bursts so far) and the TCP_NODELAY option of the websocket's TCP
-socket as the kernel's TCP stack reports it.
+kernel, the coalescer's state (``corked``: a burst under way;
+``bursts``: bursts so far) and, as the kernel's TCP stack reports them, the
+websocket TCP socket's TCP_NODELAY and whether it holds partial segments back
+(``held``: TCP_CORK set, or Nagle on where there is no cork).
 """
 
 from __future__ import annotations
@@ -16,11 +17,19 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from beaker_server.coalesce import BURST_OPTION
+
 PATH = "/beaker-test/coalesce"
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "tests.coalesce_probe"}]
+
+
+def held(sock: socket.socket) -> bool:
+    """Whether the socket holds partial segments back now (corked, or Nagle on)."""
+    option, during, _ = BURST_OPTION
+    return sock.getsockopt(socket.IPPROTO_TCP, option) == during
 
 
 class CoalesceProbeHandler(APIHandler):
@@ -38,6 +47,7 @@ class CoalesceProbeHandler(APIHandler):
                     "corked": None if coalescer is None else coalescer.corked,
                     "bursts": None if coalescer is None else coalescer.bursts,
                     "tcp_nodelay": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY),
+                    "held": held(sock),
                 }
             )
         self.finish(json.dumps(connections))

@@ -1,4 +1,4 @@
-"""Bursts of kernel messages are coalesced (Nagle on while more are queued), and
+"""Bursts of kernel messages are coalesced (the socket corked while more are queued), and
 every message still arrives, in order, with nothing held once a burst is over.
 
 How long a message takes is the benchmark's business (``bench/run.py``); these
@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 import zmq
 
-from beaker_server.coalesce import BurstCoalescer
+from beaker_server.coalesce import BURST_OPTION, BurstCoalescer
 
-from .coalesce_probe import PATH
+from .coalesce_probe import PATH, held
 from .conftest import open_ws, serve
 from .jupyter_process import JupyterServerProcess
 from .kernel_ws import V1, reply_of
@@ -33,8 +33,9 @@ for i in range({BURST}):
 """
 
 
-def nodelay(sock: socket.socket) -> int:
-    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+def state(coalescer: BurstCoalescer, sock: socket.socket) -> tuple[bool, bool, int]:
+    """The coalescer's ``corked``, whether the socket holds partial segments, TCP_NODELAY."""
+    return coalescer.corked, held(sock), sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
 
 
 # -- the mechanism, on real sockets ---------------------------------------------------
@@ -72,7 +73,7 @@ def zmq_pair() -> Iterator[tuple[zmq.Socket, zmq.Socket]]:
 
 
 @pytest.mark.timeout(10)
-def test_nagle_is_on_from_a_bursts_first_message_to_its_last(tcp_socket, zmq_pair):
+def test_a_socket_is_corked_from_a_bursts_first_message_to_its_last(tcp_socket, zmq_pair):
     push, pull = zmq_pair
     coalescer = BurstCoalescer(tcp_socket)
     source = Source(pull)
@@ -82,15 +83,17 @@ def test_nagle_is_on_from_a_bursts_first_message_to_its_last(tcp_socket, zmq_pai
     for _ in range(3):
         pull.recv()
         coalescer.after(source)
-        states.append((coalescer.corked, nodelay(tcp_socket)))
+        states.append(state(coalescer, tcp_socket))
     # Two queued behind the first, one behind the second, none behind the last.
-    assert states == [(True, 0), (True, 0), (False, 1)]
+    corked = (True, True, 1 if BURST_OPTION[0] != socket.TCP_NODELAY else 0)
+    assert states == [corked, corked, (False, False, 1)]
     assert coalescer.bursts == 1
 
     push.send(b"lone")
     pull.recv()
     coalescer.after(source)
-    assert (coalescer.corked, nodelay(tcp_socket), coalescer.bursts) == (False, 1, 1)
+    assert state(coalescer, tcp_socket) == (False, False, 1)
+    assert coalescer.bursts == 1
 
 
 @pytest.mark.timeout(10)
@@ -104,7 +107,7 @@ def test_a_message_from_anything_but_zmq_ends_a_burst(tcp_socket, zmq_pair):
     coalescer.after(Source(pull))
     assert coalescer.corked
     coalescer.after("iopub")
-    assert (coalescer.corked, nodelay(tcp_socket)) == (False, 1)
+    assert state(coalescer, tcp_socket) == (False, False, 1)
 
 
 # -- through a real server and kernel ------------------------------------------------
@@ -153,20 +156,23 @@ async def test_a_burst_arrives_whole_in_order_and_then_nothing_is_held(
     )
     assert all(m["msg_type"] != "stream" for m in seen[idle:])
     assert after["protocol"] == (V1 if protocol == "v1" else "legacy")
-    # The burst was coalesced (Nagle on for at least one stretch of it) ...
+    # The burst was coalesced (the socket corked for at least one stretch of it) ...
     assert after["coalescing"] and after["bursts"] > before["bursts"], (before, after)
-    # ... and once its last message was out, TCP_NODELAY was back on.
-    assert (after["corked"], after["tcp_nodelay"]) == (False, 1), after
+    # ... and once its last message was out, uncorked with TCP_NODELAY.
+    assert (after["corked"], after["held"], after["tcp_nodelay"]) == (False, False, 1), after
 
 
 async def test_a_lone_execute_leaves_the_socket_with_nodelay(server, fresh_kernel):
     """A reply and its idle status have nothing queued behind them: the socket
-    is at TCP_NODELAY=1 when they are out, also right after a burst."""
+    is uncorked, at TCP_NODELAY=1, when they are out, also right after a burst."""
     async with open_ws(server, fresh_kernel) as ws:
         cell = await ws.send("execute_request", {"code": BURST_CODE, "silent": False})
         await ws.collect(cell["header"]["msg_id"], timeout=90)
         for code in ("x = 1", "x + 1", "print(x)"):
             got = await ws.execute(code)
             assert reply_of(got)["content"]["status"] == "ok"
-            state = await probe(server, fresh_kernel)
-            assert (state["corked"], state["tcp_nodelay"]) == (False, 1), (code, state)
+            now = await probe(server, fresh_kernel)
+            assert (now["corked"], now["held"], now["tcp_nodelay"]) == (False, False, 1), (
+                code,
+                now,
+            )
