@@ -48,6 +48,14 @@ class BeakerServerApp(ExtensionApp):
         "a reply's idle status for the client's delayed ACK (~40 ms a request).",
     ).tag(config=True)
 
+    tcp_coalesce = Bool(
+        True,
+        help="With tcp_nodelay: while more kernel messages are queued behind the one just "
+        "written (a burst), cork the websocket's socket (TCP_CORK; Nagle where there is "
+        "none), and uncork it (which sends at once) when the queue is empty. A flood then "
+        "takes few TCP segments; a lone reply or status still leaves at once.",
+    ).tag(config=True)
+
     handler_timeout = Float(
         60.0, help="Seconds a custom message handler may run before a HandlerTimeout reply."
     ).tag(config=True)
@@ -156,7 +164,7 @@ class BeakerServerApp(ExtensionApp):
         )
         # Set on self.settings: ExtensionApp copies them over the web app's settings.
         self.settings["kernel_websocket_connection_class"] = wrap_connection_class(
-            configured, self.sessions
+            configured, self.sessions, coalesce=self.tcp_coalesce
         )
         self.settings["beaker_registry"] = self.registry
         self.settings["beaker_sessions"] = self.sessions

@@ -11,7 +11,8 @@ extension replaces that class with a subclass of *whatever class was configured*
 - drops, on the way out, what the server's own kernel requests caused, and lets
   response hooks see kernel-published ``N_response``;
 - writes server-made messages in the connection's own websocket protocol;
-- sets TCP_NODELAY on the websocket;
+- sets TCP_NODELAY on the websocket, corked while a burst of
+  kernel messages is queued (see :mod:`.coalesce`);
 - brings kernel messages and restart callbacks that a synchronous kernel
   manager delivers on its own thread onto the server's loop thread, where every
   write to the websocket happens (see :mod:`.loop_thread`).
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 
 from tornado.websocket import WebSocketClosedError
 
+from .coalesce import BurstCoalescer
 from .flow import RequestFlow, authorizer_for, short_error
 from .kernel_session import KernelSession, KernelSessions
 from .preview import PREVIEW_MSG_TYPE
@@ -46,12 +48,16 @@ class BeakerConnectionMixin:
 
     _beaker_sessions: ClassVar[KernelSessions]
     _beaker_base: ClassVar[type]
+    #: Coalesce bursts of kernel messages (``BeakerServerApp.tcp_coalesce``).
+    _beaker_coalesce: ClassVar[bool] = True
 
     _beaker_session: KernelSession | None = None
     _beaker_protocol: str | None = None
     #: A preview is being written to the websocket; the newest one waits meanwhile.
     _beaker_preview_writing = False
     _beaker_preview_next: tuple[dict[str, Any], str] | None = None
+    #: Corks the socket during bursts of kernel messages; None: plain TCP_NODELAY (or Nagle).
+    _beaker_coalescer: BurstCoalescer | None = None
 
     # Provided by the wrapped jupyter_server connection class.
     websocket_handler: Any
@@ -70,6 +76,8 @@ class BeakerConnectionMixin:
             self._beaker_session.attach(self)
         if self._beaker_sessions.settings.tcp_nodelay:
             self._beaker_set_nodelay()
+            if self._beaker_coalesce:
+                self._beaker_coalescer = BurstCoalescer.for_websocket(self.websocket_handler)
         connected = await super().connect()  # type: ignore[misc]
         if self._beaker_session is not None:
             self._beaker_session.preview.on_connect(self)
@@ -78,6 +86,9 @@ class BeakerConnectionMixin:
     def disconnect(self) -> Any:
         if self._beaker_session is not None:
             self._beaker_session.detach(self)
+        if self._beaker_coalescer is not None:
+            self._beaker_coalescer.release()
+            self._beaker_coalescer = None
         return super().disconnect()  # type: ignore[misc]
 
     def _beaker_set_nodelay(self) -> None:
@@ -161,11 +172,26 @@ class BeakerConnectionMixin:
         if session is None:
             return super().handle_outgoing_message(stream_or_msg, *rest)  # type: ignore[misc]
         if not session.loop_thread.is_current():
-            session.loop_thread.call(self.handle_outgoing_message, stream_or_msg, *rest)
+            # A synchronous kernel manager's thread: its ZMQ sockets are not ours
+            # to ask whether more is queued, so no coalescing for these.
+            session.loop_thread.call(self._beaker_relay, session, None, stream_or_msg, rest)
             return None
-        if not _accepts(session, stream_or_msg, rest):
-            return None
-        return super().handle_outgoing_message(stream_or_msg, *rest)  # type: ignore[misc]
+        return self._beaker_relay(session, self._beaker_coalescer, stream_or_msg, rest)
+
+    def _beaker_relay(
+        self,
+        session: KernelSession,
+        coalescer: BurstCoalescer | None,
+        stream_or_msg: Any,
+        rest: tuple[Any, ...],
+    ) -> Any:
+        try:
+            if not _accepts(session, stream_or_msg, rest):
+                return None
+            return super().handle_outgoing_message(stream_or_msg, *rest)  # type: ignore[misc]
+        finally:
+            if coalescer is not None:
+                coalescer.after(stream_or_msg)
 
     def on_kernel_restarted(self) -> None:
         self._beaker_on_loop_thread(super().on_kernel_restarted)  # type: ignore[misc]
@@ -228,12 +254,18 @@ def _accepts(session: KernelSession, stream_or_msg: Any, rest: tuple[Any, ...]) 
     return True
 
 
-def wrap_connection_class(base: type, sessions: KernelSessions) -> type:
-    """A subclass of ``base`` with beaker_server's interception in front of it."""
+def wrap_connection_class(base: type, sessions: KernelSessions, coalesce: bool = True) -> type:
+    """A subclass of ``base`` with beaker_server's interception in front of it;
+    ``coalesce``: the socket corked during bursts of kernel messages (:mod:`.coalesce`)."""
     if issubclass(base, BeakerConnectionMixin):
         base = base._beaker_base
     return type(
         f"Beaker{base.__name__}",
         (BeakerConnectionMixin, base),
-        {"_beaker_sessions": sessions, "_beaker_base": base, "__module__": __name__},
+        {
+            "_beaker_sessions": sessions,
+            "_beaker_base": base,
+            "_beaker_coalesce": coalesce,
+            "__module__": __name__,
+        },
     )

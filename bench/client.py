@@ -1,4 +1,5 @@
-"""The benchmark's side of a kernel websocket (v1 protocol, as JupyterLab uses).
+"""The benchmark's side of a kernel websocket, in either protocol (v1, as
+JupyterLab uses, or the legacy JSON one).
 
 The client shares two cores with the servers and kernels it measures, so it
 reads as little of each message as answers its question: the offset table, the
@@ -20,6 +21,9 @@ from typing import Any
 from tests.kernel_ws import KernelWebsocket, make_msg
 
 _MSG_TYPE = re.compile(rb'"msg_type"\s*:\s*"([^"]*)"')
+_CHANNEL = re.compile(rb'"channel"\s*:\s*"([^"]*)"')
+#: Frame index (as in :meth:`Peek.frame`) -> key of a legacy JSON message.
+_LEGACY_KEYS = ("header", "parent_header", "metadata", "content")
 
 
 @dataclass
@@ -30,9 +34,12 @@ class Peek:
     offsets: tuple[int, ...]
 
     @classmethod
-    def of(cls, data: bytes | str) -> Peek:
+    def of(cls, data: bytes | str, protocol: str = "v1") -> Peek:
+        """``data`` as received on a websocket of ``protocol`` ("v1" or "legacy")."""
+        if protocol != "v1":
+            return LegacyPeek.of_legacy(data)
         if isinstance(data, str):
-            raise TypeError("a text frame: the benchmark speaks the v1 protocol only")
+            raise TypeError("a text frame on a v1 websocket")
         (count,) = struct.unpack_from("<Q", data, 0)
         return cls(data, struct.unpack_from(f"<{count}Q", data, 8))
 
@@ -60,6 +67,55 @@ class Peek:
 
     def json(self, index: int) -> Any:
         return json.loads(self.frame(index))
+
+
+class LegacyPeek(Peek):
+    """A legacy-protocol message: one JSON text (``json.dumps`` of the message,
+    header first), or a binary frame of big-endian offsets, that JSON, then buffers.
+
+    The header comes first in the JSON jupyter_server writes, so the first
+    ``msg_type`` is the header's; our msg_id appears only in ``parent_header``.
+    """
+
+    text: bytes = b""
+
+    @classmethod
+    def of_legacy(cls, data: bytes | str) -> LegacyPeek:
+        if isinstance(data, str):
+            text = data.encode()
+            peek = cls(text, ())
+        else:
+            (count,) = struct.unpack_from("!I", data, 0)
+            offsets = struct.unpack_from(f"!{count}I", data, 4)
+            end = offsets[1] if count > 1 else len(data)
+            text = data[offsets[0] : end]
+            peek = cls(data, offsets)
+        peek.text = text
+        return peek
+
+    def frame(self, index: int) -> bytes:
+        if index < len(_LEGACY_KEYS):
+            return json.dumps(json.loads(self.text)[_LEGACY_KEYS[index]]).encode()
+        return self.data[self.offsets[index - 3] :]  # buffers: whatever follows the JSON
+
+    @property
+    def channel(self) -> str:
+        found = _CHANNEL.search(self.text)
+        return found.group(1).decode() if found else ""
+
+    @property
+    def msg_type(self) -> str:
+        found = _MSG_TYPE.search(self.text)
+        return found.group(1).decode() if found else ""
+
+    def has_parent(self, msg_id: bytes) -> bool:
+        return msg_id in self.text
+
+    def is_idle(self) -> bool:
+        return self.msg_type == "status" and b'"idle"' in self.text
+
+    def json(self, index: int) -> Any:
+        return json.loads(self.text)[_LEGACY_KEYS[index]]
 
 
 def execute_content(code: str, **extra: Any) -> dict[str, Any]:
@@ -98,6 +154,25 @@ async def until_done(
     or ``stall`` seconds without any message (a lost idle status would otherwise
     look like a slow server).
     """
+    reply, _ = await until_reply_and_idle(ws, msg_id, on_message, timeout, stall)
+    return reply
+
+
+async def until_reply_and_idle(
+    ws: KernelWebsocket,
+    msg_id: bytes,
+    on_message: Callable[[Peek, float], None] | None = None,
+    timeout: float = 60.0,
+    stall: float = 20.0,
+    idle_grace: float | None = None,
+) -> tuple[Peek, bool]:
+    """:func:`until_done`, and whether the idle status came.
+
+    With ``idle_grace``, an idle status that has not come ``idle_grace`` seconds
+    after the last message on the websocket (the reply is in) counts as lost:
+    returns ``(reply, False)`` instead of raising. A kernel's PUB socket drops
+    what a slow subscriber has not taken, and the idle is one of those messages.
+    """
     deadline = time.monotonic() + timeout
     reply: Peek | None = None
     idle = False
@@ -105,9 +180,12 @@ async def until_done(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError(f"no reply and idle for {msg_id.decode()} in {timeout} s")
+        wait = stall if reply is None or idle_grace is None else idle_grace
         try:
-            data = await asyncio.wait_for(ws.conn.read_message(), min(remaining, stall))
+            data = await asyncio.wait_for(ws.conn.read_message(), min(remaining, wait))
         except asyncio.TimeoutError:
+            if reply is not None and idle_grace is not None:
+                return reply, False
             missing = "idle status" if reply is not None else "reply"
             raise TimeoutError(
                 f"nothing for {stall} s while waiting for the {missing} of {msg_id.decode()}"
@@ -115,7 +193,7 @@ async def until_done(
         now = time.perf_counter()
         if data is None:
             raise ConnectionError("websocket closed")
-        peek = Peek.of(data)
+        peek = Peek.of(data, ws.protocol)
         if not peek.has_parent(msg_id):
             continue
         if on_message is not None:
@@ -124,7 +202,7 @@ async def until_done(
             reply = peek
         elif peek.is_idle():
             idle = True
-    return reply
+    return reply, True
 
 
 async def round_trip(

@@ -5,6 +5,8 @@ Usage (from the repository root)::
     .venv/bin/python -m bench.run            # 7 rounds, ~2.5 minutes on 2 cores
     .venv/bin/python -m bench.run --quick    # 5 rounds, smaller samples, ~1 minute
     .venv/bin/python -m bench.run --rounds 9 --flood 30000 --json /tmp/results.json
+    .venv/bin/python -m bench.run --quick --loaded   # every core busy meanwhile
+    .venv/bin/python -m bench.run --quick --protocol legacy
 
 Four ``jupyter server`` processes run at the same time, each with one python3
 kernel, and the benchmark takes turns between them in every round (the order
@@ -24,9 +26,18 @@ shown so that noise can be told from a difference.
 
 All have the iopub rate limits off (a flood is dropped otherwise) and log at
 INFO. The kernel publishes floods and big buffers straight from its session
-(``print`` is batched and ``display()`` costs the kernel more than the server),
-with no high-water mark on its iopub socket: at the default a PUB socket drops
-what a slower server has not taken yet, idle status included.
+(``print`` is batched and ``display()`` costs the kernel more than the server).
+By default (idle mode) the kernels get no high-water mark on their iopub
+sockets: at the default a PUB socket drops what a slower server has not taken
+yet, idle status included, and the idle-mode figures are about speed.
+
+``--loaded`` starts one busy loop per core (``os.cpu_count()``) for the whole
+measurement, as when other work shares the machine, and leaves every kernel as
+its server makes it (stock: ZMQ's default high-water mark; beaker_server raises
+it itself): the report counts what each server delivered of every flood and
+whether the flood's final ``status: idle`` came (waited for a bounded time, then
+counted lost). ``--protocol legacy`` runs everything over the legacy JSON
+websocket protocol instead of v1.
 
 ``python -m bench.profile`` shows where the servers' CPU goes (py-spy).
 """
@@ -63,17 +74,21 @@ from bench.client import (
     round_trip,
     send,
     until_done,
+    until_reply_and_idle,
 )
 from bench.servers import BenchServer, cpu_clock, make_servers, start_all, stop_all
 
 ROOT = Path(__file__).resolve().parent.parent
 EXT, EXT_NOPREVIEW, STOCK, STOCK_NODELAY = "ext", "ext_nopreview", "stock", "stock_nodelay"
+#: Servers the floods and the big buffers go through, in a round's first order.
+FLOODED = (EXT, EXT_NOPREVIEW, STOCK, STOCK_NODELAY)
+BUFFERED = (EXT, EXT_NOPREVIEW, STOCK_NODELAY)
 MiB = 1024 * 1024
 
 #: Kernel-side helpers, defined once per kernel. They publish on iopub straight
 #: from the kernel's session, with the running execute_request as parent, so the
 #: messages load the server and not the kernel's output machinery.
-KERNEL_SETUP = '''
+KERNEL_HELPERS = '''
 def _bench_flood(n):
     """Publish n 100-byte stdout streams; returns the kernel's seconds for it."""
     import time
@@ -114,10 +129,11 @@ def _bench_unbounded_iopub():
     thread.schedule(lambda: thread.socket.setsockopt(zmq.SNDHWM, 0))
 
 
-_bench_unbounded_iopub()
 import os as _bench_os
 _bench_pid = _bench_os.getpid()
 '''
+#: With the kernel's iopub queue unbounded (idle mode): nothing is lost, speed alone.
+KERNEL_SETUP = KERNEL_HELPERS + "_bench_unbounded_iopub()\n"
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,12 @@ class Plan:
     floods: int  # floods per server and round
     buffers: tuple[int, ...]  # binary buffer sizes, bytes
     buffer_repeats: int  # messages per size, server and round
+    loaded: bool = False  # one busy loop per core meanwhile; kernels as their servers make them
+    protocol: str = "v1"  # the benchmark's websockets: "v1" or "legacy"
+
+    @property
+    def mode(self) -> str:
+        return "loaded" if self.loaded else "idle"
 
 
 FULL = Plan(
@@ -184,6 +206,8 @@ class Flood:
 
     sent: int = 0
     received: int = 0
+    floods: int = 0
+    idle_lost: int = 0  # floods whose final status: idle never came
     active_seconds: float = 0.0  # first to last flood message, at the client
     kernel_seconds: float = 0.0  # the kernel's send loop
     server_cpu: float = 0.0
@@ -191,7 +215,11 @@ class Flood:
     client_cpu: float = 0.0
 
     def record(self, metrics: dict[str, list[float]]) -> None:
+        metrics["flood_sent"].append(self.sent)
         metrics["flood_received"].append(self.received)
+        metrics["flood_lost"].append(self.sent - self.received)
+        metrics["flood_floods"].append(self.floods)
+        metrics["flood_idle_lost"].append(self.idle_lost)
         metrics["flood_server_cpu_us_per_msg"].append(1e6 * self.server_cpu / self.received)
         metrics["flood_msgs_per_s"].append(self.received / self.active_seconds)
         metrics["flood_kernel_msgs_per_s"].append(self.sent / self.kernel_seconds)
@@ -199,8 +227,13 @@ class Flood:
         metrics["flood_client_cpu_us_per_msg"].append(1e6 * self.client_cpu / self.received)
 
 
+#: Seconds of silence after a flood's reply before its idle status counts as lost.
+IDLE_GRACE = 5.0
+
+
 async def measure_flood(server: BenchServer, n: int, total: Flood) -> None:
-    """Publish ``n`` iopub messages from the kernel; add what they cost to ``total``."""
+    """Publish ``n`` iopub messages from the kernel; add what they cost to ``total``,
+    and how many arrived, and whether the flood's idle status did."""
     assert server.ws is not None
     arrivals: list[float] = []
 
@@ -215,7 +248,9 @@ async def measure_flood(server: BenchServer, n: int, total: Flood) -> None:
     server_cpu, kernel_cpu = server.server_cpu(), server.kernel_cpu()
     client_cpu = time.process_time()
     msg_id = await send(server.ws, "execute_request", content)
-    reply = await until_done(server.ws, msg_id, on_message, timeout=300)
+    reply, idle = await until_reply_and_idle(
+        server.ws, msg_id, on_message, timeout=300, idle_grace=IDLE_GRACE
+    )
     total.client_cpu += time.process_time() - client_cpu
     total.server_cpu += server.server_cpu() - server_cpu
     total.kernel_cpu += server.kernel_cpu() - kernel_cpu
@@ -223,11 +258,11 @@ async def measure_flood(server: BenchServer, n: int, total: Flood) -> None:
     total.kernel_seconds += float(seconds)
     total.sent += n
     total.received += len(arrivals)
+    total.floods += 1
+    total.idle_lost += not idle
     if len(arrivals) > 1:
         # n - 1 intervals: the first message starts the clock.
         total.active_seconds += (arrivals[-1] - arrivals[0]) * len(arrivals) / (len(arrivals) - 1)
-    if len(arrivals) != n:
-        raise RuntimeError(f"{server.name}: {len(arrivals)} of {n} flood messages arrived")
 
 
 async def measure_buffer(server: BenchServer, size: int) -> tuple[float, float]:
@@ -254,11 +289,12 @@ async def measure_buffer(server: BenchServer, size: int) -> tuple[float, float]:
 # -- the run ---------------------------------------------------------------------
 
 
-async def prepare(servers: dict[str, BenchServer]) -> None:
+async def prepare(servers: dict[str, BenchServer], plan: Plan) -> None:
     """Connect, install the kernel helpers, warm every path that is measured."""
+    setup = KERNEL_HELPERS if plan.loaded else KERNEL_SETUP
     for server in servers.values():
-        ws = await server.connect()
-        reply = await execute(ws, KERNEL_SETUP, user_expressions={"pid": "_bench_pid"})
+        ws = await server.connect(plan.protocol)
+        reply = await execute(ws, setup, user_expressions={"pid": "_bench_pid"})
         pid = int(reply.json(3)["user_expressions"]["pid"]["data"]["text/plain"])
         server.kernel_cpu = cpu_clock(pid)
     if not servers[STOCK_NODELAY].nodelay_logged():
@@ -266,8 +302,9 @@ async def prepare(servers: dict[str, BenchServer]) -> None:
     warm = Plan(rounds=1, samples=5, flood=2_000, floods=1, buffers=(MiB,), buffer_repeats=1)
     for server in servers.values():
         await measure_round_trips(server, warm, new_results())
-    for name in (EXT, EXT_NOPREVIEW, STOCK_NODELAY):
+    for name in FLOODED:
         await measure_flood(servers[name], warm.flood, Flood())
+    for name in BUFFERED:
         await measure_buffer(servers[name], MiB)
 
 
@@ -276,20 +313,22 @@ async def run_round(
 ) -> str:
     """One round of every measurement; the order of servers flips every round."""
     order = [servers[name] for name in (EXT, EXT_NOPREVIEW, STOCK, STOCK_NODELAY)]
-    loaded = [servers[name] for name in (EXT, EXT_NOPREVIEW, STOCK_NODELAY)]
+    flooded = [servers[name] for name in FLOODED]
+    buffered = [servers[name] for name in BUFFERED]
     if index % 2:
         order.reverse()
-        loaded.reverse()
+        flooded.reverse()
+        buffered.reverse()
     for server in order:
         await measure_round_trips(server, plan, results)
-    floods = {server.name: Flood() for server in loaded}
-    for server in turns(loaded, plan.floods):
+    floods = {server.name: Flood() for server in flooded}
+    for server in turns(flooded, plan.floods):
         await measure_flood(server, plan.flood // plan.floods, floods[server.name])
     for name, flood in floods.items():
         flood.record(results[name])
     for size in plan.buffers:
         samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        for server in turns(loaded, plan.buffer_repeats):
+        for server in turns(buffered, plan.buffer_repeats):
             samples[server.name].append(await measure_buffer(server, size))
         for name, values in samples.items():
             metrics = results[name]
@@ -306,7 +345,7 @@ async def run_rounds(
     servers: dict[str, BenchServer], plan: Plan, progress: Callable[[str], None]
 ) -> Results:
     """Every measurement, every round, the servers taking turns."""
-    await prepare(servers)
+    await prepare(servers, plan)
     results = new_results()
     for index in range(plan.rounds):
         started = time.monotonic()
@@ -407,9 +446,11 @@ def build_rows(results: Results, plan: Plan) -> list[Row]:
                         )
                     )
     s3 = (
-        f"3. iopub flood: {plan.flood} stream messages of 100 B per server and round "
-        f"({plan.floods} floods each, in turns A B C C B A...), nodelay on both"
+        f"3. iopub flood ({plan.mode}, {plan.protocol}): {plan.flood} stream messages of "
+        f"100 B per server and round ({plan.floods} floods each, in turns A B C C B A...), "
+        "nodelay on both"
     )
+    s3b = f"3b. the same flood ({plan.mode}, {plan.protocol}), default settings: ext vs stock"
     s4 = (
         "4. a comm message with one binary buffer, kernel to client "
         f"(median of {plan.buffer_repeats} per round), nodelay on both"
@@ -442,6 +483,29 @@ def build_rows(results: Results, plan: Plan) -> list[Row]:
     ):
         unit = "msg/s" if metric.endswith("per_s") else "us"
         rows.append(row(s3, f"{label} (info)", unit, metric, STOCK_NODELAY))
+    # Under load the extension's default (nodelay, coalesced bursts) must not cost
+    # a flood anything against stock's default (Nagle on).
+    for ext, note in ((EXT, ""), (EXT_NOPREVIEW, ", previews off")):
+        rows += [
+            row(
+                s3b,
+                f"server CPU per message{note}",
+                "us",
+                "flood_server_cpu_us_per_msg",
+                STOCK,
+                target=("<=", 1.05) if plan.loaded and ext == EXT else None,
+                ext=ext,
+            ),
+            row(
+                s3b,
+                f"throughput at the client{note}",
+                "msg/s",
+                "flood_msgs_per_s",
+                STOCK,
+                target=(">=", 1.0) if plan.loaded and ext == EXT else None,
+                ext=ext,
+            ),
+        ]
     for size in plan.buffers:
         mib = size // MiB
         for ext, note in ((EXT, ""), (EXT_NOPREVIEW, ", previews off")):
@@ -488,6 +552,31 @@ def build_rows(results: Results, plan: Plan) -> list[Row]:
         )
     )
     return rows
+
+
+def flood_losses(results: Results) -> dict[str, dict[str, list[int]]]:
+    """Per server, per round: flood messages sent and lost, floods and idles lost."""
+    return {
+        name: {
+            key: [int(v) for v in results[name][f"flood_{key}"]]
+            for key in ("sent", "lost", "floods", "idle_lost")
+        }
+        for name in FLOODED
+    }
+
+
+def format_losses(losses: dict[str, dict[str, list[int]]]) -> str:
+    lines = ["", "flood losses per round: messages lost of sent; idle statuses lost of floods"]
+    for name, counts in losses.items():
+        per_round = "  ".join(
+            f"{lost}/{sent}, idle {idle}/{floods}"
+            for sent, lost, floods, idle in zip(
+                counts["sent"], counts["lost"], counts["floods"], counts["idle_lost"], strict=True
+            )
+        )
+        total = sum(counts["lost"]) + sum(counts["idle_lost"])
+        lines.append(f"  {name:14} {'none' if total == 0 else 'LOST'}: {per_round}")
+    return "\n".join(lines)
 
 
 def _number(value: float) -> str:
@@ -549,6 +638,10 @@ def metadata(servers: dict[str, BenchServer], plan: Plan, seconds: float) -> dic
             p: version(p) for p in ("jupyter_server", "tornado", "ipykernel", "jupyter_client")
         },
         "cpus": os.cpu_count(),
+        "mode": plan.mode,
+        "busy_loops": os.cpu_count() if plan.loaded else 0,
+        "protocol": plan.protocol,
+        "kernel_iopub": "as each server makes it" if plan.loaded else "unbounded (bench)",
         "plan": {
             "rounds": plan.rounds,
             "samples_per_round": plan.samples,
@@ -576,6 +669,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--flood", type=int, help="flood messages per server and round (sent as several floods)"
     )
     parser.add_argument(
+        "--loaded",
+        action="store_true",
+        help="one busy loop per core for the whole run; kernels as their servers make them "
+        "(no bench high-water-mark trick), losses counted",
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=("v1", "legacy"),
+        default="v1",
+        help="websocket protocol of the benchmark's connections (default: v1)",
+    )
+    parser.add_argument(
         "--json",
         type=Path,
         default=ROOT / "bench" / "results.json",
@@ -594,7 +699,48 @@ def make_plan(args: argparse.Namespace) -> Plan:
         rounds=args.rounds or plan.rounds,
         samples=args.samples or plan.samples,
         flood=args.flood or plan.flood,
+        loaded=args.loaded,
+        protocol=args.protocol,
     )
+
+
+#: A busy loop that ends by itself when the benchmark that started it is gone.
+BUSY_LOOP = """
+import os
+parent = os.getppid()
+while os.getppid() == parent:
+    for _ in range(200_000):
+        pass
+"""
+
+
+@contextlib.contextmanager
+def busy_loops(count: int) -> Iterator[list[int]]:
+    """``count`` processes spinning on a core each until the block ends, however it ends.
+
+    They run in a session of their own (a Ctrl-C in the terminal reaches only
+    the benchmark, which stops them here) and end themselves when orphaned.
+    """
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(count):
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", BUSY_LOOP],
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+        yield [proc.pid for proc in procs]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
 
 
 @contextlib.contextmanager
@@ -625,8 +771,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             progress(f"starting {len(servers)} servers and kernels ...")
             start_all(servers)
-
-            results = asyncio.run(run_rounds(servers, plan, progress))
+            with busy_loops((os.cpu_count() or 1) if plan.loaded else 0) as pids:
+                if pids:
+                    progress(f"loaded: {len(pids)} busy loops (pids {' '.join(map(str, pids))})")
+                results = asyncio.run(run_rounds(servers, plan, progress))
         except KeyboardInterrupt:
             progress("interrupted: stopping servers and kernels")
             return 130
@@ -652,15 +800,23 @@ def print_report(
         f"({meta['commit']}, jupyter_server {meta['versions']['jupyter_server']}, "
         f"{meta['cpus']} CPUs, {seconds:.0f} s)"
     )
+    print(
+        f"mode: {plan.mode}"
+        + (f" ({meta['busy_loops']} busy loops, one per core)" if plan.loaded else "")
+        + f"; websocket protocol {plan.protocol}; kernels' iopub queues: {meta['kernel_iopub']}"
+    )
     for name, server in servers.items():
         print(f"  {name:14} {server.description}")
     print(format_table(rows))
+    losses = flood_losses(results)
+    print(format_losses(losses))
     missed = [r for r in rows if r.met is False]
     summary = "; ".join(f"{r.section[:2]} {r.label}" for r in missed)
     print(f"\ntargets: {'MISSED ' + summary if missed else 'all met'}")
     report = {
         "meta": meta,
         "rows": [r.as_json() for r in rows],
+        "flood_losses": losses,
         "per_round": {name: dict(metrics) for name, metrics in results.items()},
     }
     path.write_text(json.dumps(report, indent=2) + "\n")

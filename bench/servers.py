@@ -94,8 +94,10 @@ class BenchServer:
         self.server_cpu = cpu_clock(self.pid)
         self.kernel_id = self.proc.start_kernel()
 
-    async def connect(self) -> KernelWebsocket:
-        self.ws = await KernelWebsocket.open(self.proc.ws_url, self.proc.token, self.kernel_id)
+    async def connect(self, protocol: str = "v1") -> KernelWebsocket:
+        self.ws = await KernelWebsocket.open(
+            self.proc.ws_url, self.proc.token, self.kernel_id, protocol
+        )
         return self.ws
 
     def stop(self) -> None:
