@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .activity import hide_from_activity_watcher
+from .activity import record_activity_cheaply
 from .errors import KernelUnavailable
 from .flow import RequestFlow
 from .kernel_client import InternalKernelClient, new_session_id, set_receive_hwm
@@ -78,9 +78,12 @@ class KernelSession:
         settings: BeakerSettings,
         log: logging.Logger,
         store: VariableStore | None = None,
+        multi_kernel_manager: Any = None,
     ) -> None:
         self.kernel_id = kernel_id
         self.kernel_manager = kernel_manager
+        #: jupyter_server's manager of all kernels, whose activity watcher we front.
+        self.multi_kernel_manager = multi_kernel_manager
         self.registry = registry
         self.settings = settings
         self.log = log
@@ -225,7 +228,9 @@ class KernelSession:
                 on_status=self.preview.on_kernel_status if self.preview.live else None,
                 on_broken=self.watch_kernel,
             )
-        hide_from_activity_watcher(self.kernel_manager, self.session_marker)
+        record_activity_cheaply(
+            self.multi_kernel_manager, self.kernel_id, self.kernel_manager, self.session_marker
+        )
         client = self._client
         await client.ensure_ready()
         return client
@@ -435,7 +440,13 @@ class KernelSessions:
             # A kernel manager with a context of its own (shared_context=False).
             set_receive_hwm(kernel_manager, self.settings.zmq_receive_hwm)
             session = KernelSession(
-                kernel_id, kernel_manager, self.registry, self.settings, self.log, self.store
+                kernel_id,
+                kernel_manager,
+                self.registry,
+                self.settings,
+                self.log,
+                self.store,
+                multi_kernel_manager=self.multi_kernel_manager,
             )
             self._sessions[kernel_id] = session
             self._watch_restarts(kernel_id, session)

@@ -10,6 +10,7 @@ loses outputs or the idle status that ends a cell.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -23,27 +24,27 @@ class PatientIopubSocket:
     cell (a kernel shown busy for ever). Here a send that finds a subscriber's
     queue full waits until it has room (ZMQ's ``XPUB_NODROP``), for at most
     ``wait`` seconds: a subscriber that drains slowly paces the outputs, as a
-    slow terminal does. One that does not drain for that long is stuck (a
-    client stopped with Ctrl-Z, a script that never reads iopub): the socket
-    then drops what a full subscriber cannot take, as ZMQ does, for
-    ``LOSSY_WAITS`` times ``wait`` seconds, twice as long after each
-    consecutive give-up (at most ``MAX_LOSSY`` seconds), so a stuck client
-    cannot keep stalling everyone's outputs. A send that finds every queue with
-    room ends that. The wait happens on ipykernel's iopub thread, without the
-    GIL: the user's code runs on, only its outputs queue meanwhile.
+    slow terminal does. One still full after that is stuck (a client stopped
+    with Ctrl-Z, a script that never reads iopub), and the message is sent as
+    ZMQ would, dropped for it. ZMQ then sets that subscriber aside until it has
+    drained half its queue, so later sends do not wait for it (and still wait
+    for any other that falls behind). Should a ZMQ version keep waiting for it
+    (a second give-up within ``LOSSY_WAITS`` times ``wait`` of the first), the
+    socket does not wait at all for that long. The wait happens on ipykernel's
+    iopub thread, without the GIL: the user's code runs on, only its outputs
+    queue meanwhile.
 
     Every other attribute is the socket's own. Used on ipykernel's iopub thread
     only, which owns the socket.
     """
 
     LOSSY_WAITS = 4
-    MAX_LOSSY = 300.0
 
     def __init__(self, socket: Any, wait: float) -> None:
         self.beaker_socket = socket
         #: Sends that found a subscriber still full after waiting.
         self.beaker_gave_up = 0
-        self._give_ups_in_a_row = 0
+        self._last_give_up = -math.inf
         self._lossy_until = 0.0
         self.beaker_set_wait(wait)
 
@@ -68,21 +69,19 @@ class PatientIopubSocket:
 
         socket = self.beaker_socket
         try:  # the common case: every subscriber has room
-            sent = socket.send_multipart(msg_parts, flags | zmq.NOBLOCK, *args, **kwargs)
+            return socket.send_multipart(msg_parts, flags | zmq.NOBLOCK, *args, **kwargs)
         except zmq.Again:
             pass
-        else:
-            self._give_ups_in_a_row = 0
-            self._lossy_until = 0.0
-            return sent
         if not self._lossy_until or time.monotonic() >= self._lossy_until:
+            self._lossy_until = 0.0
             try:
                 return socket.send_multipart(msg_parts, flags, *args, **kwargs)  # waits
             except zmq.Again:
                 self.beaker_gave_up += 1
-                lossy = self.LOSSY_WAITS * self._wait * 2**self._give_ups_in_a_row
-                self._lossy_until = time.monotonic() + min(lossy, self.MAX_LOSSY)
-                self._give_ups_in_a_row += 1
+                now, window = time.monotonic(), self.LOSSY_WAITS * self._wait
+                if now - self._last_give_up < window:
+                    self._lossy_until = now + window
+                self._last_give_up = now
         socket.setsockopt(zmq.XPUB_NODROP, 0)
         try:
             return socket.send_multipart(msg_parts, flags, *args, **kwargs)
@@ -91,6 +90,13 @@ class PatientIopubSocket:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.beaker_socket, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Own state here; anything else (``linger``, other socket options) on the socket."""
+        if name.startswith(("beaker_", "_")):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.beaker_socket, name, value)
 
 
 def wait_for_iopub_subscribers(wait: float) -> bool:
