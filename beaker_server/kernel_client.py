@@ -232,7 +232,8 @@ class InternalKernelClient:
         if topic and topic.startswith(b"kernel.") and topic.endswith(b".status"):
             self._status_subscription = topic
             self._subscribe_status_topic(True)
-            self._release_iopub()
+            # At once: a flood from a user's first cell should not come here too.
+            self._release_iopub(linger=False)
         else:
             self.log.info(
                 "beaker_server: kernel statuses have no topic of their own (%r); "
@@ -400,9 +401,14 @@ class InternalKernelClient:
                 self._iopub_nudge = asyncio.ensure_future(self._nudge_iopub())
             await asyncio.shield(self._iopub_nudge)
 
-    def _release_iopub(self) -> None:
+    def _release_iopub(self, *, linger: bool = True) -> None:
+        """One user less; the last one's subscription is kept ``_IOPUB_LINGER``
+        seconds for the next (a handler streaming output), unless ``linger`` is off."""
         self._iopub_users -= 1
         if self._iopub_users == 0 and not self._closed:
+            if not linger:
+                self._iopub_idle()
+                return
             loop = asyncio.get_running_loop()
             self._iopub_off_timer = loop.call_later(_IOPUB_LINGER, self._iopub_idle)
 

@@ -16,6 +16,7 @@ import pytest
 import zmq
 import zmq.asyncio
 
+from . import client_probe
 from .conftest import open_ws, serve
 from .jupyter_process import JupyterServerProcess
 from .kernel_ws import KernelWebsocket, reply_of
@@ -37,7 +38,7 @@ for i in range({FLOOD}):
 
 #: The rate limiter's drops are announced, and not what this is about.
 NO_RATE_LIMIT = {"iopub_msg_rate_limit": 0, "iopub_data_rate_limit": 0}
-SLOW = {"jpserver_extensions": {"tests.slow_server": True}}
+SLOW = {"jpserver_extensions": {"tests.slow_server": True, "tests.client_probe": True}}
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +97,20 @@ async def test_a_flood_through_a_slowed_server_loses_nothing(server, kernel_id, 
     (its ZMQ connections are made after the kernel's socket was bound)."""
     shown = await _flood(server, kernel_id, protocol)
     assert shown == list(range(FLOOD)), _lost(shown)
+
+
+async def test_a_first_cells_flood_does_not_reach_the_servers_own_client(server):
+    """The server's client subscribes to the kernel's statuses alone as soon as
+    it has learnt their topic: the outputs of a user's first cell are not
+    received twice by the server (each websocket's stream has them)."""
+    kernel_id = server.start_kernel()
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            await _warm(ws)
+            state = await server.arest("GET", f"{client_probe.PATH}/{kernel_id}")
+        assert state == {"connected": True, "full_subscription": False, "status_topic": True}
+    finally:
+        server.shutdown_kernel(kernel_id)
 
 
 async def test_the_kernel_waits_for_a_server_whose_queue_is_full(short_queue_server):
