@@ -18,9 +18,11 @@ front of it that:
   only the two message types from the header and parent frames' bytes: moves
   ``last_activity`` to now when either type is tracked
   (``MappingKernelManager.untracked_message_types``) or the kernel is busy.
-  Unlike jupyter_server it does not check these messages' signatures: a message
-  on the kernel's own iopub socket comes from the kernel, and what it could
-  change is a timestamp.
+  Unlike jupyter_server it does not check these messages' signatures (a
+  message on the kernel's own iopub socket comes from the kernel, and what it
+  could change is a timestamp), nor log a debug line for each: the server's
+  logger passes debug records to its handlers whatever the log level, and
+  making one costs more than the rest of this.
 """
 
 from __future__ import annotations
@@ -85,7 +87,6 @@ class ActivityRecorder:
             or kernel.execution_state == "busy"
         ):
             manager.last_kernel_activity = kernel.last_activity = utcnow()
-        manager.log.debug("activity on %s: %s", self.kernel_id, msg_type)
         return None
 
 
