@@ -76,9 +76,10 @@ class BeakerServerApp(ExtensionApp):
         2.0,
         min=0.0,
         help="Seconds an ipykernel's iopub socket waits for a subscriber (the server's "
-        "sockets, any other client) that has fallen behind, instead of dropping what it "
-        "has not taken; a subscriber still behind after that is served as ZMQ does for a "
-        "while, so one stuck client cannot stall every output (0: the kernel as it is).",
+        "sockets, any other client) whose queue is full, instead of dropping what it has "
+        "not taken. One still full after that has the message dropped, as ZMQ does, and "
+        "is not waited for again until it has drained half its queue, so a stuck client "
+        "cannot stall every output (0: the kernel as it is).",
     ).tag(config=True)
 
     kernel_connect_timeout = Float(

@@ -133,7 +133,7 @@ class KernelSession:
             await self._set_up_iopub(client)
         except Exception as error:  # retried at the next attach, restart or request
             self.log.warning(
-                "beaker_server: cannot watch kernel %s for previews: %r", self.kernel_id, error
+                "beaker_server: cannot watch or set up kernel %s: %r", self.kernel_id, error
             )
 
     async def _set_up_iopub(self, client: InternalKernelClient) -> None:
