@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from datetime import datetime, timezone
@@ -174,6 +175,15 @@ class KernelWebsocket:
             msg = await self.recv(max(0.01, deadline - loop.time()))
             if msg["msg_type"] == "preview" and msg["parent_header"].get("msg_id") == msg_id:
                 return msg
+
+    async def until_iopub_answers(self, attempts: int = 30) -> None:
+        """kernel_info until its idle status arrives (iopub reconnects after a restart)."""
+        for _ in range(attempts):
+            request = await self.send("kernel_info_request", {})
+            with contextlib.suppress(asyncio.TimeoutError):
+                await self.collect(request["header"]["msg_id"], timeout=1)
+                return
+        raise AssertionError("the kernel's iopub did not answer")
 
     async def send_until_busy(
         self, msg_type: str, content: dict[str, Any] | None = None

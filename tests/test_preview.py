@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 
 from beaker_server.preview import MAX_FOLLOW_UPS
@@ -151,16 +150,6 @@ async def test_previews_leave_no_trace_in_the_kernel(server, kernel_id):
     assert "preview" not in [m["msg_type"] for m in got if m["msg_type"] == "status"]
 
 
-async def _until_iopub_answers(ws, attempts: int = 30) -> None:
-    """kernel_info until its idle status arrives (iopub reconnects after a restart)."""
-    for _ in range(attempts):
-        request = await ws.send("kernel_info_request", {})
-        with contextlib.suppress(asyncio.TimeoutError):
-            await ws.collect(request["header"]["msg_id"], timeout=1)
-            return
-    raise AssertionError("the kernel's iopub did not answer")
-
-
 async def _preview_request_while_sleeping(ws, seconds: int) -> dict:
     """Start a cell that sleeps ``seconds``; once it has printed, a ``preview_request``
     must be answered within 4 s, without the cell's variable. Returns the cell."""
@@ -186,7 +175,7 @@ async def test_preview_request_answers_during_a_long_first_cell_after_a_restart(
         async with open_ws(server, kernel_id) as ws:
             reply_of(await ws.request("preview_request", {}))  # a client before the restart
             await server.arest("POST", f"/api/kernels/{kernel_id}/restart")
-            await _until_iopub_answers(ws)  # what a cell prints right away is then not lost
+            await ws.until_iopub_answers()  # what a cell prints right away is then not lost
             await _preview_request_while_sleeping(ws, seconds=8)
     finally:
         await asyncio.to_thread(server.shutdown_kernel, kernel_id)

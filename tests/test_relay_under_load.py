@@ -134,6 +134,27 @@ async def _kernel_value(server: JupyterServerProcess, kernel_id: str, expression
     return ast.literal_eval(value["data"]["text/plain"])
 
 
+PATIENT = "type(get_ipython().kernel.iopub_socket.io_thread.socket).__name__"
+
+
+async def test_a_restarted_kernel_waits_for_its_subscribers_too(server):
+    """The set-up is per kernel process: the new one after a restart gets it."""
+    kernel_id = server.start_kernel()
+    try:
+        pid = "__import__('os').getpid()"
+        async with open_ws(server, kernel_id) as ws:
+            await _warm(ws)
+            before = await _kernel_value(server, kernel_id, pid)
+            assert await _kernel_value(server, kernel_id, PATIENT) == "PatientIopubSocket"
+            await server.arest("POST", f"/api/kernels/{kernel_id}/restart")
+            await ws.until_iopub_answers()  # the websocket's streams have reconnected
+            await _warm(ws)
+            assert await _kernel_value(server, kernel_id, pid) != before
+            assert await _kernel_value(server, kernel_id, PATIENT) == "PatientIopubSocket"
+    finally:
+        server.shutdown_kernel(kernel_id)
+
+
 async def test_a_stuck_subscriber_does_not_stall_the_kernel(server, kernel_id):
     """A client on the kernel's iopub port that never reads (a console stopped
     with Ctrl-Z) fills its queues: the kernel waits for it once, then drops for
