@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import zmq
 from jupyter_server._tz import utcnow
 
 from .wire import as_bytes, zmq_parts
@@ -51,6 +52,9 @@ def _msg_type(frame: bytes) -> Any:
 class ActivityRecorder:
     """An activity callback in front of jupyter_server's (see the module docstring)."""
 
+    #: Most messages taken off the watcher's socket in one event-loop turn.
+    BATCH = 64
+
     def __init__(
         self,
         callback: Callable[[list[Any]], Any],
@@ -58,8 +62,11 @@ class ActivityRecorder:
         multi_kernel_manager: Any,
         kernel_id: str,
         kernel: Any,
+        socket: Any = None,
     ) -> None:
         self.callback = callback
+        #: The watcher's ZMQ socket, read in batches (see :meth:`__call__`); None: not.
+        self.socket = socket
         self.marker = marker
         self.manager = multi_kernel_manager
         self.kernel_id = kernel_id
@@ -67,7 +74,24 @@ class ActivityRecorder:
         #: Only when the manager decides with ``track_message_type`` as we read it.
         self.fast = callable(getattr(multi_kernel_manager, "track_message_type", None))
 
-    def __call__(self, msg_list: list[Any]) -> Any:
+    def __call__(self, msg_list: list[Any]) -> None:
+        """One message from the watcher's stream, then up to ``BATCH - 1`` more
+        already queued on its socket: pyzmq's stream hands over one message per
+        event-loop turn, and that turn's scheduling cost more than the message."""
+        self.record(msg_list)
+        socket = self.socket
+        if socket is None:
+            return
+        for _ in range(self.BATCH - 1):
+            if socket.closed:
+                return
+            try:
+                msg_list = socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self.record(msg_list)
+
+    def record(self, msg_list: list[Any]) -> Any:
         parts = zmq_parts(msg_list)
         if parts is None:
             return self.callback(msg_list)
@@ -103,5 +127,7 @@ def record_activity_cheaply(
     callback = getattr(stream, "_recv_callback", None)
     if callback is None or isinstance(callback, ActivityRecorder):
         return
-    recorder = ActivityRecorder(callback, marker, multi_kernel_manager, kernel_id, kernel_manager)
+    recorder = ActivityRecorder(
+        callback, marker, multi_kernel_manager, kernel_id, kernel_manager, stream.socket
+    )
     stream.on_recv(recorder)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import zmq
 from jupyter_client.manager import KernelManager
 from jupyter_client.session import Session
 from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
@@ -87,3 +88,30 @@ def test_what_it_cannot_read_goes_to_jupyter_servers_callback(session, recorder)
     no_delimiter = [b"stream", b"{}"]
     record(no_delimiter)
     assert handed == [odd, no_delimiter]
+
+
+def test_messages_queued_behind_one_are_taken_in_the_same_turn(session):
+    """The watcher's stream hands over one message a loop turn; the recorder
+    takes up to BATCH, in order, and leaves the rest for the next turn."""
+    context = zmq.Context()
+    push, pull = context.socket(zmq.PUSH), context.socket(zmq.PULL)
+    try:
+        pull.bind("inproc://activity-test")
+        push.connect("inproc://activity-test")
+        handed: list[list[Any]] = []
+        kernel = KernelManager()
+        kernel.execution_state = "idle"
+        record = ActivityRecorder(
+            handed.append, MARKER, MappingKernelManager(), "k1", kernel, socket=pull
+        )
+        statuses = [frames(session, "status", "execute_request") for _ in range(100)]
+        for status in statuses:
+            push.send_multipart(status)
+        record(pull.recv_multipart())
+        assert handed == statuses[: ActivityRecorder.BATCH]
+        record(pull.recv_multipart())
+        assert handed == statuses
+    finally:
+        push.close(linger=0)
+        pull.close(linger=0)
+        context.term()
