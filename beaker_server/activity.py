@@ -22,7 +22,10 @@ front of it that:
   message on the kernel's own iopub socket comes from the kernel, and what it
   could change is a timestamp), nor log a debug line for each: the server's
   logger passes debug records to its handlers whatever the log level, and
-  making one costs more than the rest of this.
+  making one costs more than the rest of this;
+- takes the messages queued behind one in the same event-loop turn (up to
+  ``ActivityRecorder.BATCH``), in order: pyzmq's stream hands over one message
+  per turn, and scheduling the turn cost more than recording the message.
 """
 
 from __future__ import annotations
