@@ -30,6 +30,8 @@ front of it that:
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import re
 from collections.abc import Callable
 from typing import Any
@@ -70,6 +72,7 @@ class ActivityRecorder:
         self.callback = callback
         #: The watcher's ZMQ socket, read in batches (see :meth:`__call__`); None: not.
         self.socket = socket
+        self._tasks: set[asyncio.Future[Any]] = set()
         self.marker = marker
         self.manager = multi_kernel_manager
         self.kernel_id = kernel_id
@@ -77,22 +80,27 @@ class ActivityRecorder:
         #: Only when the manager decides with ``track_message_type`` as we read it.
         self.fast = callable(getattr(multi_kernel_manager, "track_message_type", None))
 
-    def __call__(self, msg_list: list[Any]) -> None:
+    def __call__(self, msg_list: list[Any]) -> Any:
         """One message from the watcher's stream, then up to ``BATCH - 1`` more
         already queued on its socket: pyzmq's stream hands over one message per
         event-loop turn, and that turn's scheduling cost more than the message."""
-        self.record(msg_list)
+        first = self.record(msg_list)
         socket = self.socket
         if socket is None:
-            return
+            return first
         for _ in range(self.BATCH - 1):
             if socket.closed:
-                return
+                break
             try:
                 msg_list = socket.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
-                return
-            self.record(msg_list)
+                break
+            result = self.record(msg_list)
+            if inspect.isawaitable(result):  # a manager's async callback, as the stream would
+                task = asyncio.ensure_future(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        return first
 
     def record(self, msg_list: list[Any]) -> Any:
         parts = zmq_parts(msg_list)

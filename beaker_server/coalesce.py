@@ -21,8 +21,9 @@ websocket:
   Nagle goes back on instead (TCP_NODELAY=0: gathered while a segment is
   unacknowledged);
 - nothing is queued behind it: the burst is over (or there was none). The socket
-  is uncorked (TCP_NODELAY=1 again), which with TCP_NODELAY set pushes whatever
-  the TCP stack holds at once (Linux's ``tcp_push_pending_frames``).
+  is uncorked (TCP_CORK cleared; TCP_NODELAY set again where Nagle stood in),
+  which with TCP_NODELAY set pushes whatever the TCP stack holds at once
+  (Linux's ``tcp_push_pending_frames``).
 
 The option changes only at a burst's two edges, never per message. A lone
 message, a reply, its idle status, has nothing behind it and leaves as with

@@ -176,7 +176,10 @@ class BeakerConnectionMixin:
             # to ask whether more is queued, so no coalescing for these.
             session.loop_thread.call(self._beaker_relay, session, None, stream_or_msg, rest)
             return None
-        return self._beaker_relay(session, self._beaker_coalescer, stream_or_msg, rest)
+        coalescer = self._beaker_coalescer
+        if coalescer is not None and not _on_loop(stream_or_msg, session):
+            coalescer = None  # a replayed message from another thread's stream (sync manager)
+        return self._beaker_relay(session, coalescer, stream_or_msg, rest)
 
     def _beaker_relay(
         self,
@@ -252,6 +255,12 @@ def _accepts(session: KernelSession, stream_or_msg: Any, rest: tuple[Any, ...]) 
     if isinstance(stream_or_msg, (str, bytes)):
         return session.accept_kernel_json(stream_or_msg)
     return True
+
+
+def _on_loop(stream: Any, session: KernelSession) -> bool:
+    """Whether a ZMQ stream runs on the server's loop (its socket is ours to ask)."""
+    io_loop = getattr(stream, "io_loop", None)
+    return getattr(io_loop, "asyncio_loop", None) is session.loop_thread.loop
 
 
 def wrap_connection_class(base: type, sessions: KernelSessions, coalesce: bool = True) -> type:

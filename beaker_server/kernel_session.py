@@ -115,7 +115,8 @@ class KernelSession:
         self.watch_kernel()
 
     def watch_kernel(self) -> None:
-        """Keep the server's client connected while previews are pushed.
+        """Keep the server's client connected (for previews) and the kernel set up
+        (its iopub socket, see :meth:`_set_up_iopub`).
 
         Its status subscription is how the server hears that a user's cell
         finished; it is made when a websocket attaches and again after a restart
@@ -142,7 +143,8 @@ class KernelSession:
         "Nothing lost under load"). On our subshell, so a user's first cell
         already running does not delay it."""
         wait = self.settings.kernel_iopub_wait
-        if wait:
+        language = client.kernel_info.get("language_info", {}).get("name")
+        if wait and language == "python":
             then = f"wait_for_iopub_subscribers({wait!r})"
             code = install_code(IOPUB_MODULE, IOPUB_FILE, then=then)
             await client.install(IOPUB_MODULE, code, on_subshell=True)
@@ -373,6 +375,9 @@ class KernelSession:
         self._abort_all(reason)
         self.preview.on_kernel_restarted()
         self._reset_client()
+        if self._watch is not None:  # it was setting up the old process: start over
+            self._watch.cancel()
+            self._watch = None
         self.watch_kernel()
 
     def close(self, reason: str = "the kernel is shut down") -> None:

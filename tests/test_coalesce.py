@@ -119,6 +119,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerPr
         "ServerApp": {"jpserver_extensions": {"tests.coalesce_probe": True}},
         # The rate limiter's drops are announced, and not what this is about.
         "ZMQChannelsWebsocketConnection": {"iopub_msg_rate_limit": 0, "iopub_data_rate_limit": 0},
+        # No preview after a cell: its messages could be a burst of their own
+        # under way when a test reads the socket's state.
+        "BeakerServerApp": {"preview_enabled": False},
     }
     yield from serve(tmp_path_factory, "coalesce", config=config)
 

@@ -114,11 +114,33 @@ def test_a_stuck_subscriber_costs_one_wait_until_it_has_drained(context):
     assert patient.beaker_gave_up == 2
 
 
+def test_the_waiting_has_a_budget(context):
+    """Waiting past ``wait`` at a stretch, or past REFILL of the time, is a give-up."""
+    pub, url = publisher(context)
+    stuck = subscriber(context, url, hwm=10)
+    connected(pub, 1)
+    patient = PatientIopubSocket(pub, wait=0.3)
+    started = time.monotonic()
+    sent = 0
+    while not patient.beaker_gave_up:
+        patient.send_multipart(numbered(sent))
+        sent += 1
+    waited = time.monotonic() - started
+    assert waited >= 0.3  # the whole budget, at once
+    assert patient._budget < 0.01  # spent: from now on a send waits FLOOR
+    drain(stuck, idle_ms=200)  # it reads again and has room: then stops again
+    started = time.monotonic()
+    while patient.beaker_gave_up < 2:
+        patient.send_multipart(numbered(sent))
+        sent += 1
+    # The budget had refilled for about the drain's time only.
+    assert time.monotonic() - started < 0.3
+
+
 def test_socket_options_go_to_the_socket(context):
     pub, _ = publisher(context)
     patient = PatientIopubSocket(pub, wait=1.0)
     patient.linger = 123
     assert pub.getsockopt(zmq.LINGER) == 123
-    assert patient.getsockopt(zmq.SNDTIMEO) == 1000
+    assert patient.getsockopt(zmq.LINGER) == 123
     assert patient.beaker_restore() is pub
-    assert pub.getsockopt(zmq.SNDTIMEO) == -1

@@ -22,27 +22,38 @@ class PatientIopubSocket:
     kernel bound the socket) cannot hold, without a trace: a flood that outruns
     a server on a loaded machine loses outputs, or the idle status that ends the
     cell (a kernel shown busy for ever). Here a send that finds a subscriber's
-    queue full waits until it has room (ZMQ's ``XPUB_NODROP``), for at most
-    ``wait`` seconds: a subscriber that drains slowly paces the outputs, as a
-    slow terminal does. One still full after that is stuck (a client stopped
-    with Ctrl-Z, a script that never reads iopub), and the message is sent as
-    ZMQ would, dropped for it. ZMQ then sets that subscriber aside until it has
-    drained half its queue, so later sends do not wait for it (and still wait
-    for any other that falls behind). Should a ZMQ version keep waiting for it
-    (a second give-up within ``LOSSY_WAITS`` times ``wait`` of the first), the
-    socket does not wait at all for that long. The wait happens on ipykernel's
-    iopub thread, without the GIL: the user's code runs on, only its outputs
-    queue meanwhile.
+    queue full waits until it has room (ZMQ's ``XPUB_NODROP``), on ipykernel's
+    iopub thread, without the GIL.
+
+    The waiting has a budget: at most ``wait`` seconds at a time, and in the
+    long run at most ``REFILL`` of the time (the budget refills at that rate up
+    to ``wait``), though a send may always wait ``FLOOR``. Within it a
+    subscriber that drains slowly paces the outputs, as a slow terminal does:
+    the user's code runs on until ipykernel's queue of outputs to its iopub
+    thread is full (some 2,000), and ipykernel's flushes (after each request,
+    on every thread) wait for the iopub thread too. Past the budget the
+    subscriber is taken for stuck (a client stopped with Ctrl-Z, a script that
+    never reads iopub) and the message is sent as ZMQ would, dropped for it;
+    ZMQ then sets that subscriber aside until it has drained half its queue,
+    so later sends do not wait for it and still wait for any other. Two
+    give-ups within ``LOSSY_WAITS`` times ``wait`` (two stuck clients, or a ZMQ
+    version that keeps waiting for a set-aside one) make the socket send as
+    ZMQ does, without waiting, for that long.
 
     Every other attribute is the socket's own. Used on ipykernel's iopub thread
     only, which owns the socket.
     """
 
     LOSSY_WAITS = 4
+    #: The share of time the socket may spend waiting, in the long run.
+    REFILL = 0.5
+    #: Seconds a send may always wait: a queue full for a moment (a server's I/O
+    #: thread that did not get the CPU) is no stuck client, whatever the budget.
+    FLOOR = 0.05
 
     def __init__(self, socket: Any, wait: float) -> None:
         self.beaker_socket = socket
-        #: Sends that found a subscriber still full after waiting.
+        #: Sends that found a subscriber still full past the waiting budget.
         self.beaker_gave_up = 0
         self._last_give_up = -math.inf
         self._lossy_until = 0.0
@@ -52,8 +63,8 @@ class PatientIopubSocket:
         import zmq
 
         self._wait = wait
+        self._budget, self._refilled = wait, time.monotonic()
         self._lossy_until = 0.0
-        self.beaker_socket.setsockopt(zmq.SNDTIMEO, max(1, round(wait * 1000)))
         self.beaker_socket.setsockopt(zmq.XPUB_NODROP, 1)
 
     def beaker_restore(self) -> Any:
@@ -72,16 +83,24 @@ class PatientIopubSocket:
             return socket.send_multipart(msg_parts, flags | zmq.NOBLOCK, *args, **kwargs)
         except zmq.Again:
             pass
-        if not self._lossy_until or time.monotonic() >= self._lossy_until:
+        started = time.monotonic()
+        if started >= self._lossy_until:
             self._lossy_until = 0.0
-            try:
-                return socket.send_multipart(msg_parts, flags, *args, **kwargs)  # waits
-            except zmq.Again:
-                self.beaker_gave_up += 1
-                now, window = time.monotonic(), self.LOSSY_WAITS * self._wait
-                if now - self._last_give_up < window:
-                    self._lossy_until = now + window
-                self._last_give_up = now
+            budget = min(self._wait, self._budget + (started - self._refilled) * self.REFILL)
+            budget = max(budget, min(self._wait, self.FLOOR))
+            if budget >= 0.001:
+                socket.setsockopt(zmq.SNDTIMEO, int(budget * 1000))
+                try:
+                    return socket.send_multipart(msg_parts, flags, *args, **kwargs)  # waits
+                except zmq.Again:
+                    pass
+                finally:
+                    self._refilled = time.monotonic()
+                    self._budget = max(0.0, budget - (self._refilled - started))
+            self.beaker_gave_up += 1
+            if started - self._last_give_up < self.LOSSY_WAITS * self._wait:
+                self._lossy_until = started + self.LOSSY_WAITS * self._wait
+            self._last_give_up = started
         socket.setsockopt(zmq.XPUB_NODROP, 0)
         try:
             return socket.send_multipart(msg_parts, flags, *args, **kwargs)
@@ -100,7 +119,7 @@ class PatientIopubSocket:
 
 
 def wait_for_iopub_subscribers(wait: float) -> bool:
-    """Make the kernel's iopub sends a :class:`PatientIopubSocket` (0: leave them).
+    """Make the kernel's iopub sends a :class:`PatientIopubSocket` (0: undo that).
 
     Done on ipykernel's iopub thread, which owns the socket, as its next event
     (everything it was asked to send before goes out first). Returns whether
