@@ -44,6 +44,14 @@ def kernel_id(server: JupyterServerProcess) -> Iterator[str]:
     server.shutdown_kernel(kernel)
 
 
+@pytest.fixture
+def fresh_kernel(server: JupyterServerProcess) -> Iterator[str]:
+    """A kernel of the test's own on the module's server, shut down after it."""
+    kernel = server.start_kernel()
+    yield kernel
+    server.shutdown_kernel(kernel)
+
+
 @pytest.fixture(params=["v1", "legacy"])
 def protocol(request: pytest.FixtureRequest) -> str:
     """Both kernel websocket protocols."""

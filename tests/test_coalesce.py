@@ -126,14 +126,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServerPr
     yield from serve(tmp_path_factory, "coalesce", config=config)
 
 
-@pytest.fixture
-def fresh_kernel(server: JupyterServerProcess) -> Iterator[str]:
-    """A kernel of the test's own: its one websocket is the test's."""
-    kernel = server.start_kernel()
-    yield kernel
-    server.shutdown_kernel(kernel)
-
-
 async def probe(server: JupyterServerProcess, kernel_id: str) -> dict:
     (connection,) = await server.arest("GET", f"{PATH}/{kernel_id}")
     return connection

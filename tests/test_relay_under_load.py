@@ -103,18 +103,16 @@ async def test_a_flood_through_a_slowed_server_loses_nothing(server, kernel_id, 
     assert shown == list(range(FLOOD)), _lost(shown)
 
 
-async def test_the_servers_own_client_takes_statuses_alone_from_the_first_cell(server):
+async def test_the_servers_own_client_takes_statuses_alone_from_the_first_cell(
+    server, fresh_kernel
+):
     """The server's client subscribes to the kernel's statuses alone as soon as
     it has learnt their topic (it kept every message for 10 s before): a user's
     first cells' outputs are not received twice by the server."""
-    kernel_id = server.start_kernel()
-    try:
-        async with open_ws(server, kernel_id) as ws:
-            await _warm(ws)
-            state = await server.arest("GET", f"{client_probe.PATH}/{kernel_id}")
-        assert state == {"connected": True, "full_subscription": False, "status_topic": True}
-    finally:
-        server.shutdown_kernel(kernel_id)
+    async with open_ws(server, fresh_kernel) as ws:
+        await _warm(ws)
+        state = await server.arest("GET", f"{client_probe.PATH}/{fresh_kernel}")
+    assert state == {"connected": True, "full_subscription": False, "status_topic": True}
 
 
 async def test_the_kernel_waits_for_a_server_whose_queue_is_full(short_queue_server):
@@ -141,22 +139,18 @@ async def _kernel_value(server: JupyterServerProcess, kernel_id: str, expression
 PATIENT = "type(get_ipython().kernel.iopub_socket.io_thread.socket).__name__"
 
 
-async def test_a_restarted_kernel_waits_for_its_subscribers_too(server):
+async def test_a_restarted_kernel_waits_for_its_subscribers_too(server, fresh_kernel):
     """The set-up is per kernel process: the new one after a restart gets it."""
-    kernel_id = server.start_kernel()
-    try:
-        pid = "__import__('os').getpid()"
-        async with open_ws(server, kernel_id) as ws:
-            await _warm(ws)
-            before = await _kernel_value(server, kernel_id, pid)
-            assert await _kernel_value(server, kernel_id, PATIENT) == "PatientIopubSocket"
-            await server.arest("POST", f"/api/kernels/{kernel_id}/restart")
-            await ws.until_iopub_answers()  # the websocket's streams have reconnected
-            await _warm(ws)
-            assert await _kernel_value(server, kernel_id, pid) != before
-            assert await _kernel_value(server, kernel_id, PATIENT) == "PatientIopubSocket"
-    finally:
-        server.shutdown_kernel(kernel_id)
+    kernel_id, pid = fresh_kernel, "__import__('os').getpid()"
+    async with open_ws(server, kernel_id) as ws:
+        await _warm(ws)
+        before = await _kernel_value(server, kernel_id, pid)
+        assert await _kernel_value(server, kernel_id, PATIENT) == "PatientIopubSocket"
+        await server.arest("POST", f"/api/kernels/{kernel_id}/restart")
+        await ws.until_iopub_answers()  # the websocket's streams have reconnected
+        await _warm(ws)
+        assert await _kernel_value(server, kernel_id, pid) != before
+        assert await _kernel_value(server, kernel_id, PATIENT) == "PatientIopubSocket"
 
 
 async def test_a_stuck_subscriber_does_not_stall_the_kernel(server, kernel_id):
