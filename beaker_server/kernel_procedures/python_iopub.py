@@ -87,9 +87,9 @@ class PatientIopubSocket:
         if started >= self._lossy_until:
             self._lossy_until = 0.0
             budget = min(self._wait, self._budget + (started - self._refilled) * self.REFILL)
-            budget = max(budget, min(self._wait, self.FLOOR))
-            if budget >= 0.001:
-                socket.setsockopt(zmq.SNDTIMEO, int(budget * 1000))
+            allowed = max(budget, min(self._wait, self.FLOOR))
+            if allowed >= 0.001:
+                socket.setsockopt(zmq.SNDTIMEO, int(allowed * 1000))
                 try:
                     return socket.send_multipart(msg_parts, flags, *args, **kwargs)  # waits
                 except zmq.Again:
