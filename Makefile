@@ -40,6 +40,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check beaker_server tests bench
 	$(BIN)/ruff format --check beaker_server tests bench
+	$(BIN)/python -m mypy beaker_server
 	cd labextension && npm run lint
 
 test: setup browser lint

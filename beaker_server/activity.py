@@ -134,7 +134,7 @@ def record_activity_cheaply(
     Cheap to call before every request. Kernels without a watcher (behind a
     gateway) have nothing to wrap.
     """
-    stream = getattr(kernel_manager, "_activity_stream", None)
+    stream: Any = getattr(kernel_manager, "_activity_stream", None)
     callback = getattr(stream, "_recv_callback", None)
     if callback is None or isinstance(callback, ActivityRecorder):
         return

@@ -10,6 +10,7 @@ from jupyter_server.auth.identity import (
     PasswordIdentityProvider,
 )
 from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.serverapp import ServerApp
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from traitlets import Bool, Enum, Float, Int, List, Unicode
 
@@ -125,13 +126,20 @@ class BeakerServerApp(ExtensionApp):
     sessions: KernelSessions
     store: VariableStore
 
+    @property
+    def _server(self) -> ServerApp:
+        """The server this extension is loaded in (set before any of its hooks run)."""
+        server = self.serverapp
+        assert server is not None
+        return server
+
     def initialize_settings(self) -> None:
         self.registry = MessageRegistry(self.log)
         self.registry.add_module("beaker_server.builtin_handlers")
         self.registry.add_module("beaker_server.store_handlers")
         self.store = VariableStore(self._store_file(), shared_owner=self._shared_store_owner())
         self.registry.load(self.handler_modules, use_entry_points=self.load_entry_points)
-        kernel_manager = self.serverapp.kernel_manager
+        kernel_manager = self._server.kernel_manager
         self.sessions = KernelSessions(
             kernel_manager,
             self.registry,
@@ -158,7 +166,7 @@ class BeakerServerApp(ExtensionApp):
             self.store,
         )
         # Sockets made from now on (kernels started later, each websocket's streams).
-        if not self.serverapp.gateway_config.gateway_enabled:
+        if not self._server.gateway_config.gateway_enabled:
             set_receive_hwm(kernel_manager, self.zmq_receive_hwm, create=True)
         configured = (
             self.settings.get("kernel_websocket_connection_class") or ZMQChannelsWebsocketConnection
@@ -169,7 +177,9 @@ class BeakerServerApp(ExtensionApp):
         )
         self.settings["beaker_registry"] = self.registry
         self.settings["beaker_sessions"] = self.sessions
-        self.serverapp.event_logger.add_listener(
+        events = self._server.event_logger
+        assert events is not None  # ServerApp makes one before extensions load
+        events.add_listener(
             schema_id=KERNEL_ACTIONS_SCHEMA, listener=self.sessions.on_kernel_action
         )
         self.log.info(
@@ -182,7 +192,7 @@ class BeakerServerApp(ExtensionApp):
     def _shared_store_owner(self) -> str | None:
         scope = self.store_scope
         if scope == "auto":
-            provider = type(self.serverapp.identity_provider)
+            provider = type(self._server.identity_provider)
             anonymous = provider in (
                 IdentityProvider,
                 PasswordIdentityProvider,
@@ -194,7 +204,7 @@ class BeakerServerApp(ExtensionApp):
     def _store_file(self) -> Path:
         if self.store_path:
             return Path(self.store_path).expanduser()
-        return Path(self.serverapp.data_dir) / "beaker_server" / "variables.sqlite"
+        return Path(self._server.data_dir) / "beaker_server" / "variables.sqlite"
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers)

@@ -208,10 +208,10 @@ class RequestFlow:
             raise ValidationError(f"content is not valid JSON: {error}") from error
         if not isinstance(payload, dict):
             raise ValidationError("content must be a JSON object")
-        error = best_match(self.session.registry.validator(self.message).iter_errors(payload))
-        if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "(content)"
-            raise ValidationError(f"{where}: {error.message}")
+        problem = best_match(self.session.registry.validator(self.message).iter_errors(payload))
+        if problem is not None:
+            where = "/".join(str(p) for p in problem.absolute_path) or "(content)"
+            raise ValidationError(f"{where}: {problem.message}")
         return payload
 
     def _publish(self, msg_type: str, content: dict[str, Any]) -> None:

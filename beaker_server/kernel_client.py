@@ -696,7 +696,7 @@ class InternalKernelClient:
                 return
             try:
                 if reader is None:
-                    self._on_iopub_message(received)
+                    self._on_iopub_message(received)  # type: ignore[arg-type]  # a dict here
                 else:
                     self._on_iopub_frames(received)
             except Exception:

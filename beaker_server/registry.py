@@ -10,6 +10,7 @@ side effect, and two servers in one process never see each other's handlers.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import logging
@@ -241,7 +242,7 @@ class MessageRegistry:
         third-party package must not take the server's other handlers down.
         """
         sources: list[tuple[str, Callable[[], Any]]] = [
-            (name, lambda name=name: importlib.import_module(name)) for name in modules
+            (name, functools.partial(importlib.import_module, name)) for name in modules
         ]
         if use_entry_points:
             sources += [

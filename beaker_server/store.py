@@ -16,6 +16,7 @@ secret, are one principal, and share one store (``shared_owner``).
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import os
 import sqlite3
@@ -178,7 +179,7 @@ class VariableStore:
         """The values the user may see, newest first."""
         return await self._run(self._select_all, self.owner_of(user))
 
-    def _select_all(self, owner: str) -> list[StoredVariable]:
+    def _select_all(self, owner: str) -> builtins.list[StoredVariable]:
         rows = self._connection().execute(
             f"SELECT {_COLUMNS} FROM variables WHERE owner = ? ORDER BY created DESC, rowid DESC",
             (owner,),

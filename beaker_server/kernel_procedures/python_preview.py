@@ -483,7 +483,9 @@ def _dict_text(obj: Any, tp: type, room: int, depth: int) -> tuple[str, bool]:
     if tp is dict:
         return "{" + inner + "}", clipped
     if issubclass(tp, collections.defaultdict):
-        factory, _ = _item_text(collections.defaultdict.default_factory.__get__(obj), depth)
+        # The descriptor of the C type, not the instance's attribute (which a subclass may fake).
+        descriptor: Any = vars(collections.defaultdict)["default_factory"]
+        factory, _ = _item_text(descriptor.__get__(obj), depth)
         return f"{_type_name(tp)}({factory}, {{{inner}}})", clipped
     return f"{_type_name(tp)}({{{inner}}})", clipped
 
@@ -495,7 +497,7 @@ def _list_text(obj: Any, tp: type, room: int, depth: int) -> tuple[str, bool]:
 
 def _tuple_text(obj: Any, tp: type, room: int, depth: int) -> tuple[str, bool]:
     length = tuple.__len__(obj)
-    fields = _static_attribute(obj, "_fields") if tp is not tuple else None
+    fields: Any = _static_attribute(obj, "_fields") if tp is not tuple else None
     if issubclass(type(fields), tuple) and all(type(f) is str for f in fields):  # namedtuple
         named = (
             (f"{name}={text}", cut)
@@ -643,7 +645,7 @@ def _look(
     if cached is not None and _same(cached["key"], key) and steps.over is None:
         return cached, False
     bundle = _entry(value, kind, shape, steps, options)
-    record = {"key": key, "kind": kind, "bundle": bundle}
+    record: dict[str, Any] = {"key": key, "kind": kind, "bundle": bundle}
     if bundle[MIME].get("skipped") in ("over budget", "stalled"):
         record["pinned"] = (id(value), tp)
     record["bytes"] = len(json.dumps(bundle, default=str))
@@ -700,6 +702,7 @@ def _entry(value: Any, kind: str, shape: Any, steps: _Steps, options: dict) -> d
 def _pin_stalled(previous: _Call) -> None:
     """The variable an unfinished call is stuck on: never tried again while unchanged."""
     name = previous.name
+    assert name is not None  # the caller checked: the call was on a variable
     cache: dict[str, Any] = _state["cache"]
     kind = cache.get(name, {}).get("kind", "variables")
     stuck_for = time.perf_counter() - previous.since

@@ -70,7 +70,7 @@ def type_of(value: Any) -> tuple[str, str]:
     return kind.__qualname__, getattr(kind, "__module__", "") or ""
 
 
-def save(user_ns: dict[str, Any], name: str, limit: int) -> tuple[dict[str, Any], bytes]:
+def save(user_ns: dict[str, Any], name: Any, limit: int) -> tuple[dict[str, Any], bytes]:
     """Pickle ``user_ns[name]``; :class:`TooLarge` above ``limit`` bytes."""
     name = check_name(name)
     if name not in user_ns:
@@ -87,7 +87,7 @@ def save(user_ns: dict[str, Any], name: str, limit: int) -> tuple[dict[str, Any]
     return {**meta, "bytes": len(data)}, data
 
 
-def load(user_ns: dict[str, Any], name: str, data: Any, fmt: str) -> dict[str, Any]:
+def load(user_ns: dict[str, Any], name: Any, data: Any, fmt: str | None) -> dict[str, Any]:
     """Unpickle ``data`` into ``user_ns[name]``."""
     name = check_name(name)
     if fmt != FORMAT:
@@ -131,14 +131,14 @@ def _answer(comm: Any, msg: dict[str, Any], user_ns: dict[str, Any]) -> None:
     request = msg.get("content", {}).get("data", {}) or {}
     buffers = msg.get("buffers") or []
     try:
-        action = request.get("action")
+        action, name = request.get("action"), request.get("name")
         if action == "save":
-            meta, data = save(user_ns, request.get("name"), int(request["limit"]))
+            meta, data = save(user_ns, name, int(request["limit"]))
             answer, answer_buffers = {"status": "ok", **meta}, [data]
         elif action == "load":
             if len(buffers) != 1:
                 raise ValueError("load needs the value as exactly one buffer")
-            meta = load(user_ns, request.get("name"), buffers[0], request.get("format"))
+            meta = load(user_ns, name, buffers[0], request.get("format"))
             answer, answer_buffers = {"status": "ok", **meta}, []
         else:
             raise ValueError(f"unknown action {action!r}")
