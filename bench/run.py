@@ -455,27 +455,36 @@ def build_rows(results: Results, plan: Plan) -> list[Row]:
         "4. a comm message with one binary buffer, kernel to client "
         f"(median of {plan.buffer_repeats} per round), nodelay on both"
     )
-    for ext, note in ((EXT, ""), (EXT_NOPREVIEW, ", previews off")):
-        rows += [
-            row(
-                s3,
-                f"server CPU per message{note}",
-                "us",
-                "flood_server_cpu_us_per_msg",
-                STOCK_NODELAY,
-                target=("<=", 1.10),
-                ext=ext,
-            ),
-            row(
-                s3,
-                f"throughput at the client{note}",
-                "msg/s",
-                "flood_msgs_per_s",
-                STOCK_NODELAY,
-                target=(">=", 0.90),
-                ext=ext,
-            ),
-        ]
+
+    def flood_rows(section: str, baseline: str, targets: Callable[[str], Any]) -> list[Row]:
+        """CPU per message and throughput of both extension servers against
+        ``baseline``; ``targets(ext)`` is the pair of their targets."""
+        out = []
+        for ext, note in ((EXT, ""), (EXT_NOPREVIEW, ", previews off")):
+            cpu, rate = targets(ext)
+            out += [
+                row(
+                    section,
+                    f"server CPU per message{note}",
+                    "us",
+                    "flood_server_cpu_us_per_msg",
+                    baseline,
+                    target=cpu,
+                    ext=ext,
+                ),
+                row(
+                    section,
+                    f"throughput at the client{note}",
+                    "msg/s",
+                    "flood_msgs_per_s",
+                    baseline,
+                    target=rate,
+                    ext=ext,
+                ),
+            ]
+        return out
+
+    rows += flood_rows(s3, STOCK_NODELAY, lambda ext: (("<=", 1.10), (">=", 0.90)))
     for label, metric in (
         ("kernel send rate", "flood_kernel_msgs_per_s"),
         ("kernel CPU per message", "flood_kernel_cpu_us_per_msg"),
@@ -485,27 +494,10 @@ def build_rows(results: Results, plan: Plan) -> list[Row]:
         rows.append(row(s3, f"{label} (info)", unit, metric, STOCK_NODELAY))
     # Under load the extension's default (nodelay, coalesced bursts) must not cost
     # a flood anything against stock's default (Nagle on).
-    for ext, note in ((EXT, ""), (EXT_NOPREVIEW, ", previews off")):
-        rows += [
-            row(
-                s3b,
-                f"server CPU per message{note}",
-                "us",
-                "flood_server_cpu_us_per_msg",
-                STOCK,
-                target=("<=", 1.05) if plan.loaded and ext == EXT else None,
-                ext=ext,
-            ),
-            row(
-                s3b,
-                f"throughput at the client{note}",
-                "msg/s",
-                "flood_msgs_per_s",
-                STOCK,
-                target=(">=", 1.0) if plan.loaded and ext == EXT else None,
-                ext=ext,
-            ),
-        ]
+    loaded_targets = (("<=", 1.05), (">=", 1.0))
+    rows += flood_rows(
+        s3b, STOCK, lambda ext: loaded_targets if plan.loaded and ext == EXT else (None, None)
+    )
     for size in plan.buffers:
         mib = size // MiB
         for ext, note in ((EXT, ""), (EXT_NOPREVIEW, ", previews off")):
