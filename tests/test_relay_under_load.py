@@ -128,9 +128,7 @@ async def test_the_kernel_waits_for_a_server_whose_queue_is_full(short_queue_ser
 
 async def _kernel_value(server: JupyterServerProcess, kernel_id: str, expression: str) -> Any:
     async with open_ws(server, kernel_id) as ws:
-        reply = reply_of(
-            await ws.request("execute_request", {"code": "", "user_expressions": {"v": expression}})
-        )
+        reply = reply_of(await ws.execute("", user_expressions={"v": expression}))
     value = reply["content"]["user_expressions"]["v"]
     assert value["status"] == "ok", value
     return ast.literal_eval(value["data"]["text/plain"])
