@@ -74,11 +74,16 @@ class BeakerConnectionMixin:
             self.log.warning("beaker_server: kernel %s is unknown, passing through", self.kernel_id)
         else:
             self._beaker_session.attach(self)
-        if self._beaker_sessions.settings.tcp_nodelay:
+        nodelay = self._beaker_sessions.settings.tcp_nodelay
+        if nodelay:
             self._beaker_set_nodelay()
-            if self._beaker_coalesce:
-                self._beaker_coalescer = BurstCoalescer.for_websocket(self.websocket_handler)
         connected = await super().connect()  # type: ignore[misc]
+        # Only for ZMQ streams on our loop, whose sockets are ours to ask: not for a
+        # gateway's websocket, nor a synchronous manager's streams on its own thread.
+        iopub = getattr(self, "channels", {}).get("iopub")
+        session = self._beaker_session
+        if nodelay and self._beaker_coalesce and session and _on_loop(iopub, session):
+            self._beaker_coalescer = BurstCoalescer.for_websocket(self.websocket_handler)
         if self._beaker_session is not None:
             self._beaker_session.preview.on_connect(self)
         return connected
@@ -176,10 +181,7 @@ class BeakerConnectionMixin:
             # to ask whether more is queued, so no coalescing for these.
             session.loop_thread.call(self._beaker_relay, session, None, stream_or_msg, rest)
             return None
-        coalescer = self._beaker_coalescer
-        if coalescer is not None and not _on_loop(stream_or_msg, session):
-            coalescer = None  # a replayed message from another thread's stream (sync manager)
-        return self._beaker_relay(session, coalescer, stream_or_msg, rest)
+        return self._beaker_relay(session, self._beaker_coalescer, stream_or_msg, rest)
 
     def _beaker_relay(
         self,
