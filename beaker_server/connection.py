@@ -42,6 +42,10 @@ from .wire import (
     v1_header_bounds,
 )
 
+#: Longest a websocket's opening waits for the server's own client to hear the
+#: kernel (see :meth:`KernelSession.until_kernel_heard`); milliseconds as a rule.
+HEARD_BEFORE_OPEN = 2.0
+
 
 class BeakerConnectionMixin:
     """Put in front of a kernel websocket connection class by :func:`wrap_connection_class`."""
@@ -85,6 +89,7 @@ class BeakerConnectionMixin:
         if nodelay and self._beaker_coalesce and session and _on_loop(iopub, session):
             self._beaker_coalescer = BurstCoalescer.for_websocket(self.websocket_handler)
         if self._beaker_session is not None:
+            await self._beaker_session.until_kernel_heard(HEARD_BEFORE_OPEN)
             self._beaker_session.preview.on_connect(self)
         return connected
 

@@ -95,6 +95,7 @@ class InternalKernelClient:
         receive_hwm: int = 100_000,
         on_status: StatusCallback | None = None,
         on_broken: Callable[[], None] | None = None,
+        on_heard: Callable[[], None] | None = None,
     ) -> None:
         self.kernel_manager = kernel_manager
         #: Called with every wake-up check while requests wait (the owner's liveness check).
@@ -105,6 +106,11 @@ class InternalKernelClient:
         self.on_status = on_status
         #: Called once when a channel is lost (the owner then makes a new client).
         self.on_broken = on_broken
+        #: Called once when the kernel's iopub is first heard: every status the
+        #: kernel publishes from then on reaches :attr:`on_status`.
+        self.on_heard = on_heard
+        #: Whether iopub was heard (see :attr:`on_heard`).
+        self.heard = False
         self.session_id = session_id
         self.session_marker = session_id.encode()
         self.log = log
@@ -224,6 +230,7 @@ class InternalKernelClient:
         socket = self._iopub_zmq_socket()
         if socket is None:  # a gateway websocket carries every message anyway
             self.watching_statuses = True
+            self._tell_heard()
             return
         if not self._iopub_confirmed:
             self._iopub_nudge = asyncio.ensure_future(self._nudge_iopub())
@@ -694,6 +701,8 @@ class InternalKernelClient:
             except Exception as error:
                 self._lost_channel("iopub", error)
                 return
+            if not self.heard:
+                self._tell_heard()
             try:
                 if reader is None:
                     self._on_iopub_message(received)  # type: ignore[arg-type]  # a dict here
@@ -702,6 +711,14 @@ class InternalKernelClient:
             except Exception:
                 # One unreadable message must not stop the reader.
                 self.log.warning("beaker_server: unreadable iopub message", exc_info=True)
+
+    def _tell_heard(self) -> None:
+        """The first message received: the subscription has reached the kernel, so
+        nothing it publishes from now on is missed (a SUB socket misses only what
+        was published before)."""
+        self.heard = True
+        if self.on_heard is not None:
+            self.on_heard()
 
     def _lost_channel(self, channel: str, error: BaseException) -> None:
         """A reader ended on its own: fail what waits, so the session makes a new client."""

@@ -101,6 +101,8 @@ class KernelSession:
         self._hook_verdicts: OrderedDict[str, bool] = OrderedDict()
         self._closed = False
         self._watch: asyncio.Future[None] | None = None
+        #: Resolved when the current (or next) internal client first hears iopub.
+        self._heard: asyncio.Future[None] | None = None
         self._kernel_process = _kernel_process(kernel_manager)
         #: The auto-restarter reported this process dead; its successor is awaited.
         self._death_handled = False
@@ -127,6 +129,33 @@ class KernelSession:
         if self._watch is not None and not self._watch.done():
             return
         self._watch = asyncio.ensure_future(self._connect_watch())
+
+    async def until_kernel_heard(self, timeout: float) -> None:
+        """Wait (at most ``timeout``) until the server's client hears the kernel's iopub.
+
+        A websocket opens only then (README, "What it does"): the statuses
+        of a cell it sends at once are seen, so that cell gets its preview. The
+        server's client subscribes just after the websocket's channels do; over a
+        slow link, or on a loaded machine, its subscription reaches the kernel
+        later than the websocket's. Returns at once where nothing is being
+        connected (previews off, a failed connection attempt).
+        """
+        if not self.preview.live or (self._client is not None and self._client.heard):
+            return
+        watch = self._watch
+        if watch is None or watch.done():
+            return
+        await asyncio.wait([self._heard_future(), watch], timeout=timeout)
+
+    def _heard_future(self) -> asyncio.Future[None]:
+        if self._heard is None:
+            self._heard = asyncio.get_running_loop().create_future()
+        return self._heard
+
+    def _on_kernel_heard(self) -> None:
+        heard = self._heard_future()
+        if not heard.done():
+            heard.set_result(None)
 
     async def _connect_watch(self) -> None:
         try:
@@ -229,6 +258,7 @@ class KernelSession:
                 receive_hwm=self.settings.zmq_receive_hwm,
                 on_status=self.preview.on_kernel_status if self.preview.live else None,
                 on_broken=self.watch_kernel,
+                on_heard=self._on_kernel_heard,
             )
         record_activity_cheaply(
             self.multi_kernel_manager, self.kernel_id, self.kernel_manager, self.session_marker
@@ -397,6 +427,8 @@ class KernelSession:
             flow.abort(reason)
 
     def _reset_client(self) -> None:
+        if self._heard is not None and self._heard.done():
+            self._heard = None  # the next client is heard anew; waiters still wait for it
         client, self._client = self._client, None
         if client is not None:
             client.close(KernelUnavailable(f"kernel {self.kernel_id}: the server's client closed"))
