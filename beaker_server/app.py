@@ -14,13 +14,13 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from traitlets import Bool, Enum, Float, Int, List, Unicode
 
-from .connection import wrap_connection_class
-from .handlers import handlers
-from .kernel_client import set_receive_hwm
-from .kernel_session import KERNEL_ACTIONS_SCHEMA, BeakerSettings, KernelSessions
-from .preview import PreviewSettings
-from .registry import MessageRegistry
-from .store import VariableStore
+from .kernel.client import set_receive_hwm
+from .kernel.session import KERNEL_ACTIONS_SCHEMA, BeakerSettings, KernelSessions
+from .messages.registry import MessageRegistry
+from .preview.kernel_preview import PreviewSettings
+from .rest.handlers import handlers
+from .store.variable_store import VariableStore
+from .websocket.connection import wrap_connection_class
 
 #: The one owner of the saved variables on a server whose users share its secret.
 SHARED_OWNER = "*"
@@ -135,8 +135,8 @@ class BeakerServerApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         self.registry = MessageRegistry(self.log)
-        self.registry.add_module("beaker_server.builtin_handlers")
-        self.registry.add_module("beaker_server.store_handlers")
+        self.registry.add_module("beaker_server.messages.builtin_handlers")
+        self.registry.add_module("beaker_server.store.handlers")
         self.store = VariableStore(self._store_file(), shared_owner=self._shared_store_owner())
         self.registry.load(self.handler_modules, use_entry_points=self.load_entry_points)
         kernel_manager = self._server.kernel_manager

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 import zmq
 
-from beaker_server.coalesce import BURST_OPTION, BurstCoalescer
+from beaker_server.websocket.coalesce import BURST_OPTION, BurstCoalescer
 
 from .coalesce_probe import PATH, held
 from .conftest import open_ws, serve

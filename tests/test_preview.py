@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from beaker_server.preview import MAX_FOLLOW_UPS
+from beaker_server.preview.kernel_preview import MAX_FOLLOW_UPS
 
 from . import slow_iopub_kernel
 from .conftest import open_ws

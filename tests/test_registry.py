@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from beaker_server import custom_message, response_hook
-from beaker_server.registry import MessageRegistry
+from beaker_server.messages.registry import MessageRegistry
 
 
 def test_decorator_takes_name_docs_and_schema_from_the_function():

@@ -15,10 +15,10 @@ from __future__ import annotations
 import keyword
 from typing import Any
 
-from .context import RequestContext
-from .errors import KernelUnavailable, ValidationError
-from .registry import custom_message
-from .store import StoredVariable, VariableStore
+from ..errors import KernelUnavailable, ValidationError
+from ..messages.context import RequestContext
+from ..messages.registry import custom_message
+from .variable_store import StoredVariable, VariableStore
 
 _NAME = {
     "type": "string",

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import NotFound
+from ..errors import NotFound
 
 SCHEMA_VERSION = 1
 _SCHEMA = """

@@ -35,8 +35,8 @@ import zmq
 from jupyter_client.session import Session
 from jupyter_core.utils import ensure_async
 
-from .errors import KernelError, KernelUnavailable
-from .wire import PROTOCOL_VERSION, ZMQ_DELIMITER
+from ..errors import KernelError, KernelUnavailable
+from ..websocket.wire import PROTOCOL_VERSION, ZMQ_DELIMITER
 from .zmq_reader import LevelCheckedReader
 
 OutputCallback = Callable[[dict[str, Any]], None]

@@ -11,20 +11,19 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-PROCEDURES_DIR = Path(__file__).parent / "kernel_procedures"
-
 
 @cache
-def procedure_source(filename: str) -> str:
-    return (PROCEDURES_DIR / filename).read_text(encoding="utf-8")
+def procedure_source(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
 
 
-def install_code(module_name: str, filename: str, then: str | None = None) -> str:
-    """One expression that runs ``filename`` as module ``module_name``, leaving no names.
+def install_code(module_name: str, path: Path, then: str | None = None) -> str:
+    """One expression that runs the file at ``path`` as module ``module_name``,
+    leaving no names. Each feature keeps its procedure beside its server side.
 
     ``then``, a call on the module such as ``"setup(1)"``, runs right after.
     """
-    source = procedure_source(filename)
+    source = procedure_source(path)
     after = f", m.{then}" if then else ""
     return (
         f"(lambda m: (exec(compile({source!r}, '<{module_name}>', 'exec'), m.__dict__), "

@@ -14,18 +14,20 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
+from ..errors import KernelUnavailable
+from ..messages.context import KernelProxy, Publish
+from ..messages.flow import FlowLimits, KernelSide, RequestFlow
+from ..messages.registry import MessageRegistry
+from ..preview.kernel_preview import KernelPreview, PreviewSettings
+from ..store.variable_store import VariableStore
+from ..websocket.loop_thread import LoopThread
+from ..websocket.wire import PROTOCOL_VERSION, EncodeError, as_bytes, make_message, zmq_parts
 from .activity import record_activity_cheaply
-from .errors import KernelUnavailable
-from .flow import RequestFlow
-from .kernel_client import InternalKernelClient, new_session_id, set_receive_hwm
-from .loop_thread import LoopThread
-from .preview import KernelPreview, PreviewSettings
+from .client import InternalKernelClient, new_session_id, set_receive_hwm
 from .procedures import install_code
-from .registry import MessageRegistry
-from .store import VariableStore
-from .wire import PROTOCOL_VERSION, EncodeError, as_bytes, make_message, zmq_parts
 
 #: Identifies one kernel process (provisioner, pid), so a restart is told apart
 #: from a repeat report; ``None`` where there is no provisioner (gateway kernels).
@@ -42,7 +44,7 @@ _RESTART_POLL_INTERVAL = 0.05
 
 #: The kernel procedure that makes the kernel's iopub socket wait for slow subscribers.
 IOPUB_MODULE = "_beaker_iopub"
-IOPUB_FILE = "python_iopub.py"
+IOPUB_PROCEDURE = Path(__file__).with_name("python_iopub.py")
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,30 @@ class KernelSession:
         self._kernel_process = _kernel_process(kernel_manager)
         #: The auto-restarter reported this process dead; its successor is awaited.
         self._death_handled = False
-        self.preview = KernelPreview(self, settings.preview, log)
+        self.preview = KernelPreview(
+            kernel_id,
+            settings.preview,
+            log,
+            kernel_client=self.kernel_client,
+            client_session_id=self.client_session_id,
+            make_message=self.make_message,
+            broadcast=self.broadcast_iopub,
+            send_to=self.send_iopub_to,
+        )
+        #: What every request flow of this kernel uses of it.
+        self.flow_side = KernelSide(
+            registry=registry,
+            limits=FlowLimits(
+                handler_timeout=settings.handler_timeout,
+                max_payload_bytes=settings.max_payload_bytes,
+                allow_tracebacks=settings.allow_tracebacks,
+            ),
+            make_message=self.make_message,
+            broadcast=self.broadcast_iopub,
+            kernel_proxy=self.kernel_proxy,
+            kernel_stopping=lambda: self.kernel_stopping,
+            store=store,
+        )
         # Made on the server's loop thread; synchronous kernel managers call back on another.
         self.loop_thread = LoopThread.current()
 
@@ -175,7 +200,7 @@ class KernelSession:
         language = client.kernel_info.get("language_info", {}).get("name")
         if wait and language == "python":
             then = f"wait_for_iopub_subscribers({wait!r})"
-            code = install_code(IOPUB_MODULE, IOPUB_FILE, then=then)
+            code = install_code(IOPUB_MODULE, IOPUB_PROCEDURE, then=then)
             await client.install(IOPUB_MODULE, code, on_subshell=True)
 
     def detach(self, connection: ClientConnection) -> None:
@@ -195,6 +220,22 @@ class KernelSession:
                 failed = error
         if failed is not None:
             raise failed
+
+    def broadcast_iopub(self, msg: dict[str, Any]) -> None:
+        self.broadcast(msg, "iopub")
+
+    def send_iopub_to(self, connection: Any, msg: dict[str, Any]) -> None:
+        self.send_to(connection, msg, "iopub")
+
+    def kernel_proxy(self, publish: Publish) -> KernelProxy:
+        """The kernel as a handler sees it; its outputs are published with ``publish``."""
+        return KernelProxy(
+            self.kernel_id,
+            self.kernel_client,
+            publish,
+            preview=self.preview,
+            max_variable_bytes=self.settings.max_variable_bytes,
+        )
 
     def send_to(self, connection: ClientConnection, msg: dict[str, Any], channel: str) -> None:
         """Send to one websocket where nobody could be told of a failure (the

@@ -19,9 +19,9 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from .flow import AUTH_RESOURCE, RequestFlow, authorizer_for
-from .registry import MessageType
-from .wire import PROTOCOL_VERSION, IncomingRequest, make_header
+from ..messages.flow import AUTH_RESOURCE, RequestFlow, authorizer_for
+from ..messages.registry import MessageType
+from ..websocket.wire import PROTOCOL_VERSION, IncomingRequest, make_header
 
 OPENAPI_PATH = Path(__file__).parent / "openapi.json"
 
@@ -137,7 +137,7 @@ class CustomRequestHandler(BeakerAPIHandler):
         request = self._incoming(message, username)
         collected = FlowCollector()
         flow = RequestFlow(
-            session,
+            session.flow_side,
             message,
             request,
             username=username,

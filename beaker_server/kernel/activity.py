@@ -39,7 +39,7 @@ from typing import Any
 import zmq
 from jupyter_server._tz import utcnow
 
-from .wire import as_bytes, zmq_parts
+from ..websocket.wire import as_bytes, zmq_parts
 
 #: A message type in a header's JSON (valid JSON has no unescaped quote inside a string).
 _MSG_TYPE = re.compile(rb'"msg_type"\s*:\s*"([A-Za-z0-9_.-]*)"')

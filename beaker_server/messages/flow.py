@@ -1,4 +1,4 @@
-"""One custom request from start to reply: the message flow of DESIGN §2.
+"""One custom request from start to reply (README, "What it does").
 
 busy (iopub, every client) → handler outputs (iopub, every client) → ``N_reply``
 (shell, the requester only) → idle (iopub, every client). The reply is sent
@@ -13,13 +13,13 @@ import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import best_match
 from jupyter_core.utils import ensure_async
 
-from .context import KernelProxy, RequestContext
-from .errors import (
+from ..errors import (
     BeakerError,
     EncodingError,
     Forbidden,
@@ -28,11 +28,12 @@ from .errors import (
     RequestAborted,
     ValidationError,
 )
-from .wire import EncodeError, IncomingRequest
+from ..websocket.wire import EncodeError, IncomingRequest
+from .context import KernelProxy, Publish, RequestContext
 
 if TYPE_CHECKING:
-    from .kernel_session import KernelSession
-    from .registry import MessageType
+    from ..store.variable_store import VariableStore
+    from .registry import MessageRegistry, MessageType
 
 #: Sends a server-made message to the one client that made the request.
 ReplyTo = Callable[[dict[str, Any], str], None]
@@ -57,6 +58,34 @@ def authorizer_for(handler: Any) -> Authorize:
 
 #: Sees every message of the flow (iopub and the reply) in order, e.g. for REST.
 Observe = Callable[[dict[str, Any], str], None]
+#: Makes a server message: type, content, parent header, username.
+MakeMessage = Callable[[str, dict[str, Any], dict[str, Any], str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FlowLimits:
+    """The server's limits a flow applies (``BeakerServerApp`` settings)."""
+
+    handler_timeout: float
+    max_payload_bytes: int
+    allow_tracebacks: bool
+
+
+@dataclass(frozen=True)
+class KernelSide:
+    """What a flow uses of its kernel, handed in by the kernel's session once for
+    all its flows: the flow never reaches back into the session."""
+
+    registry: MessageRegistry
+    limits: FlowLimits
+    make_message: MakeMessage
+    #: Sends a server message on iopub to every websocket of the kernel.
+    broadcast: Callable[[dict[str, Any]], None]
+    #: The handler's view of the kernel, publishing its outputs with ``Publish``.
+    kernel_proxy: Callable[[Publish], KernelProxy]
+    #: Whether the kernel manager is stopping the kernel (to restart it or for good).
+    kernel_stopping: Callable[[], bool]
+    store: VariableStore | None = None
 
 
 class RequestFlow:
@@ -64,7 +93,7 @@ class RequestFlow:
 
     def __init__(
         self,
-        session: KernelSession,
+        kernel: KernelSide,
         message: MessageType,
         request: IncomingRequest,
         *,
@@ -74,7 +103,7 @@ class RequestFlow:
         log: logging.Logger,
         observe: Observe | None = None,
     ) -> None:
-        self.session = session
+        self.kernel = kernel
         self.message = message
         self.request = request
         self.username = username
@@ -124,7 +153,7 @@ class RequestFlow:
         return content
 
     def _send_reply(self, content: dict[str, Any]) -> None:
-        reply = self.session.make_message(
+        reply = self.kernel.make_message(
             self.message.reply_type, content, self.request.header, self.username
         )
         self.reply_to(reply, "shell")
@@ -167,13 +196,13 @@ class RequestFlow:
             header=self.request.header,
             content=payload,
             username=self.username,
-            kernel=KernelProxy(self.session, self._publish),
-            registry=self.session.registry,
+            kernel=self.kernel.kernel_proxy(self._publish),
+            registry=self.kernel.registry,
             log=self.log,
             _publish=self._publish,
-            store=self.session.store,
+            store=self.kernel.store,
         )
-        timeout = self.message.timeout or self.session.settings.handler_timeout
+        timeout = self.message.timeout or self.kernel.limits.handler_timeout
         task = self._handler_task = asyncio.ensure_future(self.message.handler(context))
         try:
             done, _ = await asyncio.wait({task}, timeout=timeout)
@@ -184,7 +213,7 @@ class RequestFlow:
             raise HandlerTimeout(f"{self.message.name} did not finish within {timeout:g} s")
         if task.cancelled():
             raise RequestAborted(self._abort_reason or "request cancelled")
-        if task.exception() is not None and self.session.kernel_stopping:
+        if task.exception() is not None and self.kernel.kernel_stopping():
             # A restart interrupts the kernel first: the handler's KeyboardInterrupt
             # may arrive before the restart is reported, and means aborted.
             raise RequestAborted(self._abort_reason or "the kernel is restarting or stopping")
@@ -196,7 +225,7 @@ class RequestFlow:
         """Size check on the raw bytes first, then parse, then the schema."""
         if self.request.problem is not None:
             raise ValidationError(self.request.problem)
-        limit = self.message.max_payload_bytes or self.session.settings.max_payload_bytes
+        limit = self.message.max_payload_bytes or self.kernel.limits.max_payload_bytes
         if self.request.content_size > limit:
             raise PayloadTooLarge(
                 f"{self.message.request_type} content is {self.request.content_size} bytes; "
@@ -208,15 +237,15 @@ class RequestFlow:
             raise ValidationError(f"content is not valid JSON: {error}") from error
         if not isinstance(payload, dict):
             raise ValidationError("content must be a JSON object")
-        problem = best_match(self.session.registry.validator(self.message).iter_errors(payload))
+        problem = best_match(self.kernel.registry.validator(self.message).iter_errors(payload))
         if problem is not None:
             where = "/".join(str(p) for p in problem.absolute_path) or "(content)"
             raise ValidationError(f"{where}: {problem.message}")
         return payload
 
     def _publish(self, msg_type: str, content: dict[str, Any]) -> None:
-        msg = self.session.make_message(msg_type, content, self.request.header, self.username)
-        self.session.broadcast(msg, "iopub")
+        msg = self.kernel.make_message(msg_type, content, self.request.header, self.username)
+        self.kernel.broadcast(msg)
         self._observe(msg, "iopub")
 
     def _observe(self, msg: dict[str, Any], channel: str) -> None:
@@ -228,7 +257,7 @@ class RequestFlow:
             self.log.exception("beaker_server: flow observer failed on %s", msg["msg_type"])
 
     def _traceback(self, error: BaseException) -> list[str]:
-        if not self.session.settings.allow_tracebacks:
+        if not self.kernel.limits.allow_tracebacks:
             return []
         return traceback.format_exception(type(error), error, error.__traceback__)
 

@@ -18,10 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .context import RequestContext
+from typing import Any
 
 ENTRY_POINT_GROUP = "beaker_server.handlers"
 
@@ -48,7 +45,9 @@ STANDARD_NAMES = frozenset(
     }
 )
 
-Handler = Callable[["RequestContext"], Awaitable[Any]]
+#: An async function of a :class:`~beaker_server.context.RequestContext` (typed
+#: loosely here: the context module imports this one, never the other way round).
+Handler = Callable[[Any], Awaitable[Any]]
 ResponseHook = Callable[[dict[str, Any], str], "bool | None"]
 
 _MESSAGE_MARK = "__beaker_message__"

@@ -12,7 +12,7 @@ subshell when the kernel has one. Bursts coalesce: a cell that starts within the
 grace cancels it (Run All costs one preview), while a preview runs further
 triggers collapse into one more run, and the newest state wins.
 
-The kernel procedure (``kernel_procedures/python_preview.py``) is loaded into the
+The kernel procedure (``python_preview.py`` beside this module) is loaded into the
 kernel once per kernel start and answers with only what changed since the
 generation the server holds; this class keeps the whole picture and broadcasts
 an iopub ``preview`` message when something changed.
@@ -37,19 +37,37 @@ import ast
 import asyncio
 import json
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from .errors import KernelUnavailable
-from .procedures import install_code
-
-if TYPE_CHECKING:
-    from .kernel_client import InternalKernelClient
-    from .kernel_session import KernelSession
+from ..errors import KernelUnavailable
+from ..kernel.procedures import install_code
 
 PREVIEW_MSG_TYPE = "preview"
+
+
+class PreviewKernel(Protocol):
+    """What the preview uses of the server's kernel client (``kernel/client.py``)."""
+
+    subshell_id: str | None
+
+    async def install(self, name: str, code: str, *, on_subshell: bool = False) -> None: ...
+
+    async def execute(
+        self,
+        code: str,
+        *,
+        user_expressions: dict[str, str] | None = None,
+        on_subshell: bool = False,
+        until_idle: bool = False,
+    ) -> dict[str, Any]: ...
+
+    async def renew_subshell(self) -> None: ...
+
+
 #: Seconds after a cell's idle status before a preview starts (cancelled when a cell
 #: starts). A client that runs cells one after the other (nbclient, papermill) sends
 #: the next within a few ms of the reply; with JupyterLab's Run All the kernel starts
@@ -63,7 +81,7 @@ MAX_FOLLOW_UPS = 8
 _FOLLOW_UP_MIN_DELAY = 0.05
 MIME = "application/vnd.beaker.variable+json"
 PROCEDURE_MODULE = "_beaker_preview"
-PROCEDURE_FILE = "python_preview.py"
+PROCEDURE = Path(__file__).with_name("python_preview.py")
 
 
 @dataclass(frozen=True)
@@ -80,10 +98,29 @@ class PreviewSettings:
 class KernelPreview:
     """The preview of one kernel: triggers, coalescing, state and broadcast."""
 
-    def __init__(self, session: KernelSession, settings: PreviewSettings, log: logging.Logger):
-        self.session = session
+    def __init__(
+        self,
+        kernel_id: str,
+        settings: PreviewSettings,
+        log: logging.Logger,
+        *,
+        kernel_client: Callable[[], Awaitable[PreviewKernel]],
+        client_session_id: str,
+        make_message: Callable[[str, dict[str, Any], dict[str, Any]], dict[str, Any]],
+        broadcast: Callable[[dict[str, Any]], None],
+        send_to: Callable[[Any, dict[str, Any]], None],
+    ) -> None:
+        self.kernel_id = kernel_id
         self.settings = settings
         self.log = log
+        #: The server's client of the kernel, connected (the session's).
+        self._kernel_client = kernel_client
+        #: The session of the server's own requests (kept off ``input()``).
+        self._client_session_id = client_session_id
+        self._make_message = make_message
+        #: To every websocket of the kernel, and to one (a new one, on connect).
+        self._broadcast = broadcast
+        self._send_to = send_to
         self.content: dict[str, Any] | None = None
         self._generation = -1
         self._names: list[list[str]] = []
@@ -172,7 +209,7 @@ class KernelPreview:
         if not self.settings.enabled:
             return
         if self.content is not None:
-            self.session.send_to(connection, self._message(self.content, {}), "iopub")
+            self._send_to(connection, self._message(self.content, {}))
         else:
             self.schedule()
 
@@ -208,7 +245,7 @@ class KernelPreview:
                 info = await self._compute(force=force)
             except Exception as error:
                 self.log.warning(
-                    "beaker_server: preview of kernel %s failed: %r", self.session.kernel_id, error
+                    "beaker_server: preview of kernel %s failed: %r", self.kernel_id, error
                 )
                 info = {}
             if not self._again:  # a cell ended meanwhile: its preview is still owed
@@ -230,7 +267,7 @@ class KernelPreview:
         ):
             self.log.debug(
                 "beaker_server: preview of kernel %s stays partial after %d follow-ups",
-                self.session.kernel_id,
+                self.kernel_id,
                 self._follow_ups,
             )
             return
@@ -242,7 +279,7 @@ class KernelPreview:
 
     async def _compute(self, *, force: bool) -> dict[str, Any]:
         """One kernel run, folded in; broadcast when it changed or is owed to a cell."""
-        client = await self.session.kernel_client()
+        client = await self._kernel_client()
         parent = self._parent
         started, cell_running = self._cells_started, bool(self._running)
         info = await self._within_stall_timeout(client, self._ensure_procedure_and_ask(client))
@@ -254,12 +291,12 @@ class KernelPreview:
             self._seen_changed, self._seen_removed = {}, {}
         return info
 
-    async def _ensure_procedure_and_ask(self, client: InternalKernelClient) -> dict[str, Any]:
+    async def _ensure_procedure_and_ask(self, client: PreviewKernel) -> dict[str, Any]:
         await self._ensure_procedure(client)
         return await self._ask(client)
 
     async def _within_stall_timeout(
-        self, client: InternalKernelClient, run: Coroutine[Any, Any, dict[str, Any]]
+        self, client: PreviewKernel, run: Coroutine[Any, Any, dict[str, Any]]
     ) -> dict[str, Any]:
         """A run on our subshell that stalls is given up, and the subshell with it.
 
@@ -280,18 +317,18 @@ class KernelPreview:
                 "the next one runs on a new subshell"
             ) from None
 
-    async def _ensure_procedure(self, client: InternalKernelClient) -> None:
+    async def _ensure_procedure(self, client: PreviewKernel) -> None:
         """Load the procedure once per kernel start, on our subshell (beside a
         user's long first cell), and set the kernel up: guard_stdin keeps the
         server's later requests (this client session) off the kernel's
         ``input()`` forwarding, which a request on a subshell would otherwise
         switch off for a user's running cell; the install itself is sent with
         ``allow_stdin`` for that reason."""
-        session = self.session.client_session_id
-        code = install_code(PROCEDURE_MODULE, PROCEDURE_FILE, then=f"setup({session!r})")
+        session = self._client_session_id
+        code = install_code(PROCEDURE_MODULE, PROCEDURE, then=f"setup({session!r})")
         await client.install(PROCEDURE_MODULE, code, on_subshell=True)
 
-    async def _ask(self, client: InternalKernelClient) -> dict[str, Any]:
+    async def _ask(self, client: PreviewKernel) -> dict[str, Any]:
         """The kernel's answer: what changed since the generation held here."""
         reply = await client.execute(
             "", user_expressions={"p": self._call()}, on_subshell=True, until_idle=True
@@ -382,8 +419,8 @@ class KernelPreview:
         }
 
     def _message(self, content: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]:
-        return self.session.make_message(PREVIEW_MSG_TYPE, content, parent)
+        return self._make_message(PREVIEW_MSG_TYPE, content, parent)
 
     def _publish(self, content: dict[str, Any], parent: dict[str, Any]) -> None:
         self._sent_parent_id = parent.get("msg_id")
-        self.session.broadcast(self._message(content, parent), "iopub")
+        self._broadcast(self._message(content, parent))

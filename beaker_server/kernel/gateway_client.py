@@ -55,7 +55,7 @@ from tornado.escape import url_escape
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
-from .errors import KernelUnavailable
+from ..errors import KernelUnavailable
 
 #: Largest message read from the gateway. Tornado's default (10 MiB) would close
 #: the socket on the first big user output it fans out to us, killing the client.

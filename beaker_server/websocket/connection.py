@@ -26,11 +26,11 @@ from typing import Any, ClassVar
 
 from tornado.websocket import WebSocketClosedError
 
+from ..kernel.session import KernelSession, KernelSessions
+from ..messages.flow import RequestFlow, authorizer_for, short_error
+from ..messages.registry import MessageType
+from ..preview.kernel_preview import PREVIEW_MSG_TYPE
 from .coalesce import BurstCoalescer
-from .flow import RequestFlow, authorizer_for, short_error
-from .kernel_session import KernelSession, KernelSessions
-from .preview import PREVIEW_MSG_TYPE
-from .registry import MessageType
 from .wire import (
     V1_PROTOCOL,
     IncomingRequest,
@@ -165,7 +165,7 @@ class BeakerConnectionMixin:
         assert session is not None  # only a session's registry finds requests
         user = self.websocket_handler.current_user
         flow = RequestFlow(
-            session,
+            session.flow_side,
             message,
             request,
             username=getattr(user, "username", None) or str(user),
