@@ -15,7 +15,8 @@ from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebso
 from traitlets import Bool, Enum, Float, Int, List, Unicode
 
 from .kernel.client import set_receive_hwm
-from .kernel.session import KERNEL_ACTIONS_SCHEMA, BeakerSettings, KernelSessions
+from .kernel.session import KERNEL_ACTIONS_SCHEMA, BeakerSettings
+from .kernel.sessions import KernelSessions
 from .messages.registry import MessageRegistry
 from .preview.kernel_preview import PreviewSettings
 from .rest.handlers import handlers

@@ -10,9 +10,7 @@ the internal client; a shutdown closes it.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,12 +19,13 @@ from ..errors import KernelUnavailable
 from ..messages.context import KernelProxy, Publish
 from ..messages.flow import FlowLimits, KernelSide, RequestFlow
 from ..messages.registry import MessageRegistry
+from ..messages.response_hooks import OutgoingFilter
 from ..preview.kernel_preview import KernelPreview, PreviewSettings
 from ..store.variable_store import VariableStore
 from ..websocket.loop_thread import LoopThread
-from ..websocket.wire import PROTOCOL_VERSION, EncodeError, as_bytes, make_message, zmq_parts
+from ..websocket.wire import PROTOCOL_VERSION, EncodeError, make_message
 from .activity import record_activity_cheaply
-from .client import InternalKernelClient, new_session_id, set_receive_hwm
+from .client import InternalKernelClient, new_session_id
 from .procedures import install_code
 
 #: Identifies one kernel process (provisioner, pid), so a restart is told apart
@@ -34,10 +33,6 @@ from .procedures import install_code
 KernelProcess = tuple[int, Any] | None
 
 KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
-
-#: How many kernel-published message ids to remember a hook's verdict for, so
-#: that hooks run once per message however many websockets carry it.
-_HOOK_MEMORY = 1024
 
 #: How often to look for the new kernel process after a death (no event says so).
 _RESTART_POLL_INTERVAL = 0.05
@@ -100,7 +95,10 @@ class KernelSession:
         self.connections: set[ClientConnection] = set()
         self._flows: dict[RequestFlow, asyncio.Task[dict[str, Any]]] = {}
         self._client: InternalKernelClient | None = None
-        self._hook_verdicts: OrderedDict[str, bool] = OrderedDict()
+        #: What of the kernel's messages goes on to the websockets.
+        self.outgoing = OutgoingFilter(
+            registry, self.client_session_id, lambda: self.kernel_id, log
+        )
         self._closed = False
         self._watch: asyncio.Future[None] | None = None
         #: Resolved when the current (or next) internal client first hears iopub.
@@ -308,70 +306,6 @@ class KernelSession:
         await client.ensure_ready()
         return client
 
-    # -- kernel -> clients ----------------------------------------------------------
-
-    def accept_kernel_frames(self, channel: str | None, msg_list: list[Any]) -> bool:
-        """Whether a ZMQ message from the kernel goes on to a websocket.
-
-        Drops what the server's own requests caused (parent session is ours) and
-        lets response hooks veto a kernel-published ``N_response``. Looks at the
-        parent and header frames as bytes; parses nothing in the common case.
-        """
-        if channel != "iopub":
-            return True
-        parts = zmq_parts(msg_list)
-        if parts is None:
-            return True
-        header, parent = as_bytes(parts[1]), as_bytes(parts[2])
-        if self.session_marker in parent:
-            return False
-        markers = self.registry.hook_markers_bytes
-        if markers and any(marker in header for marker in markers):
-            try:
-                parsed = json.loads(header)
-            except ValueError:
-                return True  # not ours to judge: stock decides what to do with it
-            return self._hooks_allow(parsed, lambda: json.loads(as_bytes(parts[4])))
-        return True
-
-    def accept_kernel_json(self, text: str | bytes) -> bool:
-        """The same decision for a message that arrives as JSON text (gateway kernels)."""
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", "replace")
-        if self.client_session_id not in text and not any(
-            marker in text for marker in self.registry.hook_markers
-        ):
-            return True
-        try:
-            msg = json.loads(text)
-        except ValueError:
-            return True
-        if msg.get("parent_header", {}).get("session") == self.client_session_id:
-            return False
-        if msg.get("channel") == "iopub":
-            return self._hooks_allow(msg.get("header", {}), lambda: msg.get("content", {}))
-        return True
-
-    def _hooks_allow(self, header: dict[str, Any], content: Any) -> bool:
-        """Run the hooks of a kernel-published message once; remember the verdict."""
-        msg_id = str(header.get("msg_id", ""))
-        verdict = self._hook_verdicts.get(msg_id)
-        if verdict is not None:
-            return verdict
-        hooks = self.registry.hooks_for(str(header.get("msg_type", "")))
-        message = {"header": header, "content": content() if hooks else {}}
-        verdict = True
-        for hook in hooks:
-            try:
-                if hook(message, self.kernel_id) is False:
-                    verdict = False
-            except Exception:
-                self.log.exception("beaker_server: response hook %s failed", hook)
-        self._hook_verdicts[msg_id] = verdict
-        while len(self._hook_verdicts) > _HOOK_MEMORY:
-            self._hook_verdicts.popitem(last=False)
-        return verdict
-
     # -- lifecycle ------------------------------------------------------------------
 
     def on_restarter_restart(self) -> None:
@@ -485,107 +419,3 @@ def _kernel_process(kernel_manager: Any) -> KernelProcess:
     if provisioner is None or pid is None:
         return None
     return id(provisioner), pid
-
-
-class KernelSessions:
-    """All kernel sessions of one server, kept in step with the kernels' lives."""
-
-    def __init__(
-        self,
-        multi_kernel_manager: Any,
-        registry: MessageRegistry,
-        settings: BeakerSettings,
-        log: logging.Logger,
-        store: VariableStore | None = None,
-    ) -> None:
-        self.multi_kernel_manager = multi_kernel_manager
-        self.registry = registry
-        self.settings = settings
-        self.log = log
-        self.store = store
-        self._sessions: dict[str, KernelSession] = {}
-        #: The auto-restarter's "dead" callback of each watched kernel.
-        self._dead_callbacks: dict[str, Any] = {}
-
-    def get(self, kernel_id: str) -> KernelSession | None:
-        return self._sessions.get(kernel_id)
-
-    def for_kernel(self, kernel_id: str) -> KernelSession:
-        """The session of a running kernel, made on first use (KeyError if unknown)."""
-        session = self._sessions.get(kernel_id)
-        if session is None:
-            kernel_manager = self.multi_kernel_manager.get_kernel(kernel_id)
-            # A kernel manager with a context of its own (shared_context=False).
-            set_receive_hwm(kernel_manager, self.settings.zmq_receive_hwm)
-            session = KernelSession(
-                kernel_id,
-                kernel_manager,
-                self.registry,
-                self.settings,
-                self.log,
-                self.store,
-                multi_kernel_manager=self.multi_kernel_manager,
-            )
-            self._sessions[kernel_id] = session
-            self._watch_restarts(kernel_id, session)
-        return session
-
-    def _watch_restarts(self, kernel_id: str, session: KernelSession) -> None:
-        """The auto-restarter's callbacks: kernel died and came back, or died for good
-        (then jupyter_server forgets the kernel, and so does the server's state)."""
-        add = getattr(self.multi_kernel_manager, "add_restart_callback", None)
-        if add is None:
-            return
-        on_restart = session.on_restarter_restart
-        # Not unwatched from inside the restarter's loop over its callbacks (a
-        # removal there skips the next one); the kernel's manager is dropped anyway.
-        on_dead = self._dead_callbacks[kernel_id] = session.loop_thread.bind(
-            lambda: self._forget(session, "the kernel died", unwatch=False)
-        )
-        try:
-            add(kernel_id, on_restart, "restart")
-            add(kernel_id, on_dead, "dead")
-        except Exception:
-            self.log.debug("beaker_server: no restart callbacks for %s", kernel_id)
-
-    def _unwatch_restarts(self, kernel_id: str, session: KernelSession) -> None:
-        on_dead = self._dead_callbacks.pop(kernel_id, None)
-        remove = getattr(self.multi_kernel_manager, "remove_restart_callback", None)
-        if remove is None or kernel_id not in self.multi_kernel_manager:
-            return
-        on_restart = session.on_restarter_restart
-        try:
-            remove(kernel_id, on_restart, "restart")
-            remove(kernel_id, on_dead, "dead")
-        except Exception:
-            self.log.debug("beaker_server: could not remove restart callbacks of %s", kernel_id)
-
-    async def on_kernel_action(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
-        """Listener for jupyter_server's kernel action events (REST restart, shutdown)."""
-        session = self._sessions.get(str(data.get("kernel_id", "")))
-        if session is None or data.get("status") != "success":
-            return
-        action = data.get("action")
-        if action == "restart":
-            session.on_kernel_restarted()
-        elif action == "shutdown":
-            self._forget(session, "the kernel is shut down")
-
-    def _forget(self, session: KernelSession, reason: str, *, unwatch: bool = True) -> None:
-        """The kernel is gone for good: abort what is in flight and free its state."""
-        if self._sessions.get(session.kernel_id) is session:
-            del self._sessions[session.kernel_id]
-        if unwatch:
-            self._unwatch_restarts(session.kernel_id, session)
-        else:
-            self._dead_callbacks.pop(session.kernel_id, None)
-        session.close(reason)
-
-    async def close_all(self) -> None:
-        """Server shutdown: every request in flight gets its ``aborted`` reply."""
-        sessions = list(self._sessions.values())
-        for session in sessions:
-            self._unwatch_restarts(session.kernel_id, session)
-            session.close("the server is shutting down")
-        await asyncio.gather(*(session.wait_idle() for session in sessions))
-        self._sessions.clear()

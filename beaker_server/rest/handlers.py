@@ -19,25 +19,16 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from ..errors import RequestAborted, UnknownMessageType, http_status
 from ..messages.flow import AUTH_RESOURCE, RequestFlow, authorizer_for
 from ..messages.registry import MessageType
 from ..websocket.wire import PROTOCOL_VERSION, IncomingRequest, make_header
 
 OPENAPI_PATH = Path(__file__).parent / "openapi.json"
 
-#: HTTP status of a finished flow, by the ``ename`` of its error reply.
-STATUS_BY_ENAME = {
-    "ValidationError": 400,
-    "Forbidden": 403,
-    "NotFound": 404,
-    "UnknownMessageType": 404,
-    "PayloadTooLarge": 413,
-    "HandlerTimeout": 504,
-    "KernelUnavailable": 503,
-}
 #: A flow aborted by a kernel restart or a server shutdown: try again later.
-ABORTED_STATUS = 503
-#: Any other error reply: the handler (or the code it ran in the kernel) raised.
+ABORTED_STATUS = RequestAborted.http_status
+#: An error outside any flow's reply (a failure of the route itself).
 HANDLER_ERROR_STATUS = 500
 
 
@@ -130,7 +121,8 @@ class CustomRequestHandler(BeakerAPIHandler):
             return
         message = self.settings["beaker_registry"].get(name)
         if message is None:
-            self._json_error(404, "UnknownMessageType", f"no custom message type {name!r}")
+            error = UnknownMessageType(f"no custom message type {name!r}")
+            self._json_error(error.http_status, error.ename, str(error))
             return
         session = self.settings["beaker_sessions"].for_kernel(kernel_id)
         username = self.current_user.username
@@ -173,7 +165,7 @@ class CustomRequestHandler(BeakerAPIHandler):
             self._json_error(ABORTED_STATUS, "Aborted", "the request was aborted", **body)
         else:
             ename = str(content.get("ename", "Error"))
-            code = STATUS_BY_ENAME.get(ename, HANDLER_ERROR_STATUS)
+            code = http_status(ename)
             self._json_error(code, ename, str(content.get("evalue", "")), **body)
 
 

@@ -26,7 +26,8 @@ from typing import Any, ClassVar
 
 from tornado.websocket import WebSocketClosedError
 
-from ..kernel.session import KernelSession, KernelSessions
+from ..kernel.session import KernelSession
+from ..kernel.sessions import KernelSessions
 from ..messages.flow import RequestFlow, authorizer_for, short_error
 from ..messages.registry import MessageType
 from ..preview.kernel_preview import PREVIEW_MSG_TYPE
@@ -258,9 +259,9 @@ def _accepts(session: KernelSession, stream_or_msg: Any, rest: tuple[Any, ...]) 
     ZMQ frames ``(stream or channel name, msg_list)`` or a gateway's JSON text."""
     if rest and isinstance(rest[0], list):
         channel = getattr(stream_or_msg, "channel", stream_or_msg)
-        return session.accept_kernel_frames(channel, rest[0])
+        return session.outgoing.accept_frames(channel, rest[0])
     if isinstance(stream_or_msg, (str, bytes)):
-        return session.accept_kernel_json(stream_or_msg)
+        return session.outgoing.accept_json(stream_or_msg)
     return True
 
 
