@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,7 +19,8 @@ from ..messages.context import KernelProxy, Publish
 from ..messages.flow import FlowLimits, KernelSide, RequestFlow
 from ..messages.registry import MessageRegistry
 from ..messages.response_hooks import OutgoingFilter
-from ..preview.kernel_preview import KernelPreview, PreviewSettings
+from ..preview.kernel_preview import KernelPreview
+from ..settings import BeakerSettings
 from ..store.variable_store import VariableStore
 from ..websocket.loop_thread import LoopThread
 from ..websocket.wire import PROTOCOL_VERSION, EncodeError, make_message
@@ -40,22 +40,6 @@ _RESTART_POLL_INTERVAL = 0.05
 #: The kernel procedure that makes the kernel's iopub socket wait for slow subscribers.
 IOPUB_MODULE = "_beaker_iopub"
 IOPUB_PROCEDURE = Path(__file__).with_name("python_iopub.py")
-
-
-@dataclass(frozen=True)
-class BeakerSettings:
-    """The configured limits, read once at load time."""
-
-    handler_timeout: float = 60.0
-    max_payload_bytes: int = 4 * 1024 * 1024
-    tcp_nodelay: bool = True
-    kernel_connect_timeout: float = 30.0
-    zmq_receive_hwm: int = 100_000
-    kernel_iopub_wait: float = 2.0
-    allow_tracebacks: bool = True
-    #: Largest serialized value ``save_var`` stores, in bytes.
-    max_variable_bytes: int = 100 * 1024 * 1024
-    preview: PreviewSettings = field(default_factory=PreviewSettings)
 
 
 class ClientConnection(Protocol):

@@ -9,9 +9,10 @@ import logging
 from typing import Any
 
 from ..messages.registry import MessageRegistry
+from ..settings import BeakerSettings
 from ..store.variable_store import VariableStore
 from .client import set_receive_hwm
-from .session import BeakerSettings, KernelSession
+from .session import KernelSession
 
 
 class KernelSessions:
