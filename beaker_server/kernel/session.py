@@ -228,6 +228,11 @@ class KernelSession:
         except EncodeError as error:
             self.log.warning("beaker_server: not sent on kernel %s: %s", self.kernel_id, error)
 
+    @property
+    def protocol_version(self) -> str:
+        """The kernel's messaging protocol version, once the server's client knows it."""
+        return self._client.protocol_version if self._client else PROTOCOL_VERSION
+
     def make_message(
         self,
         msg_type: str,
@@ -235,14 +240,13 @@ class KernelSession:
         parent_header: dict[str, Any],
         username: str = "beaker_server",
     ) -> dict[str, Any]:
-        version = self._client.protocol_version if self._client else PROTOCOL_VERSION
         return make_message(
             msg_type,
             content,
             parent_header,
             session_id=self.session_id,
             username=username,
-            version=version,
+            version=self.protocol_version,
         )
 
     # -- requests -----------------------------------------------------------------

@@ -22,7 +22,7 @@ from tornado import web
 from ..errors import RequestAborted, UnknownMessageType, http_status
 from ..messages.flow import AUTH_RESOURCE, RequestFlow, authorizer_for
 from ..messages.registry import MessageType
-from ..websocket.wire import PROTOCOL_VERSION, IncomingRequest, make_header
+from ..websocket.wire import IncomingRequest, make_header
 
 OPENAPI_PATH = Path(__file__).parent / "openapi.json"
 
@@ -126,7 +126,7 @@ class CustomRequestHandler(BeakerAPIHandler):
             return
         session = self.settings["beaker_sessions"].for_kernel(kernel_id)
         username = self.current_user.username
-        request = self._incoming(message, username)
+        request = self._incoming(message, username, session.protocol_version)
         collected = FlowCollector()
         flow = RequestFlow(
             session.flow_side,
@@ -141,11 +141,11 @@ class CustomRequestHandler(BeakerAPIHandler):
         content = await session.start(flow)
         self._finish_flow(collected.result(request.header["msg_id"]), content)
 
-    def _incoming(self, message: MessageType, username: str) -> IncomingRequest:
+    def _incoming(self, message: MessageType, username: str, version: str) -> IncomingRequest:
         """The HTTP body as the flow takes a websocket request: raw content bytes,
         sized and parsed by the flow itself, so limits and errors are the same."""
         session_id = f"beaker-rest-{uuid.uuid4().hex}"
-        header = make_header(message.request_type, session_id, username, PROTOCOL_VERSION)
+        header = make_header(message.request_type, session_id, username, version)
         body = self.request.body
         return IncomingRequest(
             msg_type=message.request_type,

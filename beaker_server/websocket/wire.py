@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import json
 import struct
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
+from jupyter_client import protocol_version as CLIENT_PROTOCOL_VERSION
+from jupyter_client.session import msg_header, new_id
 from jupyter_server.services.kernels.connection.base import (
     serialize_binary_message,
     serialize_msg_to_ws_v1,
@@ -31,7 +31,9 @@ from jupyter_server.services.kernels.connection.base import (
 
 V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 ZMQ_DELIMITER = b"<IDS|MSG>"
-PROTOCOL_VERSION = "5.3"
+#: The messaging protocol version of the server's messages until the kernel has
+#: said its own (``kernel_info_reply``): the one jupyter_client speaks.
+PROTOCOL_VERSION = CLIENT_PROTOCOL_VERSION
 
 
 class WireError(ValueError):
@@ -290,15 +292,13 @@ def zmq_parts(msg_list: list[Any]) -> list[Any] | None:
 
 
 def make_header(msg_type: str, session_id: str, username: str, version: str) -> dict[str, Any]:
-    """A fresh message header as the Jupyter messaging spec describes it."""
-    return {
-        "msg_id": uuid.uuid4().hex,
-        "msg_type": msg_type,
-        "session": session_id,
-        "username": username,
-        "date": datetime.now(timezone.utc).isoformat(),
-        "version": version,
-    }
+    """A fresh message header, made by jupyter_client as for any Jupyter message,
+    with the date as ISO 8601 text (these messages are JSON-encoded here) and the
+    kernel's protocol ``version``."""
+    header = msg_header(new_id(), msg_type, username, session_id)
+    header["date"] = header["date"].isoformat()
+    header["version"] = version
+    return header
 
 
 def make_message(
