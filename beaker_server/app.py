@@ -14,9 +14,9 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from traitlets import Bool, Enum, Float, Int, List, Unicode
 
-from .kernel.client import set_receive_hwm
 from .kernel.session import KERNEL_ACTIONS_SCHEMA
 from .kernel.sessions import KernelSessions
+from .kernel.transport import set_receive_hwm
 from .messages.registry import MessageRegistry
 from .preview.kernel_preview import PreviewSettings
 from .rest.handlers import handlers

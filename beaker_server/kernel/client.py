@@ -23,21 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
-import json
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import zmq
 from jupyter_client.session import Session
 from jupyter_core.utils import ensure_async
 
 from ..errors import KernelError, KernelUnavailable
-from ..websocket.wire import PROTOCOL_VERSION, ZMQ_DELIMITER
-from .zmq_reader import LevelCheckedReader
+from ..websocket.wire import PROTOCOL_VERSION
+from .transport import KernelTransport, make_transport
 
 OutputCallback = Callable[[dict[str, Any]], None]
 #: Sees every kernel status not caused by our requests: (parent header, execution_state).
@@ -56,8 +53,6 @@ _SUBSHELL_ATTEMPTS = 5
 _SUBSHELL_RETRY_DELAY = 0.1
 #: Seconds a comm answer on shell may take to arrive after the request's idle status.
 _ANSWER_AFTER_IDLE = 10.0
-#: In an iopub header frame: the message may be a status (parsed to be sure).
-_STATUS = b'"status"'
 
 
 @dataclass
@@ -129,10 +124,9 @@ class InternalKernelClient:
             session=session_id,
             username="beaker_server",
         )
-        self._client: Any = None
+        self._transport: KernelTransport | None = None
         self._calls: dict[str, _Call] = {}
         self._readers: list[asyncio.Task[None]] = []
-        self._socket_readers: list[LevelCheckedReader] = []
         self._wakeup_checks: asyncio.Task[None] | None = None
         self._ready: asyncio.Task[None] | None = None
         self._closed = False
@@ -143,8 +137,6 @@ class InternalKernelClient:
         self._iopub_users = 0
         self._iopub_nudge: asyncio.Future[None] | None = None
         self._iopub_off_timer: asyncio.TimerHandle | None = None
-        #: The ZMQ topic of the last status message of ours (``kernel.<ident>.status``).
-        self._status_topic: bytes | None = None
         #: The status topic this client subscribes to (None: the full subscription
         #: stays instead), and whether it is subscribed now.
         self._status_subscription: bytes | None = None
@@ -164,50 +156,16 @@ class InternalKernelClient:
             self._ready.add_done_callback(lambda t: t.cancelled() or t.exception())
         await asyncio.shield(self._ready)
 
-    def _make_client(self) -> Any:
-        """An async jupyter_client-style client of the kernel, with our own session.
-
-        Local kernels get jupyter_client's async ZMQ client built from the
-        kernel's connection info, whatever the kernel manager's own client class:
-        with the synchronous ``MappingKernelManager`` that class is a blocking
-        client, which would block the event loop. Kernels behind a gateway get
-        our async websocket client: the gateway manager's own ``client()`` blocks
-        the event loop while connecting and busy-waits in ``get_msg``.
-        """
-        from jupyter_client.asynchronous import AsyncKernelClient
-
-        from .gateway_client import GatewayWebsocketClient, is_gateway_kernel
-
-        if is_gateway_kernel(self.kernel_manager):
-            return GatewayWebsocketClient(self.kernel_manager.kernel_id, self._session, self.log)
-        client = AsyncKernelClient(session=self._session)
-        set_receive_hwm(client, self.receive_hwm, create=True)
-        client.load_connection_info(self.kernel_manager.get_connection_info())
-        return client
-
     async def _connect(self) -> None:
-        client = self._make_client()
-        started = client.start_channels(
-            shell=True, iopub=True, stdin=False, hb=False, control=self._wants_control()
-        )
-        if inspect.isawaitable(started):
-            await started
-        self._client = client
-        if self._iopub_zmq_socket() is not None:
+        transport = make_transport(self.kernel_manager, self._session, self.log, self.receive_hwm)
+        await transport.start()
+        self._transport = transport
+        if transport.filters_iopub:
             # Kept from the start (jupyter_client subscribes to everything): a cell
             # that ends while we connect is seen. Narrowed by _watch_statuses.
             self._iopub_on, self._iopub_users = True, 1
-        iopub = client.iopub_channel
-        shells = [client.shell_channel]
-        if self._wants_control():
-            shells.append(client.control_channel)
         # Readers exist before the first request, so its wake-up is checked too.
-        self._readers = [
-            asyncio.ensure_future(self._read_iopub(iopub, self._socket_reader(iopub, copy=False)))
-        ] + [
-            asyncio.ensure_future(self._read_shell(ch, self._socket_reader(ch, copy=True)))
-            for ch in shells
-        ]
+        self._readers = [asyncio.ensure_future(read) for read in transport.readers(self)]
         reply = await self._hello()
         self.kernel_info = reply.get("content", {})
         self.protocol_version = self.kernel_info.get("protocol_version", PROTOCOL_VERSION)
@@ -227,15 +185,15 @@ class InternalKernelClient:
         without such a topic keeps the full subscription, whose other messages
         are dropped after a look at their parent and header frames.
         """
-        socket = self._iopub_zmq_socket()
-        if socket is None:  # a gateway websocket carries every message anyway
+        transport = self._live_transport()
+        if not transport.filters_iopub:  # a gateway websocket carries every message anyway
             self.watching_statuses = True
             self._tell_heard()
             return
         if not self._iopub_confirmed:
             self._iopub_nudge = asyncio.ensure_future(self._nudge_iopub())
             await self._iopub_nudge
-        topic = self._status_topic
+        topic = transport.status_topic
         if topic and topic.startswith(b"kernel.") and topic.endswith(b".status"):
             self._status_subscription = topic
             self._subscribe_status_topic(True)
@@ -257,22 +215,29 @@ class InternalKernelClient:
         shell (so a first preview need not wait for it); a kernel that answers
         only on shell still does. The first reply wins.
         """
-        msg_ids = [self._client.kernel_info()]
+        msg_ids = [self._send("shell", "kernel_info_request")]
         if self._wants_control():
             msg_ids.append(self._send_control("kernel_info_request"))
         return await self._request(*msg_ids, timeout=self.connect_timeout)
 
-    def _send_control(self, msg_type: str, content: dict[str, Any] | None = None) -> str:
-        """Send a request on the control channel; its msg_id."""
+    def _send(self, channel: str, msg_type: str, content: dict[str, Any] | None = None) -> str:
+        """Send a request made by our session on ``shell`` or ``control``; its msg_id."""
         msg = self._session.msg(msg_type, content or {})
-        self._client.control_channel.send(msg)
-        return msg["header"]["msg_id"]
+        self._live_transport().send(channel, msg)
+        return str(msg["header"]["msg_id"])
+
+    def _send_control(self, msg_type: str, content: dict[str, Any] | None = None) -> str:
+        return self._send("control", msg_type, content)
 
     def _wants_control(self) -> bool:
-        """The control channel, for creating a subshell (local ZMQ kernels only)."""
-        from .gateway_client import is_gateway_kernel
+        """The control channel, for subshells and answers beside a busy main shell."""
+        return self._transport is not None and self._transport.has_control
 
-        return not is_gateway_kernel(self.kernel_manager)
+    def _live_transport(self) -> KernelTransport:
+        transport = self._transport
+        if transport is None:
+            raise KernelUnavailable("the server's kernel client is closed")
+        return transport
 
     async def _create_subshell(self) -> str | None:
         """A subshell of our own (JEP 91): our requests never queue behind a user's cell.
@@ -339,7 +304,7 @@ class InternalKernelClient:
         self._late_replies[marker["header"]["msg_id"]] = lambda _: self._delete_subshell(
             subshell_id, "free again after a stall"
         )
-        self._client.shell_channel.send(marker)
+        self._live_transport().send("shell", marker)
 
     def _delete_subshell(self, subshell_id: str, why: str = "not needed") -> None:
         self._send_control("delete_subshell_request", {"subshell_id": subshell_id})
@@ -361,10 +326,6 @@ class InternalKernelClient:
 
     # -- iopub, only while someone needs it ------------------------------------
 
-    def _iopub_zmq_socket(self) -> zmq.Socket | None:
-        socket = getattr(self._client.iopub_channel, "socket", None)
-        return socket if isinstance(socket, zmq.Socket) else None
-
     def _set_iopub_subscription(self, on: bool) -> None:
         """Subscribe to iopub or not: unsubscribed, the kernel sends this socket nothing.
 
@@ -372,28 +333,28 @@ class InternalKernelClient:
         the server does not pay for a second copy of every user output unless a
         handler streams code output.
         """
-        socket = self._iopub_zmq_socket()
-        if socket is None:  # a gateway websocket carries everything: nothing to switch
+        transport = self._transport
+        if transport is None or not transport.filters_iopub:  # nothing to switch
             self._iopub_on = True
             return
         if on:
-            socket.setsockopt(zmq.SUBSCRIBE, b"")
+            transport.subscribe(b"", True)
             # The nudge confirms the full subscription by a status of ours, which
             # the status topic alone would let through: that one is taken off until
             # then (after the full one, so no status can slip between the two).
             self._subscribe_status_topic(False)
         else:
-            socket.setsockopt(zmq.UNSUBSCRIBE, b"")
+            transport.subscribe(b"", False)
         self._iopub_on = on
         self._iopub_confirmed = False  # a new subscription is confirmed before use
 
     def _subscribe_status_topic(self, on: bool) -> None:
         """Subscribe to the kernel's status topic (learnt by :meth:`_watch_statuses`)."""
-        socket = self._iopub_zmq_socket()
+        transport = self._transport
         topic = self._status_subscription
-        if socket is None or topic is None or on == self._status_topic_on:
+        if transport is None or topic is None or on == self._status_topic_on:
             return
-        socket.setsockopt(zmq.SUBSCRIBE if on else zmq.UNSUBSCRIBE, topic)
+        transport.subscribe(topic, on)
         self._status_topic_on = on
 
     async def _acquire_iopub(self) -> None:
@@ -421,7 +382,7 @@ class InternalKernelClient:
 
     def _iopub_idle(self) -> None:
         self._iopub_off_timer = None
-        if self._iopub_users == 0 and self._client is not None:
+        if self._iopub_users == 0 and self._transport is not None:
             self._set_iopub_subscription(False)
 
     async def _nudge_iopub(self) -> None:
@@ -444,10 +405,8 @@ class InternalKernelClient:
     async def _nudged_once(self) -> bool:
         """One kernel_info; whether its iopub status arrived in time."""
         # On control where there is one: a user's running cell holds the main shell.
-        if self._wants_control():
-            msg_id = self._send_control("kernel_info_request")
-        else:
-            msg_id = self._client.kernel_info()
+        channel = "control" if self._wants_control() else "shell"
+        msg_id = self._send(channel, "kernel_info_request")
         call = self._track(msg_id)
         try:
             await asyncio.wait_for(asyncio.shield(call.idle), _NUDGE_INTERVAL)
@@ -470,10 +429,10 @@ class InternalKernelClient:
             self._ready.cancel()
         if self._iopub_off_timer is not None:
             self._iopub_off_timer.cancel()
-        if self._client is not None:
+        if self._transport is not None:
             with contextlib.suppress(Exception):
-                self._client.stop_channels()
-            self._client = None
+                self._transport.stop()
+            self._transport = None
 
     def _fail_all(self, error: BaseException) -> None:
         calls, self._calls = self._calls, {}
@@ -483,7 +442,9 @@ class InternalKernelClient:
     def _track(self, msg_id: str, on_output: OutputCallback | None = None) -> _Call:
         """Register a request in flight; its reply and outputs are routed to it."""
         call = self._calls[msg_id] = _Call(on_output=on_output)
-        if self._socket_readers and (self._wakeup_checks is None or self._wakeup_checks.done()):
+        if self._transport is not None and (
+            self._wakeup_checks is None or self._wakeup_checks.done()
+        ):
             self._wakeup_checks = asyncio.ensure_future(self._check_wakeups())
         return call
 
@@ -491,9 +452,9 @@ class InternalKernelClient:
         """While requests wait, restart socket reads that missed a message's wake-up."""
         while self._calls and not self._closed:
             await asyncio.sleep(_WAKEUP_CHECK_INTERVAL)
-            for reader in self._socket_readers:
-                if reader.unstick():
-                    self.log.debug("beaker_server: a kernel reply had not woken its reader")
+            transport = self._transport
+            if transport is not None and transport.unstick():
+                self.log.debug("beaker_server: a kernel reply had not woken its reader")
             if self.while_waiting is not None:
                 self.while_waiting()
 
@@ -645,72 +606,45 @@ class InternalKernelClient:
             self.log.warning("beaker_server: could not interrupt the kernel: %r", error)
 
     def _send_shell(self, msg: dict[str, Any]) -> None:
-        from .gateway_client import GatewayWebsocketClient
-
-        if isinstance(self._client, GatewayWebsocketClient):
-            self._client.send_message("shell", msg)
-        else:
-            self._client.shell_channel.send(msg)
+        self._live_transport().send("shell", msg)
 
     def _send_execute(self, content: dict[str, Any], subshell_id: str | None) -> str:
-        if not subshell_id:
-            return self._client.execute(**content)
         msg = self._session.msg("execute_request", content)
-        msg["header"]["subshell_id"] = subshell_id  # JEP 91: routed to our subshell
-        self._client.shell_channel.send(msg)
-        return msg["header"]["msg_id"]
+        if subshell_id:
+            msg["header"]["subshell_id"] = subshell_id  # JEP 91: routed to our subshell
+        self._send_shell(msg)
+        return str(msg["header"]["msg_id"])
 
-    # -- readers ----------------------------------------------------------------
+    # -- what the transport hands over (see .transport.TransportSink) -------------
 
-    def _socket_reader(self, channel: Any, *, copy: bool) -> LevelCheckedReader | None:
-        """A checked reader of the channel's ZMQ socket (None behind a gateway)."""
-        socket = getattr(channel, "socket", None)
-        if not isinstance(socket, zmq.Socket):
-            return None
-        reader = LevelCheckedReader(socket, copy=copy)
-        self._socket_readers.append(reader)
-        return reader
+    @property
+    def wants_statuses(self) -> bool:
+        return self.on_status is not None
 
-    async def _read_shell(self, channel: Any, reader: LevelCheckedReader | None) -> None:
-        """Route shell (or control) replies to their calls."""
-        while not self._closed:
-            try:
-                if reader is not None:
-                    _, parts = self._session.feed_identities(await reader.recv_multipart())
-                    msg = self._session.deserialize(parts)
-                else:
-                    msg = await channel.get_msg()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                self._lost_channel("shell", error)
-                return
-            parent_id = msg.get("parent_header", {}).get("msg_id")
-            call = self._calls.get(parent_id)
-            if call is not None and not call.reply.done():
-                call.reply.set_result(msg)
-            elif parent_id in self._late_replies:
-                self._late_replies.pop(parent_id)(msg)
+    def on_reply(self, msg: dict[str, Any]) -> None:
+        """Route a shell or control reply to its call."""
+        parent_id = msg.get("parent_header", {}).get("msg_id")
+        call = self._calls.get(parent_id)
+        if call is not None and not call.reply.done():
+            call.reply.set_result(msg)
+        elif parent_id in self._late_replies:
+            self._late_replies.pop(parent_id)(msg)
 
-    async def _read_iopub(self, channel: Any, reader: LevelCheckedReader | None) -> None:
-        while not self._closed:
-            try:
-                received = await (reader.recv_multipart() if reader else channel.get_msg())
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                self._lost_channel("iopub", error)
-                return
-            if not self.heard:
-                self._tell_heard()
-            try:
-                if reader is None:
-                    self._on_iopub_message(received)  # type: ignore[arg-type]  # a dict here
-                else:
-                    self._on_iopub_frames(received)
-            except Exception:
-                # One unreadable message must not stop the reader.
-                self.log.warning("beaker_server: unreadable iopub message", exc_info=True)
+    def on_received(self) -> None:
+        if not self.heard:
+            self._tell_heard()
+
+    def on_lost(self, channel: str, error: BaseException) -> None:
+        self._lost_channel(channel, error)
+
+    def on_kernel_status(self, parent_header: dict[str, Any], state: str) -> None:
+        """Tell the owner of a status of someone else's request (a user's cell, say)."""
+        if self.on_status is None:
+            return
+        try:
+            self.on_status(parent_header, state)
+        except Exception:
+            self.log.exception("beaker_server: status callback failed")
 
     def _tell_heard(self) -> None:
         """The first message received: the subscription has reached the kernel, so
@@ -736,64 +670,8 @@ class InternalKernelClient:
         if self.on_broken is not None:
             self.on_broken()
 
-    def _on_iopub_frames(self, frames: list[zmq.Frame]) -> None:
-        """Parse an iopub message only when its parent is one of our requests; read
-        only header, parent and content of the kernel's other statuses.
-
-        Frames arrive uncopied; the small delimiter, parent and header frames are
-        looked at before deciding.
-        """
-        index = next(
-            (
-                i
-                for i, f in enumerate(frames)
-                if len(f) == len(ZMQ_DELIMITER) and f.bytes == ZMQ_DELIMITER
-            ),
-            None,
-        )
-        if index is None or index + 5 >= len(frames):  # <IDS|MSG>, hmac, header, parent, ...
-            return
-        parent = frames[index + 3].bytes
-        if self.session_marker in parent:
-            msg = self._session.deserialize([f.bytes for f in frames[index + 1 :]])
-            if msg.get("msg_type") == "status":
-                self._status_topic = frames[0].bytes if index else b""
-            self._route_iopub(msg)
-            return
-        header = frames[index + 2].bytes
-        if self.on_status is not None and _STATUS in header:
-            self._kernel_status(header, parent, frames[index + 5].bytes)
-
-    def _kernel_status(self, header: bytes, parent: bytes, content: bytes) -> None:
-        """Tell the owner of a status of someone else's request (a user's cell, say)."""
-        try:
-            if json.loads(header).get("msg_type") != "status":
-                return
-            state = json.loads(content).get("execution_state")
-            parent_header = json.loads(parent)
-        except (ValueError, AttributeError):
-            return
-        if isinstance(state, str) and isinstance(parent_header, dict):
-            self._tell_status(parent_header, state)
-
-    def _on_iopub_message(self, msg: dict[str, Any]) -> None:
-        """The same for a message that arrives parsed (behind a gateway)."""
-        parent = msg.get("parent_header") or {}
-        if parent.get("session") == self.session_id:
-            self._route_iopub(msg)
-        elif msg.get("msg_type") == "status" and self.on_status is not None:
-            state = (msg.get("content") or {}).get("execution_state")
-            if isinstance(state, str) and isinstance(parent, dict):
-                self._tell_status(parent, state)
-
-    def _tell_status(self, parent_header: dict[str, Any], state: str) -> None:
-        assert self.on_status is not None
-        try:
-            self.on_status(parent_header, state)
-        except Exception:
-            self.log.exception("beaker_server: status callback failed")
-
-    def _route_iopub(self, msg: dict[str, Any]) -> None:
+    def on_own_iopub(self, msg: dict[str, Any]) -> None:
+        """An iopub message of one of our requests: its status, or an output."""
         call = self._calls.get(msg.get("parent_header", {}).get("msg_id"))
         if call is None:
             return
@@ -808,28 +686,6 @@ class InternalKernelClient:
                 call.on_output(msg)
             except Exception:
                 self.log.exception("beaker_server: output callback failed")
-
-
-def set_receive_hwm(owner: Any, hwm: int, *, create: bool = False) -> None:
-    """Let the sockets that ``owner`` (a kernel manager, a kernel client) makes
-    from its ZMQ context from now on queue ``hwm`` messages each.
-
-    A kernel's PUB socket drops what a subscriber's queues cannot hold, without a
-    trace: with ZMQ's default of 1,000 on both sides, a server that falls 2,000
-    messages behind a flood (a loaded machine) loses outputs, or the idle that
-    ends a cell. A bigger receive queue on the server's side is memory the
-    server holds only while it catches up.
-
-    A context the owner has not made yet is made only with ``create``: kernels
-    behind a gateway are reached without ZMQ, and a context made for nothing is
-    never closed.
-    """
-    has_value = getattr(owner, "trait_has_value", None)
-    if not create and has_value is not None and not has_value("context"):
-        return
-    context = getattr(owner, "context", None)
-    if context is not None and hasattr(context, "setsockopt"):
-        context.setsockopt(zmq.RCVHWM, hwm)
 
 
 def new_session_id() -> str:

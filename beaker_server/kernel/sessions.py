@@ -11,8 +11,8 @@ from typing import Any
 from ..messages.registry import MessageRegistry
 from ..settings import BeakerSettings
 from ..store.variable_store import VariableStore
-from .client import set_receive_hwm
 from .session import KernelSession
+from .transport import set_receive_hwm
 
 
 class KernelSessions:
