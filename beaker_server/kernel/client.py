@@ -34,23 +34,19 @@ from jupyter_core.utils import ensure_async
 
 from ..errors import KernelError, KernelUnavailable
 from ..websocket.wire import PROTOCOL_VERSION
+from .iopub_subscription import IopubSubscription
+from .subshells import Subshells
 from .transport import KernelTransport, make_transport
 
 OutputCallback = Callable[[dict[str, Any]], None]
 #: Sees every kernel status not caused by our requests: (parent header, execution_state).
 StatusCallback = Callable[[dict[str, Any], str], None]
 
-#: How long to wait for one kernel_info answer while connecting, before retrying.
+#: How long to wait for one kernel_info's iopub status, before asking again.
 _NUDGE_INTERVAL = 0.5
-#: Seconds the iopub subscription stays on after the last request that needed it.
-_IOPUB_LINGER = 10.0
 #: While a request waits, how often the sockets are checked for a message whose
 #: wake-up was lost (see :mod:`.zmq_reader`).
 _WAKEUP_CHECK_INTERVAL = 0.02
-#: How often to ask for our subshell when the kernel drops the request, and the
-#: pause before each new try (times the try's number).
-_SUBSHELL_ATTEMPTS = 5
-_SUBSHELL_RETRY_DELAY = 0.1
 #: Seconds a comm answer on shell may take to arrive after the request's idle status.
 _ANSWER_AFTER_IDLE = 10.0
 
@@ -132,15 +128,16 @@ class InternalKernelClient:
         self._closed = False
         #: Set when a channel was lost; the owner replaces the client.
         self.broken = False
-        self._iopub_on = False
-        self._iopub_confirmed = False
-        self._iopub_users = 0
-        self._iopub_nudge: asyncio.Future[None] | None = None
-        self._iopub_off_timer: asyncio.TimerHandle | None = None
-        #: The status topic this client subscribes to (None: the full subscription
-        #: stays instead), and whether it is subscribed now.
-        self._status_subscription: bytes | None = None
-        self._status_topic_on = False
+        #: Our subshells in the kernel: made, retired after a stall, deleted.
+        self._subshells = Subshells(
+            lambda channel, msg: self._live_transport().send(channel, msg),
+            self._session.msg,
+            lambda *ids: self._request(*ids, timeout=self.connect_timeout),
+            self._late_replies,
+            log,
+        )
+        #: The iopub subscription, on only while someone needs it.
+        self._iopub = IopubSubscription(self._nudged_once, connect_timeout)
         #: Whether every status of the kernel reaches this client now (after connect).
         self.watching_statuses = False
 
@@ -160,10 +157,7 @@ class InternalKernelClient:
         transport = make_transport(self.kernel_manager, self._session, self.log, self.receive_hwm)
         await transport.start()
         self._transport = transport
-        if transport.filters_iopub:
-            # Kept from the start (jupyter_client subscribes to everything): a cell
-            # that ends while we connect is seen. Narrowed by _watch_statuses.
-            self._iopub_on, self._iopub_users = True, 1
+        self._iopub.attach(transport)
         # Readers exist before the first request, so its wake-up is checked too.
         self._readers = [asyncio.ensure_future(read) for read in transport.readers(self)]
         reply = await self._hello()
@@ -190,15 +184,10 @@ class InternalKernelClient:
             self.watching_statuses = True
             self._tell_heard()
             return
-        if not self._iopub_confirmed:
-            self._iopub_nudge = asyncio.ensure_future(self._nudge_iopub())
-            await self._iopub_nudge
+        await self._iopub.confirm()
         topic = transport.status_topic
         if topic and topic.startswith(b"kernel.") and topic.endswith(b".status"):
-            self._status_subscription = topic
-            self._subscribe_status_topic(True)
-            # At once: a flood from a user's first cell should not come here too.
-            self._release_iopub(linger=False)
+            self._iopub.narrow_to(topic)
         else:
             self.log.info(
                 "beaker_server: kernel statuses have no topic of their own (%r); "
@@ -240,75 +229,26 @@ class InternalKernelClient:
         return transport
 
     async def _create_subshell(self) -> str | None:
-        """A subshell of our own (JEP 91): our requests never queue behind a user's cell.
-
-        Each ``create_subshell_request`` is followed by a ``kernel_info_request`` on
-        control, which the kernel answers in order: the fence answered first means
-        the create was dropped. ipykernel 7 does that to a create that arrives
-        between its control channel starting and its subshell manager existing
-        (just after kernel start, under load): it fails an assertion and sends no
-        reply. Then it is asked again.
-        """
         if not self._wants_control():
             return None
-        for attempt in range(1, _SUBSHELL_ATTEMPTS + 1):
-            create_id = self._send_control("create_subshell_request")
-            fence_id = self._send_control("kernel_info_request")
-            try:
-                reply = await self._request(create_id, fence_id, timeout=self.connect_timeout)
-            except KernelUnavailable:
-                reply = None
-            if reply is not None and reply.get("parent_header", {}).get("msg_id") == create_id:
-                return reply.get("content", {}).get("subshell_id")
-            # Should the create be answered after all, that subshell is not ours to keep.
-            self._late_replies[create_id] = self._delete_created_subshell
-            if reply is None:  # no answer at all, not even to the fence
-                break
-            self.log.info("beaker_server: the kernel dropped create_subshell (try %d)", attempt)
-            await asyncio.sleep(_SUBSHELL_RETRY_DELAY * attempt)
-        self.log.warning("beaker_server: the kernel did not create a subshell")
-        return None
-
-    def _delete_created_subshell(self, reply: dict[str, Any]) -> None:
-        subshell_id = reply.get("content", {}).get("subshell_id")
-        if subshell_id:
-            self._delete_subshell(subshell_id)
+        return await self._subshells.create()
 
     async def renew_subshell(self) -> None:
         """Move our requests to a new subshell: the old one is stuck in a request.
 
         The old subshell is deleted once its stuck request returns (see
-        :meth:`_retire_subshell`); its late replies are ignored. Without a new
+        :meth:`Subshells.retire`); its late replies are ignored. Without a new
         one, the client is marked broken and the kernel session replaces it.
         """
         self.log.warning("beaker_server: a request on our subshell stalled; making a new one")
         stalled, self.subshell_id = self.subshell_id, None
         if stalled:
-            self._retire_subshell(stalled)
+            self._subshells.retire(stalled)
         try:
             self.subshell_id = await self._create_subshell()
         finally:
             if self.subshell_id is None:
                 self._mark_broken()
-
-    def _retire_subshell(self, subshell_id: str) -> None:
-        """Queue a marker behind the stuck request; its reply means the subshell is free.
-
-        Deleting a subshell whose thread is busy would block the kernel's shell
-        channel thread (ipykernel joins the thread), so the delete waits for the
-        marker's reply. A request that never returns keeps its thread: nothing
-        in Python can stop it.
-        """
-        marker = self._session.msg("kernel_info_request", {})
-        marker["header"]["subshell_id"] = subshell_id
-        self._late_replies[marker["header"]["msg_id"]] = lambda _: self._delete_subshell(
-            subshell_id, "free again after a stall"
-        )
-        self._live_transport().send("shell", marker)
-
-    def _delete_subshell(self, subshell_id: str, why: str = "not needed") -> None:
-        self._send_control("delete_subshell_request", {"subshell_id": subshell_id})
-        self.log.info("beaker_server: deleted subshell %s, %s", subshell_id, why)
 
     async def _request(self, *msg_ids: str, timeout: float) -> dict[str, Any]:
         """The first reply to requests already sent (one, or the same asked twice)."""
@@ -323,84 +263,6 @@ class InternalKernelClient:
         if not done:
             raise KernelUnavailable(f"the kernel did not answer within {timeout:g} s")
         return done.pop().result()
-
-    # -- iopub, only while someone needs it ------------------------------------
-
-    def _set_iopub_subscription(self, on: bool) -> None:
-        """Subscribe to iopub or not: unsubscribed, the kernel sends this socket nothing.
-
-        Most server requests (evaluate, previews) are answered on shell alone, so
-        the server does not pay for a second copy of every user output unless a
-        handler streams code output.
-        """
-        transport = self._transport
-        if transport is None or not transport.filters_iopub:  # nothing to switch
-            self._iopub_on = True
-            return
-        if on:
-            transport.subscribe(b"", True)
-            # The nudge confirms the full subscription by a status of ours, which
-            # the status topic alone would let through: that one is taken off until
-            # then (after the full one, so no status can slip between the two).
-            self._subscribe_status_topic(False)
-        else:
-            transport.subscribe(b"", False)
-        self._iopub_on = on
-        self._iopub_confirmed = False  # a new subscription is confirmed before use
-
-    def _subscribe_status_topic(self, on: bool) -> None:
-        """Subscribe to the kernel's status topic (learnt by :meth:`_watch_statuses`)."""
-        transport = self._transport
-        topic = self._status_subscription
-        if transport is None or topic is None or on == self._status_topic_on:
-            return
-        transport.subscribe(topic, on)
-        self._status_topic_on = on
-
-    async def _acquire_iopub(self) -> None:
-        self._iopub_users += 1
-        if self._iopub_off_timer is not None:
-            self._iopub_off_timer.cancel()
-            self._iopub_off_timer = None
-        if not self._iopub_on:
-            self._set_iopub_subscription(True)
-        if not self._iopub_confirmed:
-            if self._iopub_nudge is None or self._iopub_nudge.done():
-                self._iopub_nudge = asyncio.ensure_future(self._nudge_iopub())
-            await asyncio.shield(self._iopub_nudge)
-
-    def _release_iopub(self, *, linger: bool = True) -> None:
-        """One user less; the last one's subscription is kept ``_IOPUB_LINGER``
-        seconds for the next (a handler streaming output), unless ``linger`` is off."""
-        self._iopub_users -= 1
-        if self._iopub_users == 0 and not self._closed:
-            if not linger:
-                self._iopub_idle()
-                return
-            loop = asyncio.get_running_loop()
-            self._iopub_off_timer = loop.call_later(_IOPUB_LINGER, self._iopub_idle)
-
-    def _iopub_idle(self) -> None:
-        self._iopub_off_timer = None
-        if self._iopub_users == 0 and self._transport is not None:
-            self._set_iopub_subscription(False)
-
-    async def _nudge_iopub(self) -> None:
-        """Send kernel_info until its iopub status arrives: iopub is then subscribed.
-
-        A SUB socket misses what is published before its subscription reaches
-        the kernel; without this, the first request's output could be lost.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.connect_timeout
-        try:
-            while loop.time() < deadline:
-                if await self._nudged_once():
-                    self._iopub_confirmed = True
-                    return
-            raise KernelUnavailable("the kernel's iopub channel did not answer")
-        finally:
-            self._subscribe_status_topic(True)
 
     async def _nudged_once(self) -> bool:
         """One kernel_info; whether its iopub status arrived in time."""
@@ -427,8 +289,7 @@ class InternalKernelClient:
             self._wakeup_checks.cancel()
         if self._ready is not None and not self._ready.done():
             self._ready.cancel()
-        if self._iopub_off_timer is not None:
-            self._iopub_off_timer.cancel()
+        self._iopub.close()
         if self._transport is not None:
             with contextlib.suppress(Exception):
                 self._transport.stop()
@@ -513,7 +374,7 @@ class InternalKernelClient:
         await self.ensure_ready()
         streams = on_output is not None
         if streams:
-            await self._acquire_iopub()
+            await self._iopub.acquire()
         try:
             content = {
                 "code": code,
@@ -539,7 +400,7 @@ class InternalKernelClient:
                 self._calls.pop(msg_id, None)
         finally:
             if streams:
-                self._release_iopub()
+                self._iopub.release()
         return reply.get("content", {})
 
     async def comm_request(
