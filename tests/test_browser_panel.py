@@ -503,7 +503,7 @@ def test_sort_and_filter(lab_page: LabPage) -> None:
     )
 
     # The filter matches names and types, ignoring case; typing is not lost.
-    box = page.locator(".jp-BeakerPreview-filter")
+    box = page.locator(".jp-BeakerPreview-filter input")
     box.press_sequentially("FRAME", delay=20)
     page.wait_for_function(f"() => document.querySelectorAll('{ROW}').length === 1")
     assert lab_page.names() == ["df"]

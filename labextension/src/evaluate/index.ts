@@ -1,8 +1,10 @@
-import { JupyterFrontEnd } from '@jupyterlab/application';
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 import {
   Dialog,
   ICommandPalette,
-  ISessionContext,
   InputDialog,
   showDialog,
   showErrorMessage
@@ -10,11 +12,15 @@ import {
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { KernelMessage } from '@jupyterlab/services';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { ITranslator } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
-import { CustomReplyContent, sendCustomRequest } from './kernel';
+import { CustomReplyContent, sendCustomRequest } from '../common/kernel';
+import { MESSAGES, checkServerExtension } from '../common/messagetypes';
+import { addToPalette } from '../common/plugin';
+import { translateBundle } from '../common/sidebar';
+import { CurrentTarget } from '../common/target';
 
 /**
  * The command IDs of the extension.
@@ -36,30 +42,6 @@ export interface IEvaluateCommandOptions {
   consoles: IConsoleTracker | null;
   palette: ICommandPalette | null;
   translator: ITranslator | null;
-}
-
-/**
- * The session context of the notebook or console the command applies to.
- *
- * #### Notes
- * The widget in focus in the main area wins; otherwise the most recently
- * focused notebook, then console, so that the command still works when it
- * is run from the palette or a side panel.
- */
-function currentTarget(
-  app: JupyterFrontEnd,
-  notebooks: INotebookTracker | null,
-  consoles: IConsoleTracker | null
-): { sessionContext: ISessionContext; label: string } | null {
-  const current = app.shell.currentWidget;
-  const candidates = [notebooks?.currentWidget, consoles?.currentWidget];
-  const widget =
-    candidates.find(candidate => candidate && candidate === current) ??
-    candidates.find(candidate => candidate);
-  if (!widget) {
-    return null;
-  }
-  return { sessionContext: widget.sessionContext, label: widget.title.label };
 }
 
 /**
@@ -91,12 +73,15 @@ function preBlock(text: string): Widget {
  */
 export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
   const { app, notebooks, consoles, palette } = options;
-  const trans = (options.translator ?? nullTranslator).load('beaker_server');
+  const trans = translateBundle(options.translator);
+  // The notebook or console the command applies to: the one in focus,
+  // else the one last followed, as for the panels.
+  const current = new CurrentTarget({ shell: app.shell, notebooks, consoles });
   // The last expression is offered again the next time the prompt opens.
   let lastExpression = '';
 
   const hasKernel = (): boolean =>
-    !!currentTarget(app, notebooks, consoles)?.sessionContext.session?.kernel;
+    !!current.target?.sessionContext.session?.kernel;
 
   app.commands.addCommand(CommandIDs.evaluate, {
     label: trans.__('Evaluate Expression in Kernel (Beaker)'),
@@ -120,7 +105,7 @@ export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
     execute: async (
       args: ReadonlyPartialJSONObject
     ): Promise<CustomReplyContent | undefined> => {
-      const target = currentTarget(app, notebooks, consoles);
+      const target = current.target;
       if (target) {
         await target.sessionContext.ready;
       }
@@ -137,7 +122,7 @@ export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
         typeof args.expression === 'string' ? args.expression : null;
       if (expression === null) {
         const result = await InputDialog.getText({
-          title: trans.__('Evaluate in %1', target.label),
+          title: trans.__('Evaluate in %1', target.title.label),
           label: trans.__('Expression'),
           placeholder: 'sum(range(10))',
           text: lastExpression,
@@ -154,7 +139,7 @@ export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
       let streams = '';
       const future = sendCustomRequest(
         kernel,
-        'evaluate',
+        MESSAGES.evaluate,
         { expression },
         {
           onStream: (msg: KernelMessage.IStreamMsg) => {
@@ -212,8 +197,30 @@ export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
   }
   app.shell.currentChanged?.connect(refresh);
 
-  palette?.addItem({
-    command: CommandIDs.evaluate,
-    category: trans.__('Beaker')
-  });
+  addToPalette(palette, trans, [CommandIDs.evaluate]);
 }
+
+/**
+ * The beaker-server front-end plugin: checks the link to the server
+ * extension and adds the evaluate command.
+ */
+export const corePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'beaker-server:plugin',
+  description:
+    'Connects JupyterLab to the beaker_server Jupyter Server extension.',
+  autoStart: true,
+  optional: [INotebookTracker, IConsoleTracker, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    notebooks: INotebookTracker | null,
+    consoles: IConsoleTracker | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    // The check is deliberately not awaited: JupyterLab waits for `activate`
+    // to settle before it finishes starting, and a slow or absent server
+    // extension must not hold up the whole application.
+    void checkServerExtension();
+    addEvaluateCommand({ app, notebooks, consoles, palette, translator });
+  }
+};

@@ -1,55 +1,26 @@
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
-import {
-  ITranslator,
-  TranslationBundle,
-  nullTranslator
-} from '@jupyterlab/translation';
+import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import type { JSONObject } from '@lumino/coreutils';
-import type { IDisposable } from '@lumino/disposable';
+import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 
-import { CustomReplyContent, sendCustomRequest } from './kernel';
-import { fetchMessageTypes } from './messagetypes';
 import {
-  ISavedVariable,
-  SavedVariablesModel,
-  readSavedVariable
-} from './storemodel';
+  CustomReplyContent,
+  errorMessage,
+  requestReply
+} from '../common/kernel';
+import { STORE_MESSAGES, fetchMessageTypes } from '../common/messagetypes';
+import { translateBundle } from '../common/sidebar';
+import type {
+  IPreviewLink,
+  IStoreNotice,
+  IStoredVariableInfo,
+  IVariableStore
+} from '../tokens';
+import { SavedVariablesModel, readSavedVariables } from './model';
 
 /**
- * The message types of the variable store, as the server names them.
- */
-export const STORE_MESSAGES = {
-  save: 'save_var',
-  load: 'load_var',
-  list: 'list_vars',
-  delete: 'delete_var'
-} as const;
-
-/**
- * What `save_var` and `load_var` say about the variable.
- */
-export interface IStoredVariableInfo {
-  /**
-   * The id in the store.
-   */
-  id: string;
-  /**
-   * The name in the kernel.
-   */
-  name: string;
-  /**
-   * The name of its type.
-   */
-  type: string;
-  /**
-   * The size of its stored form, or `null`.
-   */
-  bytes: number | null;
-}
-
-/**
- * Talks to the server's variable store through the kernel followed by the
- * Variables panel, and keeps a {@link SavedVariablesModel} up to date.
+ * Talks to the server's variable store through a kernel, and keeps a
+ * {@link SavedVariablesModel} up to date.
  *
  * #### Notes
  * The store is on the server, but its messages (`save_var`, `load_var`,
@@ -57,23 +28,22 @@ export interface IStoredVariableInfo {
  * message, so the actions need a kernel. The list is the same whatever the
  * kernel (it is the user's); it is fetched when a kernel is first known,
  * after every save and delete, on {@link list}, and when a `save_var_response`
- * shows on the followed kernel (a save made elsewhere, such as in the
- * message explorer).
+ * shows on the kernel (a save made elsewhere, such as in the message
+ * explorer).
  */
-export class VariableStore implements IDisposable {
+export class VariableStore implements IVariableStore, IDisposable {
   /**
    * Create a store client feeding `options.model`.
    */
   constructor(options: VariableStore.IOptions) {
     this._model = options.model;
-    this._onLoaded = options.onLoaded ?? (() => Promise.resolve());
     this._timeout = options.requestTimeout ?? 60_000;
-    this._trans = (options.translator ?? nullTranslator).load('beaker_server');
+    this._trans = translateBundle(options.translator);
     void this._checkAvailable();
   }
 
   /**
-   * The model of the store's part of the panel.
+   * The model of the saved variables.
    */
   get model(): SavedVariablesModel {
     return this._model;
@@ -103,6 +73,36 @@ export class VariableStore implements IDisposable {
   }
 
   /**
+   * Whether `message` can be sent now.
+   */
+  canSend(message: string): boolean {
+    return (
+      this._model.available &&
+      this._supported.has(message) &&
+      this._kernel !== null
+    );
+  }
+
+  /**
+   * The names the Variables panel shows (offered by the save command).
+   */
+  get previewNames(): readonly string[] {
+    return this._link?.names() ?? [];
+  }
+
+  /**
+   * Lend the store what the Variables panel knows.
+   */
+  linkPreview(link: IPreviewLink): IDisposable {
+    this._link = link;
+    return new DisposableDelegate(() => {
+      if (this._link === link) {
+        this._link = null;
+      }
+    });
+  }
+
+  /**
    * Whether the store client is disposed.
    */
   get isDisposed(): boolean {
@@ -126,43 +126,31 @@ export class VariableStore implements IDisposable {
    * @returns What the server says about the saved variable (its new `id`
    *   first), or `null` when it failed; the model's notice tells why.
    */
-  async save(name: string): Promise<IStoredVariableInfo | null> {
+  save(name: string): Promise<IStoredVariableInfo | null> {
     const trans = this._trans;
-    const model = this._model;
-    model.setPending('save', name, true);
-    try {
-      const reply = await this._request(STORE_MESSAGES.save, { name });
-      if (reply.status !== 'ok') {
-        model.notice = {
-          kind: 'error',
-          action: 'save',
-          name,
-          text: trans.__('Could not save %1: %2', name, this._why(reply))
+    return this._act({
+      action: 'save',
+      key: name,
+      subject: { name },
+      content: { name },
+      failure: why => trans.__('Could not save %1: %2', name, why),
+      done: returned => {
+        const info = Private.readInfo(returned, name);
+        return {
+          notice: {
+            name: info.name,
+            id: info.id,
+            text: trans.__('Saved %1 as %2', info.name, info.id)
+          },
+          result: info,
+          afterwards: () => {
+            this._model.highlighted = info.id;
+            void this.list();
+          }
         };
-        return null;
-      }
-      const info = Private.readInfo(reply.return, name);
-      model.notice = {
-        kind: 'ok',
-        action: 'save',
-        name: info.name,
-        id: info.id,
-        text: trans.__('Saved %1 as %2', info.name, info.id)
-      };
-      model.highlighted = info.id;
-      void this.list();
-      return info;
-    } catch (reason) {
-      model.notice = {
-        kind: 'error',
-        action: 'save',
-        name,
-        text: trans.__('Could not save %1: %2', name, Private.message(reason))
-      };
-      return null;
-    } finally {
-      model.setPending('save', name, false);
-    }
+      },
+      failed: null
+    });
   }
 
   /**
@@ -172,45 +160,30 @@ export class VariableStore implements IDisposable {
    * @returns What the server says about the loaded variable, or `null`
    *   when it failed; the model's notice tells why.
    */
-  async load(id: string, name?: string): Promise<IStoredVariableInfo | null> {
+  load(id: string, name?: string): Promise<IStoredVariableInfo | null> {
     const trans = this._trans;
-    const model = this._model;
-    const content: JSONObject = name ? { id, name } : { id };
-    const label = name || this._nameOf(id) || id;
-    model.setPending('load', id, true);
-    try {
-      const reply = await this._request(STORE_MESSAGES.load, content);
-      if (reply.status !== 'ok') {
-        model.notice = {
-          kind: 'error',
-          action: 'load',
-          id,
-          text: trans.__('Could not load %1: %2', label, this._why(reply))
+    const label = name || this._model.nameOf(id) || id;
+    return this._act({
+      action: 'load',
+      key: id,
+      subject: { id },
+      content: name ? { id, name } : { id },
+      failure: why => trans.__('Could not load %1: %2', label, why),
+      done: returned => {
+        const info = Private.readInfo(returned, label);
+        return {
+          notice: {
+            id,
+            name: info.name,
+            text: trans.__('Loaded %1 into the kernel (id %2)', info.name, id)
+          },
+          result: info,
+          // `load_var` is not an execution: the server pushes no preview.
+          afterwards: () => this._link?.refresh()
         };
-        return null;
-      }
-      const info = Private.readInfo(reply.return, label);
-      model.notice = {
-        kind: 'ok',
-        action: 'load',
-        id,
-        name: info.name,
-        text: trans.__('Loaded %1 into the kernel (id %2)', info.name, id)
-      };
-      // `load_var` is not an execution: the server pushes no preview.
-      await this._onLoaded();
-      return info;
-    } catch (reason) {
-      model.notice = {
-        kind: 'error',
-        action: 'load',
-        id,
-        text: trans.__('Could not load %1: %2', label, Private.message(reason))
-      };
-      return null;
-    } finally {
-      model.setPending('load', id, false);
-    }
+      },
+      failed: null
+    });
   }
 
   /**
@@ -218,46 +191,25 @@ export class VariableStore implements IDisposable {
    *
    * @returns Whether it was deleted; the model's notice tells why not.
    */
-  async delete(id: string): Promise<boolean> {
+  delete(id: string): Promise<boolean> {
     const trans = this._trans;
-    const model = this._model;
-    const label = this._nameOf(id) || id;
-    model.setPending('delete', id, true);
-    try {
-      const reply = await this._request(STORE_MESSAGES.delete, { id });
-      if (reply.status !== 'ok') {
-        model.notice = {
-          kind: 'error',
-          action: 'delete',
-          id,
-          text: trans.__('Could not delete %1: %2', label, this._why(reply))
+    const label = this._model.nameOf(id) || id;
+    return this._act({
+      action: 'delete',
+      key: id,
+      subject: { id },
+      content: { id },
+      failure: why => trans.__('Could not delete %1: %2', label, why),
+      done: () => {
+        this._model.removeItem(id);
+        return {
+          notice: { id, text: trans.__('Deleted %1 (%2)', label, id) },
+          result: true,
+          afterwards: () => void this.list()
         };
-        return false;
-      }
-      model.removeItem(id);
-      model.notice = {
-        kind: 'ok',
-        action: 'delete',
-        id,
-        text: trans.__('Deleted %1 (%2)', label, id)
-      };
-      void this.list();
-      return true;
-    } catch (reason) {
-      model.notice = {
-        kind: 'error',
-        action: 'delete',
-        id,
-        text: trans.__(
-          'Could not delete %1: %2',
-          label,
-          Private.message(reason)
-        )
-      };
-      return false;
-    } finally {
-      model.setPending('delete', id, false);
-    }
+      },
+      failed: false
+    });
   }
 
   /**
@@ -288,6 +240,42 @@ export class VariableStore implements IDisposable {
     return done;
   }
 
+  /**
+   * One action on the store: mark it pending, send its request, and say
+   * how it went in the model's notice.
+   */
+  private async _act<T>(action: Private.IAction<T>): Promise<T> {
+    const model = this._model;
+    const notice = (
+      kind: 'ok' | 'error',
+      fields: Omit<IStoreNotice, 'kind' | 'action'>
+    ) => {
+      model.notice = { kind, action: action.action, ...fields };
+    };
+    const fail = (why: string) => {
+      notice('error', { ...action.subject, text: action.failure(why) });
+      return action.failed;
+    };
+    model.setPending(action.action, action.key, true);
+    try {
+      const reply = await this._request(
+        STORE_MESSAGES[action.action],
+        action.content
+      );
+      if (reply.status !== 'ok') {
+        return fail(this._why(reply));
+      }
+      const done = action.done(reply.return);
+      notice('ok', done.notice);
+      await done.afterwards?.();
+      return done.result;
+    } catch (reason) {
+      return fail(errorMessage(reason));
+    } finally {
+      model.setPending(action.action, action.key, false);
+    }
+  }
+
   private async _list(): Promise<void> {
     const model = this._model;
     if (!model.listed) {
@@ -296,13 +284,7 @@ export class VariableStore implements IDisposable {
     try {
       const reply = await this._request(STORE_MESSAGES.list, {});
       if (reply.status === 'ok') {
-        const raw = (reply.return as { vars?: unknown } | null)?.vars;
-        const items = Array.isArray(raw)
-          ? raw
-              .map(readSavedVariable)
-              .filter((item): item is ISavedVariable => item !== null)
-          : [];
-        model.setItems(items);
+        model.setItems(readSavedVariables(reply.return));
       } else if (reply.status === 'error') {
         model.setState('error', this._why(reply));
       } else if (!model.listed) {
@@ -310,7 +292,7 @@ export class VariableStore implements IDisposable {
         model.setState(this._kernel ? 'loading' : 'no-kernel');
       }
     } catch (reason) {
-      model.setState('error', Private.message(reason));
+      model.setState('error', errorMessage(reason));
     }
   }
 
@@ -320,12 +302,9 @@ export class VariableStore implements IDisposable {
   private async _checkAvailable(): Promise<void> {
     try {
       const types = await fetchMessageTypes();
+      const names: string[] = Object.values(STORE_MESSAGES);
       this._supported = new Set(
-        types
-          .map(type => type.name)
-          .filter(name =>
-            (Object.values(STORE_MESSAGES) as string[]).includes(name)
-          )
+        types.map(type => type.name).filter(name => names.includes(name))
       );
     } catch (reason) {
       console.warn('beaker-server: cannot list the message types', reason);
@@ -381,25 +360,11 @@ export class VariableStore implements IDisposable {
         this._trans.__('No kernel: open a notebook or a console first.')
       );
     }
-    const future = sendCustomRequest(kernel, name, content);
-    let timer = 0;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = window.setTimeout(
-        () =>
-          reject(
-            new Error(this._trans.__('The server did not answer in time.'))
-          ),
-        this._timeout
-      );
-    });
-    try {
-      return (await Promise.race([future.done, timedOut])).content;
-    } finally {
-      window.clearTimeout(timer);
-      if (!future.isDisposed) {
-        future.dispose();
-      }
+    const reply = await requestReply(kernel, name, content, this._timeout);
+    if (reply === null) {
+      throw new Error(this._trans.__('The server did not answer in time.'));
     }
+    return reply.content;
   }
 
   private _why(reply: CustomReplyContent): string {
@@ -409,18 +374,14 @@ export class VariableStore implements IDisposable {
     return this._trans.__('the request was aborted (the kernel restarted?)');
   }
 
-  private _nameOf(id: string): string {
-    return this._model.items.find(item => item.id === id)?.name ?? '';
-  }
-
   private _model: SavedVariablesModel;
-  private _onLoaded: () => Promise<void>;
   private _timeout: number;
   private _trans: TranslationBundle;
   private _kernel: Kernel.IKernelConnection | null = null;
   private _supported: ReadonlySet<string> = new Set();
   private _listing: Promise<void> | null = null;
   private _listAgain = false;
+  private _link: IPreviewLink | null = null;
   private _isDisposed = false;
 }
 
@@ -437,11 +398,6 @@ export namespace VariableStore {
      */
     model: SavedVariablesModel;
     /**
-     * What to do once a variable is loaded into the kernel: refresh the
-     * preview, since `load_var` is no execution and no preview follows it.
-     */
-    onLoaded?: () => Promise<void>;
-    /**
      * How long to wait for a reply, in milliseconds (60 s).
      */
     requestTimeout?: number;
@@ -457,6 +413,41 @@ export namespace VariableStore {
  */
 namespace Private {
   /**
+   * What {@link VariableStore._act} does for one action.
+   */
+  export interface IAction<T> {
+    action: 'save' | 'load' | 'delete';
+    /**
+     * What the action is pending on: a name for `save`, an id otherwise.
+     */
+    key: string;
+    /**
+     * The `id` or `name` an error notice names.
+     */
+    subject: { id?: string; name?: string };
+    content: JSONObject;
+    /**
+     * The text of an error notice, from why it failed.
+     */
+    failure: (why: string) => string;
+    /**
+     * What an `ok` reply's return value means: the notice and the result.
+     */
+    done: (returned: unknown) => {
+      notice: Omit<IStoreNotice, 'kind' | 'action'>;
+      result: T;
+      /**
+       * What to do once the notice is shown, waited for before resolving.
+       */
+      afterwards?: () => Promise<void> | void;
+    };
+    /**
+     * The result of a failure.
+     */
+    failed: T;
+  }
+
+  /**
    * The variable a `save_var` or `load_var` reply describes.
    */
   export function readInfo(raw: unknown, name: string): IStoredVariableInfo {
@@ -468,12 +459,5 @@ namespace Private {
       type: typeof value.type === 'string' ? value.type : '',
       bytes: typeof value.bytes === 'number' ? value.bytes : null
     };
-  }
-
-  /**
-   * The message of an error.
-   */
-  export function message(reason: unknown): string {
-    return reason instanceof Error ? reason.message : String(reason);
   }
 }

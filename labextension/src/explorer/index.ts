@@ -8,20 +8,19 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { ITranslator } from '@jupyterlab/translation';
 import type { JSONObject, ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { ExplorerConnector } from './explorerconnector';
-import { ExplorerModel, IExplorerRun } from './explorermodel';
-import { ExplorerPanel } from './explorerpanel';
-import { messagesIcon } from './icons';
-import { IVariablePreview } from './previewtokens';
-import {
-  addToPalette,
-  addToRightSidebar,
-  followCurrentTarget
-} from './sidebarplugin';
-import { STORE_MESSAGES } from './store';
+import { messagesIcon } from '../common/icons';
+import { STORE_MESSAGES } from '../common/messagetypes';
+import { addToPalette, addToRightSidebar, notifyOn } from '../common/plugin';
+import { translateBundle } from '../common/sidebar';
+import { followCurrentTarget } from '../common/target';
+import { IVariablePreview, IVariableStore } from '../tokens';
+import { ExplorerConnector } from './connector';
+import { ExplorerModel } from './model';
+import { ExplorerPanel } from './panel';
+import type { IExplorerRun } from './types';
 
 /**
  * The command IDs of the message explorer.
@@ -63,7 +62,8 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
     ILayoutRestorer,
     ICommandPalette,
     ITranslator,
-    IVariablePreview
+    IVariablePreview,
+    IVariableStore
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -74,10 +74,10 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     translator: ITranslator | null,
-    preview: IVariablePreview | null
+    preview: IVariablePreview | null,
+    store: IVariableStore | null
   ): void => {
-    translator = translator ?? nullTranslator;
-    const trans = translator.load('beaker_server');
+    const trans = translateBundle(translator);
     const { commands, shell } = app;
 
     const model = new ExplorerModel();
@@ -117,19 +117,20 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
     // A request that may change the kernel's namespace (one that needs the
     // `execute` permission, such as `load_var`) is no execution: the server
     // need not push a preview after it, so the Variables panel asks for one.
+    // A save or a delete changes the list of saved variables.
     connector.requestDone.connect((_, run) => {
-      if (!preview || run.status !== 'ok') {
+      if (run.status !== 'ok') {
         return;
       }
       const type = model.types.find(item => item.name === run.name);
-      if (type?.permission === 'execute') {
+      if (preview && type?.permission === 'execute') {
         void preview.refresh();
       }
       if (
-        run.name === STORE_MESSAGES.save ||
-        run.name === STORE_MESSAGES.delete
+        store &&
+        (run.name === STORE_MESSAGES.save || run.name === STORE_MESSAGES.delete)
       ) {
-        void preview.store.list();
+        void store.list();
       }
     });
 
@@ -182,9 +183,7 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
         return connector.send(name, payload);
       }
     });
-    model.stateChanged.connect(() =>
-      commands.notifyCommandChanged(ExplorerCommandIDs.send)
-    );
+    notifyOn(app, model.stateChanged, [ExplorerCommandIDs.send]);
     addToPalette(palette, trans, [
       ExplorerCommandIDs.open,
       ExplorerCommandIDs.toggle,

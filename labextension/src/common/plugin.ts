@@ -4,38 +4,9 @@ import type {
   JupyterFrontEnd
 } from '@jupyterlab/application';
 import type { ICommandPalette } from '@jupyterlab/apputils';
-import type { IConsoleTracker } from '@jupyterlab/console';
-import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { LabIcon } from '@jupyterlab/ui-components';
 import type { Widget } from '@lumino/widgets';
-
-import type { PreviewTarget } from './sidebarconnector';
-import { CurrentTarget } from './tracker';
-
-/**
- * Keep `connector.target` on the notebook or console a sidebar panel works
- * on (see {@link CurrentTarget}), from now on.
- *
- * @returns The tracker, which looks at the focus again once the
- *   application is restored.
- */
-export function followCurrentTarget(
-  app: JupyterFrontEnd,
-  trackers: {
-    notebooks: INotebookTracker | null;
-    consoles: IConsoleTracker | null;
-  },
-  connector: { target: PreviewTarget | null }
-): CurrentTarget {
-  const current = new CurrentTarget({ shell: app.shell, ...trackers });
-  current.targetChanged.connect((_, target) => {
-    connector.target = target;
-  });
-  connector.target = current.target;
-  void app.restored.then(() => current.update());
-  return current;
-}
 
 /**
  * A command of a sidebar panel.
@@ -121,4 +92,20 @@ export function addToPalette(
   for (const command of commands) {
     palette.addItem({ command, category });
   }
+}
+
+/**
+ * Tell the application that `commands` may have changed (enabled, toggled)
+ * whenever `signal` fires.
+ */
+export function notifyOn(
+  app: JupyterFrontEnd,
+  signal: { connect: (slot: () => void) => unknown },
+  commands: readonly string[]
+): void {
+  signal.connect(() => {
+    for (const command of commands) {
+      app.commands.notifyCommandChanged(command);
+    }
+  });
 }
