@@ -647,7 +647,7 @@ def test_restart_and_no_kernel(lab_page: LabPage) -> None:
 
     page.evaluate(f"() => {NOTEBOOK_PANEL}.sessionContext.shutdown()")
     lab_page.wait_state("no-kernel")
-    assert page.locator(".jp-BeakerPreview-refresh").is_disabled()
+    assert page.locator(".jp-BeakerPreview-refresh button").is_disabled()
     assert not page.evaluate(
         "() => window.jupyterapp.commands.isEnabled('beaker-server:refresh-preview')"
     )

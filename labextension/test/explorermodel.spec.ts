@@ -1,5 +1,6 @@
 import { ExplorerModel } from '../src/explorer/model';
 import { defaultPayloadText, parsePayload } from '../src/explorer/payload';
+import { eachFresh } from './utils';
 
 const types = [
   { name: 'evaluate', default: { expression: '1 + 1' } },
@@ -31,10 +32,9 @@ describe('parsePayload', () => {
 
 describe('ExplorerModel', () => {
   let model: ExplorerModel;
-  beforeEach(() => {
-    model = new ExplorerModel();
-  });
-  afterEach(() => model.dispose());
+  eachFresh(() => (model = new ExplorerModel()));
+  const start = (name: string) =>
+    model.startRun({ name, msgId: `${name}-msg`, payload: {}, target: null });
 
   it('chooses the first type and keeps the choice while it exists', () => {
     expect(model.catalogueState).toBe('loading');
@@ -102,21 +102,11 @@ describe('ExplorerModel', () => {
   });
 
   it('fails a run without a reply, and an odd reply is an error', () => {
-    const lost = model.startRun({
-      name: 'a',
-      msgId: 'm1',
-      payload: {},
-      target: null
-    });
+    const lost = start('a');
     model.finishRun(lost, 'gone');
     expect(lost.status).toBe('failed');
     expect(lost.error).toBe('gone');
-    const odd = model.startRun({
-      name: 'b',
-      msgId: 'm2',
-      payload: {},
-      target: null
-    });
+    const odd = start('b');
     model.addEvent(odd, 'shell', {
       header: { msg_type: 'b_reply', msg_id: 'r' },
       content: { status: 'weird' }
@@ -126,12 +116,7 @@ describe('ExplorerModel', () => {
 
   it('keeps the newest runs, and clearing keeps the running ones', () => {
     for (let i = 0; i < ExplorerModel.maxRuns + 5; i++) {
-      const run = model.startRun({
-        name: `r${i}`,
-        msgId: `m${i}`,
-        payload: {},
-        target: null
-      });
+      const run = start(`r${i}`);
       if (i % 2 === 0) {
         model.finishRun(run, 'done');
       }

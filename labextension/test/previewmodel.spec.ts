@@ -1,6 +1,7 @@
 import { PreviewModel } from '../src/preview/model';
 import { VARIABLE_MIME_TYPE } from '../src/preview/rows';
 import type { IPreviewContent } from '../src/tokens';
+import { eachFresh } from './utils';
 
 /**
  * A preview of `names` (ints), made at `time`.
@@ -36,10 +37,7 @@ function changes(model: PreviewModel, action: () => void): number {
 
 describe('PreviewModel', () => {
   let model: PreviewModel;
-  beforeEach(() => {
-    model = new PreviewModel();
-  });
-  afterEach(() => model.dispose());
+  eachFresh(() => (model = new PreviewModel()));
 
   it('starts without a kernel', () => {
     expect(model.state).toBe('no-kernel');

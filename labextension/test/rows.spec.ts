@@ -1,4 +1,4 @@
-import type { IPreviewRow } from '../src/tokens';
+import type { IPreviewRow, ISortOrder } from '../src/tokens';
 import {
   COLUMNS,
   VARIABLE_MIME_TYPE,
@@ -141,6 +141,8 @@ describe('filterRows', () => {
 });
 
 describe('sortRows', () => {
+  const sorted = (key: ISortOrder['key'], direction: ISortOrder['direction']) =>
+    names(sortRows(rows(), { key, direction }));
   const rows = () => [
     row({ name: 'b10', type: 'int', bytes: 28, summary: 'z' }),
     row({ name: 'b2', type: 'DataFrame', shape: [10, 2], bytes: null }),
@@ -148,27 +150,17 @@ describe('sortRows', () => {
   ];
 
   it('sorts names naturally', () => {
-    expect(
-      names(sortRows(rows(), { key: 'name', direction: 'ascending' }))
-    ).toEqual(['a', 'b2', 'b10']);
-    expect(
-      names(sortRows(rows(), { key: 'name', direction: 'descending' }))
-    ).toEqual(['b10', 'b2', 'a']);
+    expect(sorted('name', 'ascending')).toEqual(['a', 'b2', 'b10']);
+    expect(sorted('name', 'descending')).toEqual(['b10', 'b2', 'a']);
   });
 
   it('puts unknown sizes last in both directions', () => {
-    expect(
-      names(sortRows(rows(), { key: 'size', direction: 'ascending' }))
-    ).toEqual(['b10', 'a', 'b2']);
-    expect(
-      names(sortRows(rows(), { key: 'size', direction: 'descending' }))
-    ).toEqual(['a', 'b10', 'b2']);
+    expect(sorted('size', 'ascending')).toEqual(['b10', 'a', 'b2']);
+    expect(sorted('size', 'descending')).toEqual(['a', 'b10', 'b2']);
   });
 
   it('sorts shapes by element count, lengths as counts', () => {
-    expect(
-      names(sortRows(rows(), { key: 'shape', direction: 'ascending' }))
-    ).toEqual(['a', 'b2', 'b10']);
+    expect(sorted('shape', 'ascending')).toEqual(['a', 'b2', 'b10']);
   });
 
   it('sorts types ignoring case and breaks ties by name', () => {

@@ -3,6 +3,7 @@ import {
   readSavedVariable,
   readSavedVariables
 } from '../src/store/model';
+import { eachFresh } from './utils';
 
 const entry = (id: string, name = id) => ({
   id,
@@ -46,10 +47,7 @@ describe('readSavedVariable', () => {
 
 describe('SavedVariablesModel', () => {
   let model: SavedVariablesModel;
-  beforeEach(() => {
-    model = new SavedVariablesModel();
-  });
-  afterEach(() => model.dispose());
+  eachFresh(() => (model = new SavedVariablesModel()));
 
   it('is unavailable until the server is known to have a store', () => {
     expect(model.state).toBe('unknown');

@@ -36,6 +36,16 @@ export function formatBytes(bytes: number | null): string {
 }
 
 /**
+ * The tooltip of a size: the exact count of bytes, or none.
+ */
+export function bytesTitle(
+  bytes: number | null,
+  trans: { _n: (singular: string, plural: string, n: number) => string }
+): string | undefined {
+  return bytes === null ? undefined : trans._n('%1 byte', '%1 bytes', bytes);
+}
+
+/**
  * Milliseconds as text: `0.8 ms`, `42 ms`, `1.25 s`.
  */
 export function formatElapsed(ms: number): string {

@@ -1,12 +1,20 @@
-import type {
+import {
   ILabShell,
   ILayoutRestorer,
-  JupyterFrontEnd
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import type { ICommandPalette } from '@jupyterlab/apputils';
-import type { TranslationBundle } from '@jupyterlab/translation';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import type { LabIcon } from '@jupyterlab/ui-components';
+import type { ReadonlyJSONObject, Token } from '@lumino/coreutils';
 import type { Widget } from '@lumino/widgets';
+
+import { translateBundle } from './sidebar';
+import type { ITrackers } from './target';
 
 /**
  * A command of a sidebar panel.
@@ -108,4 +116,144 @@ export function notifyOn(
       app.commands.notifyCommandChanged(command);
     }
   });
+}
+
+/**
+ * What every plugin of the extension gets from the application.
+ */
+export interface IFeatureContext {
+  app: JupyterFrontEnd;
+  /**
+   * The notebook and console trackers (see `CurrentTarget`).
+   */
+  trackers: ITrackers;
+  palette: ICommandPalette | null;
+  translator: ITranslator | null;
+  /**
+   * The extension's translation bundle.
+   */
+  trans: TranslationBundle;
+}
+
+/**
+ * A plugin of the extension: it may follow the current notebook or
+ * console, add commands to the palette, and ask for more optional tokens,
+ * which `activate` gets after the context.
+ */
+export function featurePlugin<T>(options: {
+  id: string;
+  description: string;
+  provides?: Token<T>;
+  requires?: Token<any>[];
+  optional?: Token<any>[];
+  activate: (context: IFeatureContext, ...extra: any[]) => T;
+}): JupyterFrontEndPlugin<T> {
+  const own = options.requires ?? [];
+  return {
+    id: options.id,
+    description: options.description,
+    autoStart: true,
+    provides: options.provides,
+    requires: own,
+    optional: [
+      INotebookTracker,
+      IConsoleTracker,
+      ICommandPalette,
+      ITranslator,
+      ...(options.optional ?? [])
+    ],
+    activate: (app: JupyterFrontEnd, ...tokens: any[]): T => {
+      const required = tokens.slice(0, own.length);
+      const [notebooks, consoles, palette, translator, ...extra] = tokens.slice(
+        own.length
+      );
+      const context: IFeatureContext = {
+        app,
+        trackers: { notebooks, consoles },
+        palette,
+        translator,
+        trans: translateBundle(translator)
+      };
+      return options.activate(context, ...required, ...extra);
+    }
+  };
+}
+
+/**
+ * A plugin whose view is a panel of the right sidebar: the panel is put in
+ * the sidebar, restored with the layout, and gets its open and toggle
+ * commands (see {@link addToRightSidebar}), also in the palette.
+ */
+export function sidebarPlugin<T>(options: {
+  id: string;
+  description: string;
+  provides?: Token<T>;
+  optional?: Token<any>[];
+  /**
+   * The panel's rank and type in the sidebar.
+   */
+  rank: number;
+  type: string;
+  /**
+   * The open and toggle commands, from the translation bundle.
+   */
+  commands: (trans: TranslationBundle) => {
+    open: ISidebarCommand & { icon?: LabIcon };
+    toggle: ISidebarCommand;
+  };
+  /**
+   * Make the panel; `extra` are the optional tokens asked for, in order.
+   */
+  activate: (
+    context: IFeatureContext & { rendermime: IRenderMimeRegistry },
+    ...extra: any[]
+  ) => { panel: Widget; value: T };
+}): JupyterFrontEndPlugin<T> {
+  return featurePlugin<T>({
+    id: options.id,
+    description: options.description,
+    provides: options.provides,
+    requires: [IRenderMimeRegistry],
+    optional: [ILabShell, ILayoutRestorer, ...(options.optional ?? [])],
+    activate: (context, rendermime, labShell, restorer, ...extra) => {
+      const { panel, value } = options.activate(
+        { ...context, rendermime },
+        ...extra
+      );
+      const { open, toggle } = options.commands(context.trans);
+      addToRightSidebar({
+        app: context.app,
+        panel,
+        rank: options.rank,
+        type: options.type,
+        labShell,
+        restorer,
+        open,
+        toggle
+      });
+      addToPalette(context.palette, context.trans, [open.id, toggle.id]);
+      return value;
+    }
+  });
+}
+
+/**
+ * The `describedBy` of a command whose arguments are `properties`, each
+ * `[type, description]`; `required` names those it cannot do without.
+ */
+export function describeArgs(
+  properties: { [name: string]: [string, string] },
+  required?: string[]
+): { args: ReadonlyJSONObject } {
+  const schema: { [name: string]: ReadonlyJSONObject } = {};
+  for (const [name, [type, description]] of Object.entries(properties)) {
+    schema[name] = { type, description };
+  }
+  return {
+    args: {
+      type: 'object',
+      properties: schema,
+      ...(required ? { required } : {})
+    }
+  };
 }

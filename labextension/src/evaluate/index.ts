@@ -1,25 +1,21 @@
 import {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
-import {
   Dialog,
-  ICommandPalette,
   InputDialog,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
-import { IConsoleTracker } from '@jupyterlab/console';
-import { INotebookTracker } from '@jupyterlab/notebook';
 import { KernelMessage } from '@jupyterlab/services';
-import { ITranslator } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
 import { CustomReplyContent, sendCustomRequest } from '../common/kernel';
 import { MESSAGES, checkServerExtension } from '../common/messagetypes';
-import { addToPalette } from '../common/plugin';
-import { translateBundle } from '../common/sidebar';
+import {
+  IFeatureContext,
+  addToPalette,
+  describeArgs,
+  featurePlugin
+} from '../common/plugin';
 import { CurrentTarget } from '../common/target';
 
 /**
@@ -31,17 +27,6 @@ export namespace CommandIDs {
    * with the server's built-in `evaluate` message.
    */
   export const evaluate = 'beaker-server:evaluate';
-}
-
-/**
- * What {@link addEvaluateCommand} needs from the application.
- */
-export interface IEvaluateCommandOptions {
-  app: JupyterFrontEnd;
-  notebooks: INotebookTracker | null;
-  consoles: IConsoleTracker | null;
-  palette: ICommandPalette | null;
-  translator: ITranslator | null;
 }
 
 /**
@@ -71,9 +56,9 @@ function preBlock(text: string): Widget {
  * resolves with `undefined` when there is no kernel or the prompt is
  * cancelled.
  */
-export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
-  const { app, notebooks, consoles, palette } = options;
-  const trans = translateBundle(options.translator);
+export function addEvaluateCommand(context: IFeatureContext): void {
+  const { app, trackers, palette, trans } = context;
+  const { notebooks, consoles } = trackers;
   // The notebook or console the command applies to: the one in focus,
   // else the one last followed, as for the panels.
   const current = new CurrentTarget({ shell: app.shell, notebooks, consoles });
@@ -88,19 +73,12 @@ export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
     caption: trans.__(
       'Evaluate an expression in the current kernel without running a cell'
     ),
-    describedBy: {
-      args: {
-        type: 'object',
-        properties: {
-          expression: {
-            type: 'string',
-            description: trans.__(
-              'The expression to evaluate; when absent, it is asked for.'
-            )
-          }
-        }
-      }
-    },
+    describedBy: describeArgs({
+      expression: [
+        'string',
+        trans.__('The expression to evaluate; when absent, it is asked for.')
+      ]
+    }),
     isEnabled: hasKernel,
     execute: async (
       args: ReadonlyPartialJSONObject
@@ -204,23 +182,15 @@ export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
  * The beaker-server front-end plugin: checks the link to the server
  * extension and adds the evaluate command.
  */
-export const corePlugin: JupyterFrontEndPlugin<void> = {
+export const corePlugin = featurePlugin<void>({
   id: 'beaker-server:plugin',
   description:
     'Connects JupyterLab to the beaker_server Jupyter Server extension.',
-  autoStart: true,
-  optional: [INotebookTracker, IConsoleTracker, ICommandPalette, ITranslator],
-  activate: (
-    app: JupyterFrontEnd,
-    notebooks: INotebookTracker | null,
-    consoles: IConsoleTracker | null,
-    palette: ICommandPalette | null,
-    translator: ITranslator | null
-  ): void => {
+  activate: context => {
     // The check is deliberately not awaited: JupyterLab waits for `activate`
     // to settle before it finishes starting, and a slow or absent server
     // extension must not hold up the whole application.
     void checkServerExtension();
-    addEvaluateCommand({ app, notebooks, consoles, palette, translator });
+    addEvaluateCommand(context);
   }
-};
+});

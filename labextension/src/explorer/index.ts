@@ -1,20 +1,13 @@
-import {
-  ILabShell,
-  ILayoutRestorer,
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
-import { IConsoleTracker } from '@jupyterlab/console';
-import { INotebookTracker } from '@jupyterlab/notebook';
-import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import { ITranslator } from '@jupyterlab/translation';
 import type { JSONObject, ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { messagesIcon } from '../common/icons';
 import { STORE_MESSAGES } from '../common/messagetypes';
-import { addToPalette, addToRightSidebar, notifyOn } from '../common/plugin';
-import { translateBundle } from '../common/sidebar';
+import {
+  addToPalette,
+  describeArgs,
+  notifyOn,
+  sidebarPlugin
+} from '../common/plugin';
 import { followCurrentTarget } from '../common/target';
 import { IVariablePreview, IVariableStore } from '../tokens';
 import { ExplorerConnector } from './connector';
@@ -23,63 +16,47 @@ import { ExplorerPanel } from './panel';
 import type { IExplorerRun } from './types';
 
 /**
- * The command IDs of the message explorer.
+ * The command IDs of the message explorer: show it; show or hide it; send
+ * a custom request from it and show its flow.
  */
-export namespace ExplorerCommandIDs {
-  /**
-   * Show the message explorer.
-   */
-  export const open = 'beaker-server:open-message-explorer';
-  /**
-   * Show the message explorer, or collapse the sidebar when it is shown.
-   */
-  export const toggle = 'beaker-server:toggle-message-explorer';
-  /**
-   * Send a custom request from the explorer and show its flow.
-   */
-  export const send = 'beaker-server:send-custom-request';
-}
-
-/**
- * The id of the explorer plugin, which is also the key of its settings.
- */
-export const EXPLORER_PLUGIN_ID = 'beaker-server:explorer';
+export const ExplorerCommandIDs = {
+  open: 'beaker-server:open-message-explorer',
+  toggle: 'beaker-server:toggle-message-explorer',
+  send: 'beaker-server:send-custom-request'
+} as const;
 
 /**
  * The message explorer: the server's custom message types, a payload
  * editor, and the flow of each request sent to the current kernel.
  */
-export const explorerPlugin: JupyterFrontEndPlugin<void> = {
-  id: EXPLORER_PLUGIN_ID,
+export const explorerPlugin = sidebarPlugin<void>({
+  id: 'beaker-server:explorer',
   description:
     'A sidebar view to browse the custom message types of beaker_server and send them to the current kernel.',
-  autoStart: true,
-  requires: [IRenderMimeRegistry],
-  optional: [
-    INotebookTracker,
-    IConsoleTracker,
-    ILabShell,
-    ILayoutRestorer,
-    ICommandPalette,
-    ITranslator,
-    IVariablePreview,
-    IVariableStore
-  ],
+  optional: [IVariablePreview, IVariableStore],
+  rank: 660,
+  type: 'Message Explorer',
+  commands: trans => ({
+    open: {
+      id: ExplorerCommandIDs.open,
+      label: trans.__('Show Message Explorer'),
+      caption: trans.__(
+        'Show the custom message types of the server and send them to the current kernel'
+      ),
+      icon: messagesIcon
+    },
+    toggle: {
+      id: ExplorerCommandIDs.toggle,
+      label: trans.__('Message Explorer'),
+      caption: trans.__('Show or hide the message explorer')
+    }
+  }),
   activate: (
-    app: JupyterFrontEnd,
-    rendermime: IRenderMimeRegistry,
-    notebooks: INotebookTracker | null,
-    consoles: IConsoleTracker | null,
-    labShell: ILabShell | null,
-    restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null,
-    translator: ITranslator | null,
+    { app, trackers, palette, translator, trans, rendermime },
     preview: IVariablePreview | null,
     store: IVariableStore | null
-  ): void => {
-    const trans = translateBundle(translator);
+  ) => {
     const { commands, shell } = app;
-
     const model = new ExplorerModel();
     const connector = new ExplorerConnector({ model, translator });
     const panel = new ExplorerPanel({
@@ -89,29 +66,7 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
       onSend: () => void connector.send(),
       onReload: () => void connector.refreshTypes(true)
     });
-    addToRightSidebar({
-      app,
-      panel,
-      rank: 660,
-      type: 'Message Explorer',
-      labShell,
-      restorer,
-      open: {
-        id: ExplorerCommandIDs.open,
-        label: trans.__('Show Message Explorer'),
-        caption: trans.__(
-          'Show the custom message types of the server and send them to the current kernel'
-        ),
-        icon: messagesIcon
-      },
-      toggle: {
-        id: ExplorerCommandIDs.toggle,
-        label: trans.__('Message Explorer'),
-        caption: trans.__('Show or hide the message explorer')
-      }
-    });
-
-    followCurrentTarget(app, { notebooks, consoles }, connector);
+    followCurrentTarget(app, trackers, connector);
     void connector.refreshTypes();
 
     // A request that may change the kernel's namespace (one that needs the
@@ -139,25 +94,20 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
       caption: trans.__(
         'Send the custom request chosen in the message explorer to the current kernel'
       ),
-      describedBy: {
-        args: {
-          type: 'object',
-          properties: {
-            name: {
-              type: 'string',
-              description: trans.__(
-                'The message type; by default the one chosen in the explorer.'
-              )
-            },
-            payload: {
-              type: 'object',
-              description: trans.__(
-                'The content of the request; by default the payload in the explorer.'
-              )
-            }
-          }
-        }
-      },
+      describedBy: describeArgs({
+        name: [
+          'string',
+          trans.__(
+            'The message type; by default the one chosen in the explorer.'
+          )
+        ],
+        payload: [
+          'object',
+          trans.__(
+            'The content of the request; by default the payload in the explorer.'
+          )
+        ]
+      }),
       isEnabled: args =>
         typeof args.name === 'string'
           ? model.kernelStatus !== null
@@ -184,10 +134,7 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     notifyOn(app, model.stateChanged, [ExplorerCommandIDs.send]);
-    addToPalette(palette, trans, [
-      ExplorerCommandIDs.open,
-      ExplorerCommandIDs.toggle,
-      ExplorerCommandIDs.send
-    ]);
+    addToPalette(palette, trans, [ExplorerCommandIDs.send]);
+    return { panel, value: undefined };
   }
-};
+});

@@ -4,6 +4,7 @@ import type { Kernel, KernelMessage } from '@jupyterlab/services';
 
 import { SidebarConnector } from '../common/connector';
 import { requestReply } from '../common/kernel';
+import { Rerun } from '../common/rerun';
 import { MESSAGES, fetchMessageTypes } from '../common/messagetypes';
 import type { IPreviewContent } from '../tokens';
 import type { PreviewModel } from './model';
@@ -53,21 +54,7 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
     if (!kernel || this.isDisposed) {
       return Promise.resolve();
     }
-    if (this._inFlight) {
-      this._again = true;
-      return this._inFlight;
-    }
-    const done = this._request(kernel).finally(() => {
-      if (this._inFlight === done) {
-        this._inFlight = null;
-      }
-      if (this._again) {
-        this._again = false;
-        void this.refresh();
-      }
-    });
-    this._inFlight = done;
-    return done;
+    return this._rerun.run(() => this._request(kernel));
   }
 
   private async _request(kernel: Kernel.IKernelConnection): Promise<void> {
@@ -180,7 +167,7 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
     if (Private.isRestarting(status)) {
       this._busyParents.clear();
       this._busyUnknown = false;
-      this._again = false;
+      this._rerun.reset();
       model.clear('restarting');
     } else if (status === 'dead') {
       this._busyParents.clear();
@@ -211,8 +198,7 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
     }
     this._kernel = kernel;
     this._busyParents.clear();
-    this._again = false;
-    this._inFlight = null;
+    this._rerun.reset(true);
     const model = this.model;
     model.refreshing = false;
     if (!kernel) {
@@ -273,8 +259,7 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
   private _kernel: Kernel.IKernelConnection | null = null;
   private _busyParents = new Set<string>();
   private _busyUnknown = false;
-  private _inFlight: Promise<void> | null = null;
-  private _again = false;
+  private _rerun = new Rerun(() => void this.refresh());
   private _askAgain = false;
 }
 

@@ -1,19 +1,7 @@
-import {
-  ILabShell,
-  ILayoutRestorer,
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
-import { IConsoleTracker } from '@jupyterlab/console';
-import { INotebookTracker } from '@jupyterlab/notebook';
-import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { ITranslator } from '@jupyterlab/translation';
 
 import { variablesIcon } from '../common/icons';
-import { addToPalette, addToRightSidebar, notifyOn } from '../common/plugin';
-import { translateBundle } from '../common/sidebar';
+import { addToPalette, notifyOn, sidebarPlugin } from '../common/plugin';
 import { followCurrentTarget } from '../common/target';
 import { IVariablePreview, IVariableStore } from '../tokens';
 import { PreviewConnector } from './connector';
@@ -22,22 +10,14 @@ import { PreviewPanel } from './panel';
 import { readColumns } from './rows';
 
 /**
- * The command IDs of the variable preview.
+ * The command IDs of the variable preview: ask the followed kernel for a
+ * fresh preview; show or hide the Variables panel; show it.
  */
-export namespace PreviewCommandIDs {
-  /**
-   * Ask the followed kernel for a fresh preview.
-   */
-  export const refresh = 'beaker-server:refresh-preview';
-  /**
-   * Show the Variables panel, or collapse the sidebar when it is shown.
-   */
-  export const toggle = 'beaker-server:toggle-preview-panel';
-  /**
-   * Show the Variables panel.
-   */
-  export const open = 'beaker-server:open-preview-panel';
-}
+export const PreviewCommandIDs = {
+  refresh: 'beaker-server:refresh-preview',
+  toggle: 'beaker-server:toggle-preview-panel',
+  open: 'beaker-server:open-preview-panel'
+} as const;
 
 /**
  * The id of the preview plugin, which is also the key of its settings.
@@ -48,37 +28,31 @@ export const PREVIEW_PLUGIN_ID = 'beaker-server:preview';
  * The Variables panel: a live preview of the variables of the kernel of
  * the current notebook or console, in the right sidebar.
  */
-export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
+export const previewPlugin = sidebarPlugin<IVariablePreview>({
   id: PREVIEW_PLUGIN_ID,
   description:
     'A sidebar panel with a live preview of the variables of the current kernel.',
-  autoStart: true,
-  requires: [IRenderMimeRegistry],
-  optional: [
-    INotebookTracker,
-    IConsoleTracker,
-    ILabShell,
-    ILayoutRestorer,
-    ICommandPalette,
-    ISettingRegistry,
-    ITranslator,
-    IVariableStore
-  ],
   provides: IVariablePreview,
+  optional: [ISettingRegistry, IVariableStore],
+  rank: 650,
+  type: 'Variables',
+  commands: trans => ({
+    open: {
+      id: PreviewCommandIDs.open,
+      label: trans.__('Show Variables Panel'),
+      caption: trans.__('Show the Variables panel in the right sidebar')
+    },
+    toggle: {
+      id: PreviewCommandIDs.toggle,
+      label: trans.__('Variables Panel'),
+      caption: trans.__('Show or hide the Variables panel')
+    }
+  }),
   activate: (
-    app: JupyterFrontEnd,
-    rendermime: IRenderMimeRegistry,
-    notebooks: INotebookTracker | null,
-    consoles: IConsoleTracker | null,
-    labShell: ILabShell | null,
-    restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null,
+    { app, trackers, palette, translator, trans, rendermime },
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null,
     store: IVariableStore | null
-  ): IVariablePreview => {
-    const trans = translateBundle(translator);
-
+  ) => {
     const model = new PreviewModel();
     const connector = new PreviewConnector({ model, translator });
     const refresh = () => connector.refresh();
@@ -96,28 +70,9 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
       store,
       onRefresh: () => void refresh()
     });
-    addToRightSidebar({
-      app,
-      panel,
-      rank: 650,
-      type: 'Variables',
-      labShell,
-      restorer,
-      open: {
-        id: PreviewCommandIDs.open,
-        label: trans.__('Show Variables Panel'),
-        caption: trans.__('Show the Variables panel in the right sidebar')
-      },
-      toggle: {
-        id: PreviewCommandIDs.toggle,
-        label: trans.__('Variables Panel'),
-        caption: trans.__('Show or hide the Variables panel')
-      }
-    });
-
     // Follow the notebook or console in focus; when something else takes
     // the focus, keep the one followed as long as it is open.
-    followCurrentTarget(app, { notebooks, consoles }, connector);
+    followCurrentTarget(app, trackers, connector);
 
     app.commands.addCommand(PreviewCommandIDs.refresh, {
       label: trans.__('Refresh Variables'),
@@ -129,11 +84,7 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
       execute: () => refresh()
     });
     notifyOn(app, model.stateChanged, [PreviewCommandIDs.refresh]);
-    addToPalette(palette, trans, [
-      PreviewCommandIDs.refresh,
-      PreviewCommandIDs.toggle,
-      PreviewCommandIDs.open
-    ]);
+    addToPalette(palette, trans, [PreviewCommandIDs.refresh]);
 
     if (settingRegistry) {
       const apply = (settings: ISettingRegistry.ISettings) => {
@@ -158,6 +109,6 @@ export const previewPlugin: JupyterFrontEndPlugin<IVariablePreview> = {
         );
     }
 
-    return { model, panel, refresh };
+    return { panel, value: { model, panel, refresh } };
   }
-};
+});

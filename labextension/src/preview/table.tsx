@@ -8,7 +8,7 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { formatBytes, formatShape } from '../common/format';
+import { bytesTitle, formatBytes, formatShape } from '../common/format';
 import { STORE_MESSAGES } from '../common/messagetypes';
 import { RichPreview } from '../common/rendered';
 import type { ColumnId, IPreviewRow, IVariableStore, SortKey } from '../tokens';
@@ -101,50 +101,17 @@ export function PreviewTable(props: {
 }
 
 /**
- * The cells of the optional columns of a row.
+ * The text and tooltip of each optional cell of a row.
  */
-function cells(
+function cellTexts(
   row: IPreviewRow,
   trans: TranslationBundle
-): { [key in ColumnId]: () => React.ReactElement } {
-  const qualified = row.module ? `${row.module}.${row.type}` : row.type;
+): { [key in ColumnId]: [string, string | undefined] } {
   return {
-    type: () => (
-      <td key="type" className="jp-BeakerPreview-col-type" title={qualified}>
-        {row.type}
-      </td>
-    ),
-    shape: () => (
-      <td
-        key="shape"
-        className="jp-BeakerPreview-col-shape"
-        title={row.dtype ?? undefined}
-      >
-        {formatShape(row.shape)}
-      </td>
-    ),
-    size: () => (
-      <td
-        key="size"
-        className="jp-BeakerPreview-col-size"
-        title={
-          row.bytes === null
-            ? undefined
-            : trans._n('%1 byte', '%1 bytes', row.bytes)
-        }
-      >
-        {formatBytes(row.bytes)}
-      </td>
-    ),
-    value: () => (
-      <td
-        key="value"
-        className="jp-BeakerPreview-col-value"
-        title={row.summary}
-      >
-        {row.summary}
-      </td>
-    )
+    type: [row.type, row.module ? `${row.module}.${row.type}` : row.type],
+    shape: [formatShape(row.shape), row.dtype ?? undefined],
+    size: [formatBytes(row.bytes), bytesTitle(row.bytes, trans)],
+    value: [row.summary, row.summary]
   };
 }
 
@@ -169,7 +136,7 @@ function PreviewRow(props: {
   if (expanded) {
     classes.push('jp-mod-expanded');
   }
-  const cell = cells(row, trans);
+  const texts = cellTexts(row, trans);
   const Caret = expanded ? caretDownIcon : caretRightIcon;
   return (
     <>
@@ -213,7 +180,15 @@ function PreviewRow(props: {
             </span>
           )}
         </td>
-        {columns.map(column => cell[column]())}
+        {columns.map(column => (
+          <td
+            key={column}
+            className={`jp-BeakerPreview-col-${column}`}
+            title={texts[column][1]}
+          >
+            {texts[column][0]}
+          </td>
+        ))}
       </tr>
       {expanded && (
         <tr className="jp-BeakerPreview-detailRow" data-name={row.name}>

@@ -1,6 +1,7 @@
 import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
+  LabIcon,
   ToolbarButtonComponent,
   closeIcon,
   deleteIcon,
@@ -10,7 +11,7 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { formatBytes, formatDate } from '../common/format';
+import { bytesTitle, formatBytes, formatDate } from '../common/format';
 import { STORE_MESSAGES } from '../common/messagetypes';
 import { BeakerSidebar, LazyRenderer, ModelButton } from '../common/sidebar';
 import type { ISavedVariable, IVariableStore } from '../tokens';
@@ -216,6 +217,29 @@ function SavedVariableItem(props: {
       await store.delete(item.id);
     }
   };
+  const actions: [string, string, LabIcon, boolean, () => void][] = [
+    [
+      'jp-BeakerStore-load',
+      trans.__('Load %1 into %2', item.name, into),
+      downloadIcon,
+      canLoad && !loading,
+      () => void store.load(item.id)
+    ],
+    [
+      'jp-BeakerStore-loadAs',
+      trans.__('Load %1 under another name…', item.name),
+      editIcon,
+      canLoad && !loading,
+      () => void loadAs()
+    ],
+    [
+      'jp-BeakerStore-delete',
+      trans.__('Delete %1 from the store', item.name),
+      deleteIcon,
+      canDelete && !deleting,
+      () => void remove()
+    ]
+  ];
   return (
     <li className={classes.join(' ')} data-id={item.id} data-name={item.name}>
       <div className="jp-BeakerStore-itemText">
@@ -224,11 +248,7 @@ function SavedVariableItem(props: {
           <span className="jp-BeakerStore-type">{item.type}</span>
           <span
             className="jp-BeakerStore-size"
-            title={
-              item.bytes === null
-                ? undefined
-                : trans._n('%1 byte', '%1 bytes', item.bytes)
-            }
+            title={bytesTitle(item.bytes, trans)}
           >
             {formatBytes(item.bytes)}
           </span>
@@ -245,27 +265,16 @@ function SavedVariableItem(props: {
         </div>
       </div>
       <div className="jp-BeakerStore-actions">
-        <ToolbarButtonComponent
-          className="jp-BeakerStore-load"
-          tooltip={trans.__('Load %1 into %2', item.name, into)}
-          icon={downloadIcon}
-          enabled={canLoad && !loading}
-          onClick={() => void store.load(item.id)}
-        />
-        <ToolbarButtonComponent
-          className="jp-BeakerStore-loadAs"
-          tooltip={trans.__('Load %1 under another name…', item.name)}
-          icon={editIcon}
-          enabled={canLoad && !loading}
-          onClick={() => void loadAs()}
-        />
-        <ToolbarButtonComponent
-          className="jp-BeakerStore-delete"
-          tooltip={trans.__('Delete %1 from the store', item.name)}
-          icon={deleteIcon}
-          enabled={canDelete && !deleting}
-          onClick={() => void remove()}
-        />
+        {actions.map(([className, tooltip, icon, enabled, onClick]) => (
+          <ToolbarButtonComponent
+            key={className}
+            className={className}
+            tooltip={tooltip}
+            icon={icon}
+            enabled={enabled}
+            onClick={onClick}
+          />
+        ))}
       </div>
     </li>
   );

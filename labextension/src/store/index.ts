@@ -1,16 +1,15 @@
-import {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
-import { ICommandPalette, InputDialog } from '@jupyterlab/apputils';
-import { IConsoleTracker } from '@jupyterlab/console';
-import { INotebookTracker } from '@jupyterlab/notebook';
-import { ITranslator } from '@jupyterlab/translation';
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { InputDialog } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { STORE_MESSAGES } from '../common/messagetypes';
-import { addToPalette, notifyOn } from '../common/plugin';
-import { translateBundle } from '../common/sidebar';
+import {
+  addToPalette,
+  describeArgs,
+  featurePlugin,
+  notifyOn
+} from '../common/plugin';
 import { followCurrentTarget } from '../common/target';
 import { IStoredVariableInfo, IVariableStore } from '../tokens';
 import { StoreConnector } from './connector';
@@ -18,57 +17,32 @@ import { SavedVariablesModel } from './model';
 import { VariableStore } from './store';
 
 /**
- * The command IDs of the variable store.
+ * The command IDs of the variable store: save a variable of the current
+ * kernel, load a saved one into it, delete one, list them again.
  */
-export namespace StoreCommandIDs {
-  /**
-   * Save a variable of the current kernel in the server's store.
-   */
-  export const saveVariable = 'beaker-server:save-variable';
-  /**
-   * Load a saved variable into the current kernel.
-   */
-  export const loadVariable = 'beaker-server:load-saved-variable';
-  /**
-   * Delete a saved variable from the store.
-   */
-  export const deleteVariable = 'beaker-server:delete-saved-variable';
-  /**
-   * Fetch the list of saved variables again.
-   */
-  export const refreshSaved = 'beaker-server:refresh-saved-variables';
-}
-
-/**
- * The id of the store plugin.
- */
-export const STORE_PLUGIN_ID = 'beaker-server:store';
+export const StoreCommandIDs = {
+  saveVariable: 'beaker-server:save-variable',
+  loadVariable: 'beaker-server:load-saved-variable',
+  deleteVariable: 'beaker-server:delete-saved-variable',
+  refreshSaved: 'beaker-server:refresh-saved-variables'
+} as const;
 
 /**
  * The client of the server's variable store, talking through the kernel of
  * the current notebook or console, and its commands.
  */
-export const storePlugin: JupyterFrontEndPlugin<IVariableStore> = {
-  id: STORE_PLUGIN_ID,
+export const storePlugin = featurePlugin<IVariableStore>({
+  id: 'beaker-server:store',
   description:
     'The client of the variable store of beaker_server (save, load, list and delete kernel variables).',
-  autoStart: true,
-  optional: [INotebookTracker, IConsoleTracker, ICommandPalette, ITranslator],
   provides: IVariableStore,
-  activate: (
-    app: JupyterFrontEnd,
-    notebooks: INotebookTracker | null,
-    consoles: IConsoleTracker | null,
-    palette: ICommandPalette | null,
-    translator: ITranslator | null
-  ): IVariableStore => {
-    const trans = translateBundle(translator);
+  activate: ({ app, trackers, palette, translator, trans }) => {
     const store = new VariableStore({
       model: new SavedVariablesModel(),
       translator
     });
     const connector = new StoreConnector({ store, translator });
-    followCurrentTarget(app, { notebooks, consoles }, connector);
+    followCurrentTarget(app, trackers, connector);
     addCommands(app, store, trans);
     notifyOn(app, store.model.stateChanged, Object.values(StoreCommandIDs));
     addToPalette(palette, trans, [
@@ -77,7 +51,7 @@ export const storePlugin: JupyterFrontEndPlugin<IVariableStore> = {
     ]);
     return store;
   }
-};
+});
 
 /**
  * Add the commands on the store.
@@ -85,14 +59,14 @@ export const storePlugin: JupyterFrontEndPlugin<IVariableStore> = {
 function addCommands(
   app: JupyterFrontEnd,
   store: VariableStore,
-  trans: ReturnType<typeof translateBundle>
+  trans: TranslationBundle
 ): void {
   const { commands } = app;
   // The `id` argument of the commands on a saved variable.
-  const savedIdArg = {
-    type: 'string',
-    description: trans.__('The id of the saved variable.')
-  };
+  const savedIdArg: [string, string] = [
+    'string',
+    trans.__('The id of the saved variable.')
+  ];
   const savedId = (command: string, args: ReadonlyPartialJSONObject) => {
     if (typeof args.id !== 'string') {
       throw new Error(`${command}: no "id"`);
@@ -105,19 +79,12 @@ function addCommands(
     caption: trans.__(
       'Save a variable of the current kernel in the server-side store'
     ),
-    describedBy: {
-      args: {
-        type: 'object',
-        properties: {
-          name: {
-            type: 'string',
-            description: trans.__(
-              'The variable to save; when absent, it is asked for.'
-            )
-          }
-        }
-      }
-    },
+    describedBy: describeArgs({
+      name: [
+        'string',
+        trans.__('The variable to save; when absent, it is asked for.')
+      ]
+    }),
     isEnabled: canSend(STORE_MESSAGES.save),
     execute: async (
       args: ReadonlyPartialJSONObject
@@ -142,21 +109,18 @@ function addCommands(
   commands.addCommand(StoreCommandIDs.loadVariable, {
     label: trans.__('Load Saved Variable'),
     caption: trans.__('Load a saved variable into the current kernel'),
-    describedBy: {
-      args: {
-        type: 'object',
-        properties: {
-          id: savedIdArg,
-          name: {
-            type: 'string',
-            description: trans.__(
-              'The name to give it in the kernel; by default the name it was saved with.'
-            )
-          }
-        },
-        required: ['id']
-      }
-    },
+    describedBy: describeArgs(
+      {
+        id: savedIdArg,
+        name: [
+          'string',
+          trans.__(
+            'The name to give it in the kernel; by default the name it was saved with.'
+          )
+        ]
+      },
+      ['id']
+    ),
     isEnabled: canSend(STORE_MESSAGES.load),
     execute: (args: ReadonlyPartialJSONObject) =>
       store.load(
@@ -167,13 +131,7 @@ function addCommands(
   commands.addCommand(StoreCommandIDs.deleteVariable, {
     label: trans.__('Delete Saved Variable'),
     caption: trans.__('Delete a saved variable from the store'),
-    describedBy: {
-      args: {
-        type: 'object',
-        properties: { id: savedIdArg },
-        required: ['id']
-      }
-    },
+    describedBy: describeArgs({ id: savedIdArg }, ['id']),
     isEnabled: canSend(STORE_MESSAGES.delete),
     execute: (args: ReadonlyPartialJSONObject) =>
       store.delete(savedId(StoreCommandIDs.deleteVariable, args))

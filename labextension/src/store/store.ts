@@ -9,6 +9,7 @@ import {
   requestReply
 } from '../common/kernel';
 import { STORE_MESSAGES, fetchMessageTypes } from '../common/messagetypes';
+import { Rerun } from '../common/rerun';
 import { translateBundle } from '../common/sidebar';
 import type {
   IPreviewLink,
@@ -223,21 +224,7 @@ export class VariableStore implements IVariableStore, IDisposable {
     if (!this._kernel || !this._model.available) {
       return Promise.resolve();
     }
-    if (this._listing) {
-      this._listAgain = true;
-      return this._listing;
-    }
-    const done = this._list().finally(() => {
-      if (this._listing === done) {
-        this._listing = null;
-      }
-      if (this._listAgain) {
-        this._listAgain = false;
-        void this.list();
-      }
-    });
-    this._listing = done;
-    return done;
+    return this._listing.run(() => this._list());
   }
 
   /**
@@ -379,8 +366,7 @@ export class VariableStore implements IVariableStore, IDisposable {
   private _trans: TranslationBundle;
   private _kernel: Kernel.IKernelConnection | null = null;
   private _supported: ReadonlySet<string> = new Set();
-  private _listing: Promise<void> | null = null;
-  private _listAgain = false;
+  private _listing = new Rerun(() => void this.list());
   private _link: IPreviewLink | null = null;
   private _isDisposed = false;
 }
