@@ -5,9 +5,12 @@ import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
-/**
+/*
  * The public interfaces and tokens of beaker-server: what other extensions
  * may ask for. The classes behind them live in their feature folders.
+ *
+ * Longer than the other modules on purpose: it is the one place of the
+ * extension's public types, and most of its lines are their documentation.
  */
 
 /**

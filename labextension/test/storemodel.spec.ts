@@ -1,7 +1,8 @@
 import {
   SavedVariablesModel,
   readSavedVariable,
-  readSavedVariables
+  readSavedVariables,
+  readStoredInfo
 } from '../src/store/model';
 import { eachFresh } from './utils';
 
@@ -87,5 +88,20 @@ describe('SavedVariablesModel', () => {
     model.setPending('save', 'x', false);
     expect(model.isPending('save', 'x')).toBe(false);
     expect(count).toBe(2);
+  });
+});
+
+describe('readStoredInfo', () => {
+  it('reads a save_var or load_var return value, with fallbacks', () => {
+    expect(
+      readStoredInfo({ id: 'v1', name: 'x', type: 'dict', bytes: 3 }, 'y')
+    ).toEqual({ id: 'v1', name: 'x', type: 'dict', bytes: 3 });
+    expect(readStoredInfo({ id: 7 }, 'y')).toEqual({
+      id: '7',
+      name: 'y',
+      type: '',
+      bytes: null
+    });
+    expect(readStoredInfo(null, 'y').id).toBe('');
   });
 });

@@ -1,5 +1,6 @@
 import { SidebarModel } from '../common/model';
 import type {
+  IStoredVariableInfo,
   ISavedVariable,
   ISavedVariablesModel,
   IStoreNotice,
@@ -207,4 +208,21 @@ export function readSavedVariables(value: unknown): ISavedVariable[] {
         .map(readSavedVariable)
         .filter((item): item is ISavedVariable => item !== null)
     : [];
+}
+
+/**
+ * The variable a `save_var` or `load_var` reply describes.
+ */
+export function readStoredInfo(
+  raw: unknown,
+  name: string
+): IStoredVariableInfo {
+  const value =
+    raw && typeof raw === 'object' ? (raw as { [key: string]: unknown }) : {};
+  return {
+    id: typeof value.id === 'string' ? value.id : String(value.id ?? ''),
+    name: typeof value.name === 'string' ? value.name : name,
+    type: typeof value.type === 'string' ? value.type : '',
+    bytes: typeof value.bytes === 'number' ? value.bytes : null
+  };
 }

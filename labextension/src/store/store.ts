@@ -17,7 +17,17 @@ import type {
   IStoredVariableInfo,
   IVariableStore
 } from '../tokens';
-import { SavedVariablesModel, readSavedVariables } from './model';
+import {
+  SavedVariablesModel,
+  readSavedVariables,
+  readStoredInfo
+} from './model';
+
+/*
+ * One module of some 430 lines on purpose: the client of the store's four
+ * messages, whose three actions share one runner (`_act`); split, each
+ * piece would need the client's private state.
+ */
 
 /**
  * Talks to the server's variable store through a kernel, and keeps a
@@ -136,7 +146,7 @@ export class VariableStore implements IVariableStore, IDisposable {
       content: { name },
       failure: why => trans.__('Could not save %1: %2', name, why),
       done: returned => {
-        const info = Private.readInfo(returned, name);
+        const info = readStoredInfo(returned, name);
         return {
           notice: {
             name: info.name,
@@ -171,7 +181,7 @@ export class VariableStore implements IVariableStore, IDisposable {
       content: name ? { id, name } : { id },
       failure: why => trans.__('Could not load %1: %2', label, why),
       done: returned => {
-        const info = Private.readInfo(returned, label);
+        const info = readStoredInfo(returned, label);
         return {
           notice: {
             id,
@@ -431,19 +441,5 @@ namespace Private {
      * The result of a failure.
      */
     failed: T;
-  }
-
-  /**
-   * The variable a `save_var` or `load_var` reply describes.
-   */
-  export function readInfo(raw: unknown, name: string): IStoredVariableInfo {
-    const value =
-      raw && typeof raw === 'object' ? (raw as { [key: string]: unknown }) : {};
-    return {
-      id: typeof value.id === 'string' ? value.id : String(value.id ?? ''),
-      name: typeof value.name === 'string' ? value.name : name,
-      type: typeof value.type === 'string' ? value.type : '',
-      bytes: typeof value.bytes === 'number' ? value.bytes : null
-    };
   }
 }
