@@ -196,11 +196,6 @@ export class BeakerSidebar<M extends SidebarModel> extends SidePanel {
  */
 export namespace BeakerSidebar {
   /**
-   * The translation bundle of the extension.
-   */
-  export const translate = translateBundle;
-
-  /**
    * The options of a sidebar.
    */
   export interface IOptions<M extends SidebarModel> {

@@ -2,7 +2,7 @@ import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { variablesIcon } from '../common/icons';
-import { BeakerSidebar } from '../common/sidebar';
+import { BeakerSidebar, translateBundle } from '../common/sidebar';
 import { SavedVariablesBody } from '../store/body';
 import type { IVariableStore } from '../tokens';
 import { PreviewBody, canRefresh } from './body';
@@ -24,7 +24,7 @@ export class PreviewPanel extends BeakerSidebar<PreviewModel> {
    */
   constructor(options: PreviewPanel.IOptions) {
     const { model, translator, store } = options;
-    const trans = BeakerSidebar.translate(translator);
+    const trans = translateBundle(translator);
     super({
       id: PREVIEW_PANEL_ID,
       className: 'jp-BeakerPreview',
