@@ -1,6 +1,30 @@
 import type { JSONObject } from '@lumino/coreutils';
 
-import { requestAPI } from './handler';
+import { requestAPI } from './request';
+
+/**
+ * The custom message types of the server this extension sends by name.
+ */
+export const MESSAGES = {
+  /**
+   * A fresh variable preview of the kernel.
+   */
+  preview: 'preview',
+  /**
+   * Evaluate an expression without running a cell.
+   */
+  evaluate: 'evaluate'
+} as const;
+
+/**
+ * The message types of the server's variable store.
+ */
+export const STORE_MESSAGES = {
+  save: 'save_var',
+  load: 'load_var',
+  list: 'list_vars',
+  delete: 'delete_var'
+} as const;
 
 /**
  * One entry of the server's message type catalogue, as served by
@@ -117,4 +141,48 @@ export function fetchMessageTypes(refresh = false): Promise<IMessageType[]> {
     });
   }
   return catalogue!;
+}
+
+/**
+ * The state of the link to the server extension, as published on
+ * `document.body.dataset.beakerServer` (the `data-beaker-server` attribute).
+ *
+ * #### Notes
+ * The attribute is absent until the first check has finished, so a browser
+ * test can wait for `body[data-beaker-server]` and then read its value
+ * instead of scraping the console.
+ */
+export type ConnectionState = 'connected' | 'unreachable';
+
+/**
+ * Ask the server extension for its message types and report the outcome.
+ *
+ * @returns A promise that resolves with the state that was published; it
+ *   never rejects, since a missing server extension must not break the rest
+ *   of JupyterLab.
+ *
+ * #### Notes
+ * The front end is installed as a prebuilt extension and the server part as a
+ * Jupyter Server extension; either can be present without the other (for
+ * instance when the server extension is disabled, or when JupyterLab talks to
+ * a remote server). This check makes such a mismatch visible in the browser
+ * console right away rather than at the first feature that needs the server.
+ * Its answer is the catalogue every part of the extension then shares.
+ */
+export async function checkServerExtension(): Promise<ConnectionState> {
+  let state: ConnectionState;
+  try {
+    const types = await fetchMessageTypes();
+    console.log(
+      `beaker-server: connected to server, ${types.length} message types`
+    );
+    state = 'connected';
+  } catch (reason) {
+    console.error('beaker-server: server extension not reachable', reason);
+    state = 'unreachable';
+  }
+  // Published after the log line so that whoever waits on the attribute
+  // can count on the console message having been written already.
+  document.body.dataset.beakerServer = state;
+  return state;
 }

@@ -1,14 +1,30 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
+import type { ISessionContext } from '@jupyterlab/apputils';
 import type { IConsoleTracker } from '@jupyterlab/console';
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
-import type { PreviewTarget } from './sidebarconnector';
+/**
+ * A notebook or console panel: a widget with a session context.
+ */
+export type KernelTarget = Widget & {
+  readonly sessionContext: ISessionContext;
+};
 
 /**
- * The notebook or console a side panel works on.
+ * The notebook and console trackers of the application, either may be
+ * missing.
+ */
+export interface ITrackers {
+  notebooks: INotebookTracker | null;
+  consoles: IConsoleTracker | null;
+}
+
+/**
+ * The notebook or console the extension works on: the one resolver of
+ * "the current notebook or console" that every panel and command uses.
  *
  * #### Notes
  * The widget in focus wins when it is a notebook or a console. When
@@ -37,14 +53,14 @@ export class CurrentTarget implements IDisposable {
   /**
    * The notebook or console followed, or `null`.
    */
-  get target(): PreviewTarget | null {
+  get target(): KernelTarget | null {
     return this._target;
   }
 
   /**
    * A signal emitted when another notebook or console is followed.
    */
-  get targetChanged(): ISignal<this, PreviewTarget | null> {
+  get targetChanged(): ISignal<this, KernelTarget | null> {
     return this._targetChanged;
   }
 
@@ -75,17 +91,17 @@ export class CurrentTarget implements IDisposable {
       return;
     }
     const current = this._shell.currentWidget;
-    let next: PreviewTarget | null;
+    let next: KernelTarget | null;
     if (this._isTarget(current)) {
-      next = current as PreviewTarget;
+      next = current as KernelTarget;
     } else {
       const followed = this._target;
       if (followed && !followed.isDisposed && this._isTarget(followed)) {
         return;
       }
       next =
-        (this._notebooks?.currentWidget as PreviewTarget | null | undefined) ??
-        (this._consoles?.currentWidget as PreviewTarget | null | undefined) ??
+        (this._notebooks?.currentWidget as KernelTarget | null | undefined) ??
+        (this._consoles?.currentWidget as KernelTarget | null | undefined) ??
         null;
     }
     if (next !== this._target) {
@@ -109,8 +125,8 @@ export class CurrentTarget implements IDisposable {
   private _shell: JupyterFrontEnd.IShell;
   private _notebooks: INotebookTracker | null;
   private _consoles: IConsoleTracker | null;
-  private _target: PreviewTarget | null = null;
-  private _targetChanged = new Signal<this, PreviewTarget | null>(this);
+  private _target: KernelTarget | null = null;
+  private _targetChanged = new Signal<this, KernelTarget | null>(this);
   private _isDisposed = false;
 }
 
@@ -121,18 +137,31 @@ export namespace CurrentTarget {
   /**
    * The options of a tracker.
    */
-  export interface IOptions {
+  export interface IOptions extends ITrackers {
     /**
      * The application shell.
      */
     shell: JupyterFrontEnd.IShell;
-    /**
-     * The notebook tracker, if any.
-     */
-    notebooks: INotebookTracker | null;
-    /**
-     * The console tracker, if any.
-     */
-    consoles: IConsoleTracker | null;
   }
+}
+
+/**
+ * Keep `follower.target` on the current notebook or console (see
+ * {@link CurrentTarget}), from now on.
+ *
+ * @returns The tracker, which looks at the focus again once the
+ *   application is restored.
+ */
+export function followCurrentTarget(
+  app: JupyterFrontEnd,
+  trackers: ITrackers,
+  follower: { target: KernelTarget | null }
+): CurrentTarget {
+  const current = new CurrentTarget({ shell: app.shell, ...trackers });
+  current.targetChanged.connect((_, target) => {
+    follower.target = target;
+  });
+  follower.target = current.target;
+  void app.restored.then(() => current.update());
+  return current;
 }

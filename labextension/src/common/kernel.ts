@@ -161,3 +161,41 @@ export function sendCustomRequest(
   }
   return future;
 }
+
+/**
+ * Send a custom request and wait for its reply, at most `timeout` ms.
+ *
+ * @returns The reply once the request is done (reply and idle status both
+ *   in), or `null` when it took longer than `timeout`; the future is then
+ *   disposed, so a late reply is dropped.
+ *
+ * @throws {Error} What {@link sendCustomRequest} throws, and the rejection
+ *   of the future's `done` (the kernel connection went away first).
+ */
+export async function requestReply(
+  kernel: Kernel.IKernelConnection,
+  name: string,
+  content: JSONObject,
+  timeout: number
+): Promise<CustomReplyMsg | null> {
+  const future = sendCustomRequest(kernel, name, content);
+  let timer = 0;
+  const timedOut = new Promise<null>(resolve => {
+    timer = window.setTimeout(() => resolve(null), timeout);
+  });
+  try {
+    return await Promise.race([future.done, timedOut]);
+  } finally {
+    window.clearTimeout(timer);
+    if (!future.isDisposed) {
+      future.dispose();
+    }
+  }
+}
+
+/**
+ * The message of an error, or the text of any other thrown value.
+ */
+export function errorMessage(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}

@@ -8,16 +8,9 @@ import {
 } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
-import type { Widget } from '@lumino/widgets';
 
-import type { SidebarModel } from './sidebarmodel';
-
-/**
- * A notebook or console panel: a widget with a session context.
- */
-export type PreviewTarget = Widget & {
-  readonly sessionContext: ISessionContext;
-};
+import type { SidebarModel } from './model';
+import type { KernelTarget } from './target';
 
 /**
  * The base of a connector that feeds a {@link SidebarModel} from the
@@ -50,10 +43,10 @@ export abstract class SidebarConnector<
   /**
    * The notebook or console followed, or `null`.
    */
-  get target(): PreviewTarget | null {
+  get target(): KernelTarget | null {
     return this._target;
   }
-  set target(target: PreviewTarget | null) {
+  set target(target: KernelTarget | null) {
     if (target === this._target) {
       return;
     }
@@ -149,7 +142,7 @@ export abstract class SidebarConnector<
   }
 
   private _model: M;
-  private _target: PreviewTarget | null = null;
+  private _target: KernelTarget | null = null;
   private _isDisposed = false;
 }
 

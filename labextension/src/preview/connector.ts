@@ -2,11 +2,12 @@ import type { ISessionContext } from '@jupyterlab/apputils';
 import type { IChangedArgs } from '@jupyterlab/coreutils';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
 
-import { requestAPI } from './handler';
-import { sendCustomRequest } from './kernel';
-import type { PreviewModel } from './previewmodel';
-import type { IPreviewContent } from './previewtokens';
-import { SidebarConnector } from './sidebarconnector';
+import { SidebarConnector } from '../common/connector';
+import { requestReply } from '../common/kernel';
+import { Rerun } from '../common/rerun';
+import { MESSAGES, fetchMessageTypes } from '../common/messagetypes';
+import type { IPreviewContent } from '../tokens';
+import type { PreviewModel } from './model';
 
 /**
  * Feeds a {@link PreviewModel} from the kernel of one notebook or console.
@@ -53,21 +54,7 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
     if (!kernel || this.isDisposed) {
       return Promise.resolve();
     }
-    if (this._inFlight) {
-      this._again = true;
-      return this._inFlight;
-    }
-    const done = this._request(kernel).finally(() => {
-      if (this._inFlight === done) {
-        this._inFlight = null;
-      }
-      if (this._again) {
-        this._again = false;
-        void this.refresh();
-      }
-    });
-    this._inFlight = done;
-    return done;
+    return this._rerun.run(() => this._request(kernel));
   }
 
   private async _request(kernel: Kernel.IKernelConnection): Promise<void> {
@@ -87,18 +74,17 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
       return;
     }
     model.refreshing = true;
-    let timer = 0;
     try {
-      const future = sendCustomRequest(kernel, 'preview', {});
-      const timedOut = new Promise<null>(resolve => {
-        timer = window.setTimeout(() => resolve(null), this._timeout);
-      });
-      const reply = await Promise.race([future.done, timedOut]);
+      const reply = await requestReply(
+        kernel,
+        MESSAGES.preview,
+        {},
+        this._timeout
+      );
       if (kernel !== this._kernel) {
         return; // another kernel is followed now: this answer is stale
       }
       if (reply === null) {
-        future.dispose();
         model.setError(
           this.trans.__('The kernel did not answer the preview request.')
         );
@@ -125,7 +111,6 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
         );
       }
     } finally {
-      window.clearTimeout(timer);
       if (kernel === this._kernel) {
         model.refreshing = false;
       }
@@ -137,21 +122,14 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
    * counts as yes (the request then tells); a "no" is asked again next time.
    */
   private async _serverMakesPreviews(): Promise<boolean> {
-    if (this._makesPreviews === null) {
-      this._makesPreviews = requestAPI<{ message_types?: { name: string }[] }>(
-        'message-types'
-      ).then(
-        reply =>
-          !Array.isArray(reply?.message_types) ||
-          reply.message_types.some(type => type.name === 'preview'),
-        () => true
-      );
+    try {
+      const types = await fetchMessageTypes(this._askAgain);
+      const answer = types.some(type => type.name === MESSAGES.preview);
+      this._askAgain = !answer;
+      return answer;
+    } catch {
+      return true;
     }
-    const answer = await this._makesPreviews;
-    if (!answer) {
-      this._makesPreviews = null;
-    }
-    return answer;
   }
 
   /**
@@ -189,7 +167,7 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
     if (Private.isRestarting(status)) {
       this._busyParents.clear();
       this._busyUnknown = false;
-      this._again = false;
+      this._rerun.reset();
       model.clear('restarting');
     } else if (status === 'dead') {
       this._busyParents.clear();
@@ -220,8 +198,7 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
     }
     this._kernel = kernel;
     this._busyParents.clear();
-    this._again = false;
-    this._inFlight = null;
+    this._rerun.reset(true);
     const model = this.model;
     model.refreshing = false;
     if (!kernel) {
@@ -282,9 +259,8 @@ export class PreviewConnector extends SidebarConnector<PreviewModel> {
   private _kernel: Kernel.IKernelConnection | null = null;
   private _busyParents = new Set<string>();
   private _busyUnknown = false;
-  private _inFlight: Promise<void> | null = null;
-  private _again = false;
-  private _makesPreviews: Promise<boolean> | null = null;
+  private _rerun = new Rerun(() => void this.refresh());
+  private _askAgain = false;
 }
 
 /**

@@ -1,20 +1,22 @@
-import { JupyterFrontEnd } from '@jupyterlab/application';
 import {
   Dialog,
-  ICommandPalette,
-  ISessionContext,
   InputDialog,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
-import { IConsoleTracker } from '@jupyterlab/console';
-import { INotebookTracker } from '@jupyterlab/notebook';
 import { KernelMessage } from '@jupyterlab/services';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
-import { CustomReplyContent, sendCustomRequest } from './kernel';
+import { CustomReplyContent, sendCustomRequest } from '../common/kernel';
+import { MESSAGES, checkServerExtension } from '../common/messagetypes';
+import {
+  IFeatureContext,
+  addToPalette,
+  describeArgs,
+  featurePlugin
+} from '../common/plugin';
+import { CurrentTarget } from '../common/target';
 
 /**
  * The command IDs of the extension.
@@ -25,41 +27,6 @@ export namespace CommandIDs {
    * with the server's built-in `evaluate` message.
    */
   export const evaluate = 'beaker-server:evaluate';
-}
-
-/**
- * What {@link addEvaluateCommand} needs from the application.
- */
-export interface IEvaluateCommandOptions {
-  app: JupyterFrontEnd;
-  notebooks: INotebookTracker | null;
-  consoles: IConsoleTracker | null;
-  palette: ICommandPalette | null;
-  translator: ITranslator | null;
-}
-
-/**
- * The session context of the notebook or console the command applies to.
- *
- * #### Notes
- * The widget in focus in the main area wins; otherwise the most recently
- * focused notebook, then console, so that the command still works when it
- * is run from the palette or a side panel.
- */
-function currentTarget(
-  app: JupyterFrontEnd,
-  notebooks: INotebookTracker | null,
-  consoles: IConsoleTracker | null
-): { sessionContext: ISessionContext; label: string } | null {
-  const current = app.shell.currentWidget;
-  const candidates = [notebooks?.currentWidget, consoles?.currentWidget];
-  const widget =
-    candidates.find(candidate => candidate && candidate === current) ??
-    candidates.find(candidate => candidate);
-  if (!widget) {
-    return null;
-  }
-  return { sessionContext: widget.sessionContext, label: widget.title.label };
 }
 
 /**
@@ -89,38 +56,34 @@ function preBlock(text: string): Widget {
  * resolves with `undefined` when there is no kernel or the prompt is
  * cancelled.
  */
-export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
-  const { app, notebooks, consoles, palette } = options;
-  const trans = (options.translator ?? nullTranslator).load('beaker_server');
+export function addEvaluateCommand(context: IFeatureContext): void {
+  const { app, trackers, palette, trans } = context;
+  const { notebooks, consoles } = trackers;
+  // The notebook or console the command applies to: the one in focus,
+  // else the one last followed, as for the panels.
+  const current = new CurrentTarget({ shell: app.shell, notebooks, consoles });
   // The last expression is offered again the next time the prompt opens.
   let lastExpression = '';
 
   const hasKernel = (): boolean =>
-    !!currentTarget(app, notebooks, consoles)?.sessionContext.session?.kernel;
+    !!current.target?.sessionContext.session?.kernel;
 
   app.commands.addCommand(CommandIDs.evaluate, {
     label: trans.__('Evaluate Expression in Kernel (Beaker)'),
     caption: trans.__(
       'Evaluate an expression in the current kernel without running a cell'
     ),
-    describedBy: {
-      args: {
-        type: 'object',
-        properties: {
-          expression: {
-            type: 'string',
-            description: trans.__(
-              'The expression to evaluate; when absent, it is asked for.'
-            )
-          }
-        }
-      }
-    },
+    describedBy: describeArgs({
+      expression: [
+        'string',
+        trans.__('The expression to evaluate; when absent, it is asked for.')
+      ]
+    }),
     isEnabled: hasKernel,
     execute: async (
       args: ReadonlyPartialJSONObject
     ): Promise<CustomReplyContent | undefined> => {
-      const target = currentTarget(app, notebooks, consoles);
+      const target = current.target;
       if (target) {
         await target.sessionContext.ready;
       }
@@ -137,7 +100,7 @@ export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
         typeof args.expression === 'string' ? args.expression : null;
       if (expression === null) {
         const result = await InputDialog.getText({
-          title: trans.__('Evaluate in %1', target.label),
+          title: trans.__('Evaluate in %1', target.title.label),
           label: trans.__('Expression'),
           placeholder: 'sum(range(10))',
           text: lastExpression,
@@ -154,7 +117,7 @@ export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
       let streams = '';
       const future = sendCustomRequest(
         kernel,
-        'evaluate',
+        MESSAGES.evaluate,
         { expression },
         {
           onStream: (msg: KernelMessage.IStreamMsg) => {
@@ -212,8 +175,22 @@ export function addEvaluateCommand(options: IEvaluateCommandOptions): void {
   }
   app.shell.currentChanged?.connect(refresh);
 
-  palette?.addItem({
-    command: CommandIDs.evaluate,
-    category: trans.__('Beaker')
-  });
+  addToPalette(palette, trans, [CommandIDs.evaluate]);
 }
+
+/**
+ * The beaker-server front-end plugin: checks the link to the server
+ * extension and adds the evaluate command.
+ */
+export const corePlugin = featurePlugin<void>({
+  id: 'beaker-server:plugin',
+  description:
+    'Connects JupyterLab to the beaker_server Jupyter Server extension.',
+  activate: context => {
+    // The check is deliberately not awaited: JupyterLab waits for `activate`
+    // to settle before it finishes starting, and a slow or absent server
+    // extension must not hold up the whole application.
+    void checkServerExtension();
+    addEvaluateCommand(context);
+  }
+});

@@ -2,10 +2,11 @@ import type { KernelMessage } from '@jupyterlab/services';
 import type { JSONObject } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { ExplorerModel, IExplorerRun } from './explorermodel';
-import { sendCustomRequest } from './kernel';
-import { fetchMessageTypes } from './messagetypes';
-import { SidebarConnector } from './sidebarconnector';
+import { SidebarConnector } from '../common/connector';
+import { errorMessage, sendCustomRequest } from '../common/kernel';
+import { fetchMessageTypes } from '../common/messagetypes';
+import type { ExplorerModel } from './model';
+import type { IExplorerRun } from './types';
 
 /**
  * Feeds an {@link ExplorerModel}: the message types from the server, the
@@ -38,7 +39,7 @@ export class ExplorerConnector extends SidebarConnector<ExplorerModel> {
         'error',
         this.trans.__(
           'Cannot list the message types: %1. Is the beaker_server server extension enabled?',
-          reason instanceof Error ? reason.message : String(reason)
+          errorMessage(reason)
         )
       );
     }
@@ -108,10 +109,7 @@ export class ExplorerConnector extends SidebarConnector<ExplorerModel> {
       await future.done;
       model.finishRun(run);
     } catch (reason) {
-      model.finishRun(
-        run,
-        reason instanceof Error ? reason.message : String(reason)
-      );
+      model.finishRun(run, errorMessage(reason));
     }
     this._requestDone.emit(run);
     return run;

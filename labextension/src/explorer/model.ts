@@ -1,116 +1,23 @@
 import type { JSONObject, JSONValue } from '@lumino/coreutils';
 
-import type { IMessageType } from './messagetypes';
-import { SidebarModel } from './sidebarmodel';
+import type { IMessageType } from '../common/messagetypes';
+import { SidebarModel } from '../common/model';
+import { defaultPayloadText, parsePayload } from './payload';
+import type {
+  CatalogueState,
+  IExplorerEvent,
+  IExplorerRun,
+  IPayloadError,
+  RunStatus
+} from './types';
 
-/**
- * Where the message type catalogue stands.
- */
-export type CatalogueState = 'loading' | 'ok' | 'error';
-
-/**
- * How a request of the explorer ended, or `running`.
- *
- * `ok`, `error` and `aborted` are the `status` of the reply; `failed` means
- * no reply came (the kernel connection went away, or the request could not
- * be sent).
- */
-export type RunStatus = 'running' | 'ok' | 'error' | 'aborted' | 'failed';
-
-/**
- * Why a payload text cannot be sent.
- */
-export interface IPayloadError {
-  /**
-   * `syntax`: not JSON; `not-object`: JSON, but not an object.
-   */
-  readonly kind: 'syntax' | 'not-object';
-  /**
-   * The parser's message, or what the value is (`array`, `number`...).
-   */
-  readonly message: string;
-}
-
-/**
- * One message of a request's flow, as it arrived.
- */
-export interface IExplorerEvent {
-  /**
-   * Its rank in the flow, from 1.
-   */
-  readonly index: number;
-  /**
-   * The channel it came on.
-   */
-  readonly channel: 'iopub' | 'shell';
-  /**
-   * Its `msg_type`.
-   */
-  readonly msgType: string;
-  /**
-   * Its `msg_id`.
-   */
-  readonly msgId: string;
-  /**
-   * Milliseconds from sending the request to its arrival.
-   */
-  readonly elapsed: number;
-  /**
-   * Its content.
-   */
-  readonly content: JSONObject;
-}
-
-/**
- * One request sent from the explorer, and what came back.
- */
-export interface IExplorerRun {
-  /**
-   * A number that tells the runs of the explorer apart, from 1.
-   */
-  readonly id: number;
-  /**
-   * The custom message type `N`.
-   */
-  readonly name: string;
-  /**
-   * The `msg_id` of the `N_request`.
-   */
-  readonly msgId: string;
-  /**
-   * The content sent.
-   */
-  readonly payload: JSONObject;
-  /**
-   * The notebook or console whose kernel it went to.
-   */
-  readonly target: string | null;
-  /**
-   * When it was sent.
-   */
-  readonly started: Date;
-  /**
-   * How it ended, or `running`.
-   */
-  readonly status: RunStatus;
-  /**
-   * Milliseconds from sending to the reply, or `null` before it.
-   */
-  readonly replyElapsed: number | null;
-  /**
-   * Milliseconds from sending to the end of the flow (the reply and the
-   * idle status both in), or `null` while running.
-   */
-  readonly elapsed: number | null;
-  /**
-   * Why no reply came, for `failed`.
-   */
-  readonly error: string;
-  /**
-   * The messages of the flow, in the order they arrived.
-   */
-  readonly events: readonly IExplorerEvent[];
-}
+export type {
+  CatalogueState,
+  IExplorerEvent,
+  IExplorerRun,
+  IPayloadError,
+  RunStatus
+};
 
 /**
  * The model of the message explorer.
@@ -159,7 +66,7 @@ export class ExplorerModel extends SidebarModel {
     if (!this._types.some(type => type.name === this._selected)) {
       this._selected = this._types.length > 0 ? this._types[0].name : null;
     }
-    this.stateChanged.emit(void 0);
+    this.changed();
   }
 
   /**
@@ -168,7 +75,7 @@ export class ExplorerModel extends SidebarModel {
   setCatalogueState(state: 'loading' | 'error', error = ''): void {
     this._catalogueState = state;
     this._catalogueError = state === 'error' ? error : '';
-    this.stateChanged.emit(void 0);
+    this.changed();
   }
 
   /**
@@ -178,14 +85,10 @@ export class ExplorerModel extends SidebarModel {
     return this._selected;
   }
   set selected(name: string | null) {
-    if (name === this._selected) {
-      return;
-    }
     if (name !== null && !this._types.some(type => type.name === name)) {
       return;
     }
-    this._selected = name;
-    this.stateChanged.emit(void 0);
+    this.change(this._selected, name, v => (this._selected = v));
   }
 
   /**
@@ -204,15 +107,13 @@ export class ExplorerModel extends SidebarModel {
     if (name === null) {
       return '';
     }
-    return this._drafts.get(name) ?? Private.defaultText(this.selectedType);
+    return this._drafts.get(name) ?? defaultPayloadText(this.selectedType);
   }
   set payloadText(text: string) {
     const name = this._selected;
-    if (name === null || text === this.payloadText) {
-      return;
+    if (name !== null) {
+      this.change(this.payloadText, text, v => this._drafts.set(name, v));
     }
-    this._drafts.set(name, text);
-    this.stateChanged.emit(void 0);
   }
 
   /**
@@ -231,8 +132,7 @@ export class ExplorerModel extends SidebarModel {
     return (
       this._selected !== null &&
       this._drafts.has(this._selected) &&
-      this._drafts.get(this._selected) !==
-        Private.defaultText(this.selectedType)
+      this._drafts.get(this._selected) !== defaultPayloadText(this.selectedType)
     );
   }
 
@@ -242,7 +142,7 @@ export class ExplorerModel extends SidebarModel {
   resetPayload(): void {
     if (this._selected !== null && this._drafts.delete(this._selected)) {
       this._generation += 1;
-      this.stateChanged.emit(void 0);
+      this.changed();
     }
   }
 
@@ -255,14 +155,14 @@ export class ExplorerModel extends SidebarModel {
     }
     this._drafts.set(this._selected, JSON.stringify(payload, null, 2));
     this._generation += 1;
-    this.stateChanged.emit(void 0);
+    this.changed();
   }
 
   /**
    * The parsed payload, or the reason it cannot be sent.
    */
   get parsedPayload(): { payload: JSONObject } | { error: IPayloadError } {
-    return Private.parse(this.payloadText);
+    return parsePayload(this.payloadText);
   }
 
   /**
@@ -273,10 +173,7 @@ export class ExplorerModel extends SidebarModel {
     return this._kernelStatus;
   }
   set kernelStatus(value: string | null) {
-    if (value !== this._kernelStatus) {
-      this._kernelStatus = value;
-      this.stateChanged.emit(void 0);
-    }
+    this.change(this._kernelStatus, value, v => (this._kernelStatus = v));
   }
 
   /**
@@ -322,7 +219,7 @@ export class ExplorerModel extends SidebarModel {
       events: []
     };
     this._runs = [run, ...this._runs].slice(0, ExplorerModel.maxRuns);
-    this.stateChanged.emit(void 0);
+    this.changed();
     return run;
   }
 
@@ -389,7 +286,7 @@ export class ExplorerModel extends SidebarModel {
     const running = this._runs.filter(run => run.status === 'running');
     if (running.length !== this._runs.length) {
       this._runs = running;
-      this.stateChanged.emit(void 0);
+      this.changed();
     }
   }
 
@@ -398,7 +295,7 @@ export class ExplorerModel extends SidebarModel {
    */
   private _touch(run: Private.IMutableRun): void {
     if (this._runs.includes(run)) {
-      this.stateChanged.emit(void 0);
+      this.changed();
     }
   }
 
@@ -433,34 +330,5 @@ namespace Private {
     elapsed: number | null;
     error: string;
     events: IExplorerEvent[];
-  }
-
-  /**
-   * The default payload of `type` as indented JSON.
-   */
-  export function defaultText(type: IMessageType | null): string {
-    const payload =
-      type?.default && typeof type.default === 'object' ? type.default : {};
-    return JSON.stringify(payload, null, 2);
-  }
-
-  /**
-   * Parse a payload text: a JSON object.
-   */
-  export function parse(
-    text: string
-  ): { payload: JSONObject } | { error: IPayloadError } {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (reason) {
-      const message = reason instanceof Error ? reason.message : String(reason);
-      return { error: { kind: 'syntax', message } };
-    }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      const kind = Array.isArray(value) ? 'array' : typeof value;
-      return { error: { kind: 'not-object', message: kind } };
-    }
-    return { payload: value as JSONObject };
   }
 }
