@@ -401,7 +401,8 @@ class InternalKernelClient:
         finally:
             if streams:
                 self._iopub.release()
-        return reply.get("content", {})
+        answer: dict[str, Any] = reply.get("content", {})
+        return answer
 
     async def comm_request(
         self, target: str, data: dict[str, Any], buffers: list[bytes] | None = None

@@ -336,7 +336,8 @@ class KernelPreview:
         result = reply.get("user_expressions", {}).get("p", {})
         if result.get("status") != "ok":
             raise RuntimeError(f"preview failed in the kernel: {result.get('evalue')}")
-        return json.loads(ast.literal_eval(result["data"]["text/plain"]))
+        info: dict[str, Any] = json.loads(ast.literal_eval(result["data"]["text/plain"]))
+        return info
 
     def _fold(self, info: dict[str, Any], parent: dict[str, Any], *, force: bool) -> None:
         """Merge an answer; send the picture when it changed, is forced, or is owed."""
