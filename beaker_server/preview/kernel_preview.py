@@ -29,6 +29,10 @@ When the kernel runs out of its time budget the preview is partial; the server
 then asks again a little later (what was rendered is cached in the kernel, so
 each run gets further), a bounded number of times and only while each run gets
 further, and never while a user's cell is in flight.
+
+Longer than the other modules on purpose: one state machine over the kernel's
+cells and the preview runs they cause, whose rules (coalescing, what is owed to
+which cell, follow-ups) read best together.
 """
 
 from __future__ import annotations

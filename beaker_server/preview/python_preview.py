@@ -3,7 +3,9 @@
 The server loads this file into the kernel once per kernel start as the module
 ``_beaker_preview`` in ``sys.modules`` (never in the user's namespace) and then
 asks for previews with one expression through ``user_expressions``, on a
-subshell when the kernel has them. The answer is one JSON text.
+subshell when the kernel has them. The answer is one JSON text. It is one file,
+longer than the server's modules, because it is sent to the kernel and run there
+as one module, with the standard library only.
 
 Cost is bounded and independent of data size:
 
