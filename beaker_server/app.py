@@ -17,6 +17,7 @@ from traitlets import Bool, Enum, Float, Int, List, Unicode
 from .kernel.session import KERNEL_ACTIONS_SCHEMA
 from .kernel.sessions import KernelSessions
 from .kernel.transport import set_receive_hwm
+from .messages.flow import FlowLimits
 from .messages.registry import MessageRegistry
 from .preview.kernel_preview import PreviewSettings
 from .rest.handlers import handlers
@@ -60,13 +61,13 @@ class BeakerServerApp(ExtensionApp):
     ).tag(config=True)
 
     handler_timeout = Float(
-        BeakerSettings.handler_timeout,
+        FlowLimits.handler_timeout,
         min=0.001,
         help="Seconds a custom message handler may run before a HandlerTimeout reply.",
     ).tag(config=True)
 
     max_payload_bytes = Int(
-        BeakerSettings.max_payload_bytes,
+        FlowLimits.max_payload_bytes,
         min=1,
         help="Largest custom request content, in bytes (PayloadTooLarge above).",
     ).tag(config=True)
@@ -167,14 +168,16 @@ class BeakerServerApp(ExtensionApp):
             kernel_manager,
             self.registry,
             BeakerSettings(
-                handler_timeout=self.handler_timeout,
-                max_payload_bytes=self.max_payload_bytes,
                 tcp_nodelay=self.tcp_nodelay,
                 kernel_connect_timeout=self.kernel_connect_timeout,
                 zmq_receive_hwm=self.zmq_receive_hwm,
                 kernel_iopub_wait=self.kernel_iopub_wait,
-                allow_tracebacks=getattr(kernel_manager, "allow_tracebacks", True),
                 max_variable_bytes=self.max_variable_bytes,
+                flow=FlowLimits(
+                    handler_timeout=self.handler_timeout,
+                    max_payload_bytes=self.max_payload_bytes,
+                    allow_tracebacks=getattr(kernel_manager, "allow_tracebacks", True),
+                ),
                 preview=PreviewSettings(
                     enabled=self.preview_enabled,
                     max_items=self.preview_max_items,

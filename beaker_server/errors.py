@@ -13,11 +13,17 @@ from typing import Any
 
 
 class BeakerError(Exception):
-    """Base of the errors the server reports under a stable ``ename``."""
+    """Base of the errors the server reports under a stable ``ename``: here each
+    class's own name; a subclass elsewhere keeps its parent's unless it sets one."""
 
     ename = "BeakerError"
     #: The HTTP status of a REST request that ends in this error.
     http_status = 500
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "ename" not in cls.__dict__ and cls.__module__ == __name__:
+            cls.ename = cls.__name__
 
     def reply_content(self, traceback: list[str] | None = None) -> dict[str, Any]:
         """The ``N_reply`` content that reports this error."""
@@ -32,57 +38,48 @@ class BeakerError(Exception):
 class ValidationError(BeakerError):
     """The request could not be parsed or its payload fails the handler's schema."""
 
-    ename = "ValidationError"
     http_status = 400
 
 
 class PayloadTooLarge(BeakerError):
     """The request's content is over the configured size limit."""
 
-    ename = "PayloadTooLarge"
     http_status = 413
 
 
 class HandlerTimeout(BeakerError):
     """The handler did not finish within its time limit."""
 
-    ename = "HandlerTimeout"
     http_status = 504
 
 
 class Forbidden(BeakerError):
     """The user is not allowed to run this message type."""
 
-    ename = "Forbidden"
     http_status = 403
 
 
 class UnknownMessageType(BeakerError):
     """No handler is registered for the requested name."""
 
-    ename = "UnknownMessageType"
     http_status = 404
 
 
 class NotFound(BeakerError):
     """The thing the request names does not exist (a stored variable id, say)."""
 
-    ename = "NotFound"
     http_status = 404
 
 
 class KernelUnavailable(BeakerError):
     """The kernel is gone, restarting, or did not answer the server's own request."""
 
-    ename = "KernelUnavailable"
     http_status = 503
 
 
 class EncodingError(BeakerError):
     """The reply could not be encoded for the requester's websocket (a value JSON
     cannot carry): this error reply goes in its place, so there is still one."""
-
-    ename = "EncodingError"
 
 
 class RequestAborted(BeakerError):
@@ -92,7 +89,6 @@ class RequestAborted(BeakerError):
     kernel drops from its queue.
     """
 
-    ename = "RequestAborted"
     http_status = 503
 
     def reply_content(self, traceback: list[str] | None = None) -> dict[str, Any]:
@@ -123,7 +119,7 @@ def http_status(ename: str) -> int:
     pending: list[type[BeakerError]] = [BeakerError]
     while pending:
         cls = pending.pop()
-        if cls is not KernelError and cls.__dict__.get("ename") == ename:
+        if cls is not KernelError and cls.ename == ename:
             return cls.http_status
         pending.extend(cls.__subclasses__())
     return BeakerError.http_status

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .messages.flow import FlowLimits
 from .preview.kernel_preview import PreviewSettings
 
 
@@ -17,13 +18,11 @@ from .preview.kernel_preview import PreviewSettings
 class BeakerSettings:
     """The configured limits, read once at load time."""
 
-    handler_timeout: float = 60.0
-    max_payload_bytes: int = 4 * 1024 * 1024
     tcp_nodelay: bool = True
     kernel_connect_timeout: float = 30.0
     zmq_receive_hwm: int = 100_000
     kernel_iopub_wait: float = 2.0
-    allow_tracebacks: bool = True
     #: Largest serialized value ``save_var`` stores, in bytes.
     max_variable_bytes: int = 100 * 1024 * 1024
+    flow: FlowLimits = field(default_factory=FlowLimits)
     preview: PreviewSettings = field(default_factory=PreviewSettings)

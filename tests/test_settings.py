@@ -7,6 +7,7 @@ import pytest
 from traitlets import TraitError
 
 from beaker_server.app import BeakerServerApp
+from beaker_server.messages.flow import FlowLimits
 from beaker_server.preview.kernel_preview import PreviewSettings
 from beaker_server.settings import BeakerSettings
 
@@ -40,5 +41,5 @@ def test_the_app_defaults_are_the_settings_defaults() -> None:
     assert app.preview_max_items == preview.max_items
     assert app.preview_time_budget == preview.time_budget
     assert app.preview_stall_timeout == preview.stall_timeout
-    assert app.handler_timeout == BeakerSettings().handler_timeout
+    assert app.handler_timeout == FlowLimits().handler_timeout
     assert app.kernel_iopub_wait == BeakerSettings().kernel_iopub_wait

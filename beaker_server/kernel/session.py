@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ..errors import KernelUnavailable
 from ..messages.context import KernelProxy, Publish
-from ..messages.flow import FlowLimits, KernelSide, RequestFlow
+from ..messages.flow import KernelSide, RequestFlow
 from ..messages.registry import MessageRegistry
 from ..messages.response_hooks import OutgoingFilter
 from ..preview.kernel_preview import KernelPreview
@@ -103,11 +103,7 @@ class KernelSession:
         #: What every request flow of this kernel uses of it.
         self.flow_side = KernelSide(
             registry=registry,
-            limits=FlowLimits(
-                handler_timeout=settings.handler_timeout,
-                max_payload_bytes=settings.max_payload_bytes,
-                allow_tracebacks=settings.allow_tracebacks,
-            ),
+            limits=settings.flow,
             make_message=self.make_message,
             broadcast=self.broadcast_iopub,
             kernel_proxy=self.kernel_proxy,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..messages.registry import MessageRegistry
@@ -15,25 +16,19 @@ from .session import KernelSession
 from .transport import set_receive_hwm
 
 
+@dataclass
 class KernelSessions:
     """All kernel sessions of one server, kept in step with the kernels' lives."""
 
-    def __init__(
-        self,
-        multi_kernel_manager: Any,
-        registry: MessageRegistry,
-        settings: BeakerSettings,
-        log: logging.Logger,
-        store: VariableStore | None = None,
-    ) -> None:
-        self.multi_kernel_manager = multi_kernel_manager
-        self.registry = registry
-        self.settings = settings
-        self.log = log
-        self.store = store
-        self._sessions: dict[str, KernelSession] = {}
-        #: The auto-restarter's "dead" callback of each watched kernel.
-        self._dead_callbacks: dict[str, Any] = {}
+    #: jupyter_server's kernel manager (its ``MappingKernelManager``).
+    multi_kernel_manager: Any
+    registry: MessageRegistry
+    settings: BeakerSettings
+    log: logging.Logger
+    store: VariableStore | None = None
+    _sessions: dict[str, KernelSession] = field(default_factory=dict, init=False)
+    #: The auto-restarter's "dead" callback of each watched kernel.
+    _dead_callbacks: dict[str, Any] = field(default_factory=dict, init=False)
 
     def get(self, kernel_id: str) -> KernelSession | None:
         return self._sessions.get(kernel_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import KernelUnavailable
@@ -24,24 +25,18 @@ _RETRY_DELAY = 0.1
 SendMessage = Callable[[str, dict[str, Any]], None]
 
 
+@dataclass
 class Subshells:
     """Makes and deletes one client's subshells, through that client's channels."""
 
-    def __init__(
-        self,
-        send_message: SendMessage,
-        make_msg: Callable[[str, dict[str, Any]], dict[str, Any]],
-        first_reply: Callable[..., Awaitable[dict[str, Any]]],
-        late_replies: dict[str, Callable[[dict[str, Any]], None]],
-        log: logging.Logger,
-    ) -> None:
-        self._send_message = send_message
-        self._make_msg = make_msg
-        #: The first reply to requests already sent (KernelUnavailable on timeout).
-        self._first_reply = first_reply
-        #: The client's actions for replies nobody waits for any more.
-        self._late_replies = late_replies
-        self.log = log
+    send_message: SendMessage
+    #: Makes a message of the client's session: (message type, content).
+    make_msg: Callable[[str, dict[str, Any]], dict[str, Any]]
+    #: The first reply to requests already sent (KernelUnavailable on timeout).
+    first_reply: Callable[..., Awaitable[dict[str, Any]]]
+    #: The client's actions for replies nobody waits for any more.
+    late_replies: dict[str, Callable[[dict[str, Any]], None]]
+    log: logging.Logger
 
     async def create(self) -> str | None:
         """A new subshell's id, or None when the kernel made none.
@@ -57,14 +52,14 @@ class Subshells:
             create_id = self._send("control", "create_subshell_request", {})
             fence_id = self._send("control", "kernel_info_request", {})
             try:
-                reply: dict[str, Any] | None = await self._first_reply(create_id, fence_id)
+                reply: dict[str, Any] | None = await self.first_reply(create_id, fence_id)
             except KernelUnavailable:
                 reply = None
             if reply is not None and reply.get("parent_header", {}).get("msg_id") == create_id:
                 subshell_id = reply.get("content", {}).get("subshell_id")
                 return str(subshell_id) if subshell_id else None
             # Should the create be answered after all, that subshell is not ours to keep.
-            self._late_replies[create_id] = self._delete_created
+            self.late_replies[create_id] = self._delete_created
             if reply is None:  # no answer at all, not even to the fence
                 break
             self.log.info("beaker_server: the kernel dropped create_subshell (try %d)", attempt)
@@ -76,20 +71,20 @@ class Subshells:
         """Queue a marker behind the stuck request; its reply means the subshell is
         free, and it is deleted then. A request that never returns keeps its
         thread: nothing in Python can stop it."""
-        marker = self._make_msg("kernel_info_request", {})
+        marker = self.make_msg("kernel_info_request", {})
         marker["header"]["subshell_id"] = subshell_id
-        self._late_replies[marker["header"]["msg_id"]] = lambda _: self.delete(
+        self.late_replies[marker["header"]["msg_id"]] = lambda _: self.delete(
             subshell_id, "free again after a stall"
         )
-        self._send_message("shell", marker)
+        self.send_message("shell", marker)
 
     def delete(self, subshell_id: str, why: str = "not needed") -> None:
         self._send("control", "delete_subshell_request", {"subshell_id": subshell_id})
         self.log.info("beaker_server: deleted subshell %s, %s", subshell_id, why)
 
     def _send(self, channel: str, msg_type: str, content: dict[str, Any]) -> str:
-        msg = self._make_msg(msg_type, content)
-        self._send_message(channel, msg)
+        msg = self.make_msg(msg_type, content)
+        self.send_message(channel, msg)
         return str(msg["header"]["msg_id"])
 
     def _delete_created(self, reply: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 import zmq
@@ -136,12 +136,13 @@ class ZmqTransport:
 
     def readers(self, sink: TransportSink) -> list[Coroutine[Any, Any, None]]:
         iopub = self._reader(self._client.iopub_channel, copy=False)
-        shells = [
-            ("shell", self._reader(self._client.shell_channel, copy=True)),
-            ("control", self._reader(self._client.control_channel, copy=True)),
-        ]
-        return [self._read_iopub(iopub, sink)] + [
-            self._read_shell(name, reader, sink) for name, reader in shells
+        shell = self._reader(self._client.shell_channel, copy=True)
+        control = self._reader(self._client.control_channel, copy=True)
+        out = (sink, self.log)
+        return [
+            _read_loop("iopub", iopub.recv_multipart, lambda f: self._on_frames(f, sink), *out),
+            _read_loop("shell", shell.recv_multipart, lambda f: self._on_reply(f, sink), *out),
+            _read_loop("control", control.recv_multipart, lambda f: self._on_reply(f, sink), *out),
         ]
 
     def _reader(self, channel: Any, *, copy: bool) -> LevelCheckedReader:
@@ -149,41 +150,19 @@ class ZmqTransport:
         self._readers.append(reader)
         return reader
 
-    async def _read_shell(self, name: str, reader: LevelCheckedReader, sink: TransportSink) -> None:
-        while True:
-            try:
-                _, parts = self.session.feed_identities(await reader.recv_multipart())
-                msg = self.session.deserialize(parts)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                sink.on_lost(name, error)
-                return
-            sink.on_reply(msg)
-
-    async def _read_iopub(self, reader: LevelCheckedReader, sink: TransportSink) -> None:
-        while True:
-            try:
-                frames = await reader.recv_multipart()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                sink.on_lost("iopub", error)
-                return
-            sink.on_received()
-            try:
-                self._on_frames(frames, sink)
-            except Exception:
-                # One unreadable message must not stop the reader.
-                self.log.warning("beaker_server: unreadable iopub message", exc_info=True)
+    def _on_reply(self, frames: list[Any], sink: TransportSink) -> None:
+        _, parts = self.session.feed_identities(frames)
+        sink.on_reply(self.session.deserialize(parts))
 
     def _on_frames(self, frames: list[zmq.Frame], sink: TransportSink) -> None:
         """Parse an iopub message only when its parent is one of the client's
         requests; read only header, parent and content of other statuses.
+        Every message tells the sink that iopub is heard.
 
         Frames arrive uncopied; the small delimiter, parent and header frames are
         looked at before deciding.
         """
+        sink.on_received()
         index = next(
             (
                 i
@@ -204,6 +183,29 @@ class ZmqTransport:
         header = frames[index + 2].bytes
         if sink.wants_statuses and _STATUS in header:
             _tell_status(header, parent, frames[index + 5].bytes, sink)
+
+
+async def _read_loop(
+    name: str,
+    receive: Callable[[], Awaitable[Any]],
+    handle: Callable[[Any], None],
+    sink: TransportSink,
+    log: logging.Logger,
+) -> None:
+    """Read one channel until it ends; one message that cannot be read is logged
+    and skipped, not the end of the reader."""
+    while True:
+        try:
+            received = await receive()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            sink.on_lost(name, error)
+            return
+        try:
+            handle(received)
+        except Exception:
+            log.warning("beaker_server: unreadable %s message", name, exc_info=True)
 
 
 def _tell_status(header: bytes, parent: bytes, content: bytes, sink: TransportSink) -> None:
@@ -248,36 +250,22 @@ class GatewayTransport:
         return False
 
     def readers(self, sink: TransportSink) -> list[Coroutine[Any, Any, None]]:
-        return [self._read_iopub(sink), self._read_shell(sink)]
+        iopub, shell = self.client.iopub_channel, self.client.shell_channel
+        out = (sink, self.client.log)
+        return [
+            _read_loop("iopub", iopub.get_msg, lambda msg: self._on_iopub(msg, sink), *out),
+            _read_loop("shell", shell.get_msg, sink.on_reply, *out),
+        ]
 
-    async def _read_shell(self, sink: TransportSink) -> None:
-        while True:
-            try:
-                msg = await self.client.shell_channel.get_msg()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                sink.on_lost("shell", error)
-                return
-            sink.on_reply(msg)
-
-    async def _read_iopub(self, sink: TransportSink) -> None:
-        while True:
-            try:
-                msg = await self.client.iopub_channel.get_msg()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                sink.on_lost("iopub", error)
-                return
-            sink.on_received()
-            parent = msg.get("parent_header") or {}
-            if parent.get("session") == self._session_id:
-                sink.on_own_iopub(msg)
-            elif sink.wants_statuses and msg.get("msg_type") == "status":
-                state = (msg.get("content") or {}).get("execution_state")
-                if isinstance(state, str) and isinstance(parent, dict):
-                    sink.on_kernel_status(parent, state)
+    def _on_iopub(self, msg: dict[str, Any], sink: TransportSink) -> None:
+        sink.on_received()
+        parent = msg.get("parent_header") or {}
+        if parent.get("session") == self._session_id:
+            sink.on_own_iopub(msg)
+        elif sink.wants_statuses and msg.get("msg_type") == "status":
+            state = (msg.get("content") or {}).get("execution_state")
+            if isinstance(state, str) and isinstance(parent, dict):
+                sink.on_kernel_status(parent, state)
 
 
 def set_receive_hwm(owner: Any, hwm: int, *, create: bool = False) -> None:

@@ -66,9 +66,10 @@ MakeMessage = Callable[[str, dict[str, Any], dict[str, Any], str], dict[str, Any
 class FlowLimits:
     """The server's limits a flow applies (``BeakerServerApp`` settings)."""
 
-    handler_timeout: float
-    max_payload_bytes: int
-    allow_tracebacks: bool
+    handler_timeout: float = 60.0
+    max_payload_bytes: int = 4 * 1024 * 1024
+    #: jupyter_server's ``allow_tracebacks``: error replies carry the traceback.
+    allow_tracebacks: bool = True
 
 
 @dataclass(frozen=True)
