@@ -13,6 +13,28 @@ from .kernel_ws import KernelWebsocket
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
+#: Lines of a module server's log shown with a failed test (CI keeps no files).
+_LOG_TAIL_LINES = 80
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test's report ends with the tail of its server's log (debug lines
+    only where they name the kernel or us): a flake in CI is then seen with what
+    the server did, not only the client's timeout."""
+    report = yield
+    if report.failed and call.when == "call":
+        server = getattr(item, "funcargs", {}).get("server")
+        if isinstance(server, JupyterServerProcess):
+            lines = [
+                line
+                for line in server.log().splitlines()
+                if not line.startswith("[D ") or "beaker_server" in line or "ernel" in line
+            ]
+            tail = lines[-_LOG_TAIL_LINES:]
+            report.sections.append(("server log (tail)", "\n".join(tail)))
+    return report
+
 
 def serve(
     factory: pytest.TempPathFactory, name: str, **options: Any
