@@ -7,41 +7,18 @@ check it inside real kernels.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import beaker_server
-
-PROCEDURE = Path(beaker_server.__file__).parent / "kernel_procedures" / "python_preview.py"
-MIME = "application/vnd.beaker.variable+json"
-
-
-def fresh_procedure():
-    """A fresh copy of the module, as a newly started kernel would have."""
-    spec = importlib.util.spec_from_file_location("_beaker_preview_test", PROCEDURE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ..support.preview_procedure import MIME, fresh_procedure, run
 
 
 @pytest.fixture
 def procedure():
     return fresh_procedure()
-
-
-#: The time budget of tests that are not about it: the default 0.25 s is a real
-#: limit, and a loaded CI machine can spend it on one figure, leaving a partial preview.
-UNHURRIED = 30.0
-
-
-def run(procedure, ns, **options):
-    options.setdefault("time_budget", UNHURRIED)
-    return json.loads(procedure.preview(ns, **options))
 
 
 def groups(result):
