@@ -12,11 +12,11 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ..support import browser as lab_browser
 from ..support.browser import (
     DEMO_NOTEBOOK,
     STEP_TIMEOUT,
@@ -28,11 +28,6 @@ from ..support.browser import (
 )
 
 pytestmark = pytest.mark.timeout(60)
-
-# The shared browser-test fixtures (see tests/support/browser.py), found by name.
-jp_asyncio_loop = lab_browser.jp_asyncio_loop
-jp_server_cleanup = lab_browser.jp_server_cleanup
-chromium_browser = lab_browser.chromium_browser
 
 CONNECTED = re.compile(r"beaker-server: connected to server, (\d+) message types")
 
@@ -99,12 +94,8 @@ class LabPage:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabProcess]:
-    proc = JupyterLabProcess(tmp_path_factory.mktemp("lab"))
-    proc.add_notebook(DEMO_NOTEBOOK)
-    proc.start()
-    yield proc
-    proc.stop()
+def lab_notebooks() -> dict[str, Path | list[str]]:
+    return {DEMO_NOTEBOOK.name: DEMO_NOTEBOOK}
 
 
 @pytest.fixture(scope="module")

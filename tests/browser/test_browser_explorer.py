@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ..support import browser as lab_browser
 from ..support.browser import (
     ARTIFACTS,
     JupyterLabProcess,
@@ -37,15 +37,9 @@ from ..support.browser import (
     screenshot,
     screenshot_after,
     widen_right_sidebar,
-    write_notebook,
 )
 
 pytestmark = pytest.mark.timeout(120)
-
-# The shared browser-test fixtures (see tests/support/browser.py), found by name.
-jp_asyncio_loop = lab_browser.jp_asyncio_loop
-jp_server_cleanup = lab_browser.jp_server_cleanup
-chromium_browser = lab_browser.chromium_browser
 
 SOURCE = "source.ipynb"
 TARGET = "target.ipynb"
@@ -139,13 +133,10 @@ class ExplorerPage:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabProcess]:
-    proc = JupyterLabProcess(tmp_path_factory.mktemp("lab-explorer"))
-    write_notebook(proc.root_dir, SOURCE, SOURCE_CELLS)
-    write_notebook(proc.root_dir, TARGET, TARGET_CELLS)
-    proc.start()
-    yield proc
-    proc.stop()
+def lab_notebooks() -> dict[str, Path | list[str]]:
+    """Its own data dir, so its own SQLite store: a first notebook to save from,
+    a second to load into."""
+    return {SOURCE: SOURCE_CELLS, TARGET: TARGET_CELLS}
 
 
 @pytest.fixture(scope="module")

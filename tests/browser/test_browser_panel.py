@@ -20,11 +20,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ..support import browser as lab_browser
 from ..support.browser import (
     ARTIFACTS,
     JupyterLabProcess,
@@ -38,15 +38,9 @@ from ..support.browser import (
     screenshot_after,
     wait_notebook_idle,
     widen_right_sidebar,
-    write_notebook,
 )
 
 pytestmark = pytest.mark.timeout(90)
-
-# The shared browser-test fixtures (see tests/support/browser.py), found by name.
-jp_asyncio_loop = lab_browser.jp_asyncio_loop
-jp_server_cleanup = lab_browser.jp_server_cleanup
-chromium_browser = lab_browser.chromium_browser
 
 NOTEBOOK = "panel.ipynb"
 
@@ -301,12 +295,8 @@ class LabPage:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLabProcess]:
-    proc = JupyterLabProcess(tmp_path_factory.mktemp("lab-panel"))
-    write_notebook(proc.root_dir, NOTEBOOK, CELLS)
-    proc.start()
-    yield proc
-    proc.stop()
+def lab_notebooks() -> dict[str, Path | list[str]]:
+    return {NOTEBOOK: CELLS}
 
 
 def open_notebook_with_panel(page: Any, lab: JupyterLabProcess) -> None:

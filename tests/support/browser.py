@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from .jupyter_process import (
     ROOT,
     Config,
@@ -180,37 +178,6 @@ def screenshot_after(page: Any, name: str) -> Iterator[None]:
         yield
     finally:
         screenshot(page, name)
-
-
-# -- Shared pieces for browser test modules ----------------------------------
-#
-# A module takes the fixtures it uses by name, e.g.
-# ``jp_asyncio_loop = browser.jp_asyncio_loop`` (after ``from . import browser``).
-
-
-@pytest.fixture
-def jp_asyncio_loop() -> None:
-    """No-op replacement for pytest-jupyter's loop fixture.
-
-    pytest-jupyter's autouse fixtures take the thread's current event loop for
-    each test and close it afterwards. While Playwright's sync API is open, that
-    loop is Playwright's own (running) loop: closing it fails the teardown and
-    would break the browser. Browser tests use no in-process server.
-    """
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup() -> None:
-    """No-op replacement for pytest-jupyter's cleanup fixture (see above)."""
-    return None
-
-
-@pytest.fixture(scope="module")
-def chromium_browser() -> Iterator[Any]:
-    """One headless Chromium per test module."""
-    with chromium() as instance:
-        yield instance
 
 
 @contextlib.contextmanager
