@@ -1,7 +1,9 @@
-"""The browser tests' fixtures: one ``jupyter lab`` and one headless Chromium per module.
+"""The browser tests' fixtures: one ``jupyter lab``, one headless Chromium and one
+page per module, and a screenshot of that page after each test.
 
-A module says what its lab serves by overriding ``lab_notebooks``; its own page
-fixture opens them with ``new_page(chromium_browser, ...)`` (tests/support/browser.py).
+A module says what its lab serves by overriding ``lab_notebooks`` (and its page's
+size with ``viewport``); its own fixture loads JupyterLab in ``page``. The
+helpers are in tests/support/browser.py.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from ..support.browser import JupyterLabProcess, chromium, write_notebook
+from ..support.browser import (
+    JupyterLabProcess,
+    chromium,
+    new_page,
+    screenshot_after,
+    write_notebook,
+)
 
 
 @pytest.fixture
@@ -54,8 +62,7 @@ def lab(
     lab_notebooks: dict[str, Path | list[str]],
 ) -> Iterator[JupyterLabProcess]:
     """One ``jupyter lab`` per module, serving the module's ``lab_notebooks``."""
-    module = request.module.__name__.rpartition(".")[2]
-    proc = JupyterLabProcess(tmp_path_factory.mktemp(module.replace("test_browser", "lab")))
+    proc = JupyterLabProcess(tmp_path_factory.mktemp(f"lab-{short_name(request)}"))
     for name, source in lab_notebooks.items():
         if isinstance(source, Path):
             proc.add_notebook(source, name)
@@ -64,3 +71,42 @@ def lab(
     proc.start()
     yield proc
     proc.stop()
+
+
+def short_name(request: pytest.FixtureRequest) -> str:
+    """``browser``, ``panel``, ``explorer``: the test module's name without ``test_browser_``."""
+    module = request.module.__name__.rpartition(".")[2]
+    return module.removeprefix("test_").removeprefix("browser_")
+
+
+@pytest.fixture(scope="module")
+def viewport() -> tuple[int, int]:
+    """The width and height of the module's page; a module may override it."""
+    return 1400, 900
+
+
+@pytest.fixture(scope="module")
+def page_errors() -> list[str]:
+    """The uncaught errors of the module's page, from before it loads anything."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(chromium_browser: Any, viewport: tuple[int, int], page_errors: list[str]) -> Iterator[Any]:
+    """The module's page, blank: the module's own fixture loads JupyterLab in it."""
+    with new_page(chromium_browser, *viewport) as page:
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        yield page
+
+
+@pytest.fixture(autouse=True)
+def screenshot_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """``test-artifacts/<module>-<test>.png`` of the module's page after each test
+    that uses it, however the test ends."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    with screenshot_after(
+        request.getfixturevalue("page"), f"{short_name(request)}-{request.node.name}"
+    ):
+        yield

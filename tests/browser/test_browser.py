@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,8 @@ from ..support.browser import (
     DEMO_NOTEBOOK,
     STEP_TIMEOUT,
     JupyterLabProcess,
-    new_page,
     open_command_palette,
     screenshot,
-    screenshot_after,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -99,23 +97,19 @@ def lab_notebooks() -> dict[str, Path | list[str]]:
 
 
 @pytest.fixture(scope="module")
-def notebook(lab: JupyterLabProcess, chromium_browser: Any) -> Iterator[LabPage]:
+def viewport() -> tuple[int, int]:
+    return 1280, 800
+
+
+@pytest.fixture(scope="module")
+def lab_page(lab: JupyterLabProcess, page: Any, page_errors: list[str]) -> LabPage:
     """The demo notebook open in JupyterLab, its kernel started."""
-    with new_page(chromium_browser, 1280, 800) as page:
-        lab_page = LabPage(page)
-        # Listen before loading, so the extension's first messages are kept.
-        page.on("console", lambda msg: lab_page.console.append((msg.type, msg.text)))
-        page.on("pageerror", lambda error: lab_page.errors.append(str(error)))
-        page.goto(lab.url("lab/tree/custom-messages.ipynb"))
-        page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
-        yield lab_page
-
-
-@pytest.fixture
-def lab_page(notebook: LabPage, request: pytest.FixtureRequest) -> Iterator[LabPage]:
-    """The shared page; a screenshot of it is saved after each test."""
-    with screenshot_after(notebook.page, f"browser-{request.node.name}"):
-        yield notebook
+    lab_page = LabPage(page, errors=page_errors)
+    # Listen before loading, so the extension's first messages are kept.
+    page.on("console", lambda msg: lab_page.console.append((msg.type, msg.text)))
+    page.goto(lab.url("lab/tree/custom-messages.ipynb"))
+    page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
+    return lab_page
 
 
 def test_extension_connects_to_server(lab_page: LabPage) -> None:

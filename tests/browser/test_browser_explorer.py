@@ -18,7 +18,6 @@ condition, under a timeout.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ import pytest
 from ..support.browser import (
     ARTIFACTS,
     JupyterLabProcess,
-    new_page,
     notebook_kernel_js,
     open_command_palette,
     open_notebook_in_lab,
@@ -35,7 +33,6 @@ from ..support.browser import (
     open_preview_panel,
     run_all_cells,
     screenshot,
-    screenshot_after,
     widen_right_sidebar,
 )
 
@@ -67,10 +64,10 @@ STORE_TYPES = {"save_var", "load_var", "list_vars", "delete_var"}
 class ExplorerPage:
     """The page, with what the tests read from it."""
 
-    def __init__(self, page: Any, types: list[dict[str, Any]]) -> None:
+    def __init__(self, page: Any, types: list[dict[str, Any]], errors: list[str]) -> None:
         self.page = page
         self.types = types
-        self.errors: list[str] = []
+        self.errors = errors
         self.saved_id: str | None = None
 
     @property
@@ -140,20 +137,11 @@ def lab_notebooks() -> dict[str, Path | list[str]]:
 
 
 @pytest.fixture(scope="module")
-def explorer_page(lab: JupyterLabProcess, chromium_browser: Any) -> Iterator[ExplorerPage]:
-    types = lab.message_types()
-    with new_page(chromium_browser, 1400, 900) as page:
-        explorer = ExplorerPage(page, types)
-        page.on("pageerror", lambda error: explorer.errors.append(str(error)))
-        open_notebook_page(page, lab, SOURCE)
-        yield explorer
-
-
-@pytest.fixture
-def xp(explorer_page: ExplorerPage, request: pytest.FixtureRequest) -> Iterator[ExplorerPage]:
-    """The shared page; a screenshot of it is saved after each test."""
-    with screenshot_after(explorer_page.page, f"explorer-{request.node.name}"):
-        yield explorer_page
+def xp(lab: JupyterLabProcess, page: Any, page_errors: list[str]) -> ExplorerPage:
+    """The first notebook open in JupyterLab, its kernel started."""
+    explorer = ExplorerPage(page, lab.message_types(), page_errors)
+    open_notebook_page(page, lab, SOURCE)
+    return explorer
 
 
 def needs_store(xp: ExplorerPage) -> None:

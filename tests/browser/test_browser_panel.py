@@ -17,7 +17,6 @@ condition, under a timeout.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,14 +27,12 @@ import pytest
 from ..support.browser import (
     ARTIFACTS,
     JupyterLabProcess,
-    new_page,
     notebook_kernel_js,
     notebook_panel_js,
     open_command_palette,
     open_notebook_page,
     open_preview_panel,
     screenshot,
-    screenshot_after,
     wait_notebook_idle,
     widen_right_sidebar,
 )
@@ -306,21 +303,12 @@ def open_notebook_with_panel(page: Any, lab: JupyterLabProcess) -> None:
 
 
 @pytest.fixture(scope="module")
-def notebook(lab: JupyterLabProcess, chromium_browser: Any) -> Iterator[LabPage]:
+def lab_page(lab: JupyterLabProcess, page: Any, page_errors: list[str]) -> LabPage:
     types = lab.message_types()
     server_previews = any(t["name"] == "preview" for t in types)
-    with new_page(chromium_browser, 1400, 900) as page:
-        lab_page = LabPage(page, server_previews)
-        page.on("pageerror", lambda error: lab_page.errors.append(str(error)))
-        open_notebook_with_panel(page, lab)
-        yield lab_page
-
-
-@pytest.fixture
-def lab_page(notebook: LabPage, request: pytest.FixtureRequest) -> Iterator[LabPage]:
-    """The shared page; a screenshot of it is saved after each test."""
-    with screenshot_after(notebook.page, f"panel-{request.node.name}"):
-        yield notebook
+    lab_page = LabPage(page, server_previews, errors=page_errors)
+    open_notebook_with_panel(page, lab)
+    return lab_page
 
 
 def needs_server_previews(lab_page: LabPage) -> None:
