@@ -91,3 +91,102 @@ def test_a_message_from_anything_but_zmq_ends_a_burst(tcp_socket, zmq_pair):
     assert coalescer.corked
     coalescer.after("iopub")
     assert state(coalescer, tcp_socket) == (False, False, 1)
+
+
+# -- the decisions, with no socket -------------------------------------------------------
+
+
+class RecordingSocket:
+    """Stands in for the websocket's TCP socket: keeps the options set on it."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.refuse = refuse
+        self.options: list[tuple[int, int, int]] = []
+
+    def setsockopt(self, level: int, option: int, value: int) -> None:
+        if self.refuse:
+            raise OSError(9, "Bad file descriptor")
+        self.options.append((level, option, value))
+
+
+class Queue:
+    """A ``ZMQStream`` whose socket says whether another message is queued."""
+
+    def __init__(self) -> None:
+        self.socket = self
+        self.queued = False
+
+    def get(self, option: int) -> int:
+        assert option == zmq.EVENTS
+        return zmq.POLLIN if self.queued else 0
+
+
+CORK = (socket.IPPROTO_TCP, BURST_OPTION[0], BURST_OPTION[1])
+UNCORK = (socket.IPPROTO_TCP, BURST_OPTION[0], BURST_OPTION[2])
+
+
+def test_the_option_changes_at_a_bursts_two_edges_only():
+    sock, queue = RecordingSocket(), Queue()
+    coalescer = BurstCoalescer(sock)  # type: ignore[arg-type]
+    queue.queued = True
+    for _ in range(5):
+        coalescer.after(queue)
+    assert (coalescer.corked, coalescer.bursts, sock.options) == (True, 1, [CORK])
+    queue.queued = False
+    coalescer.after(queue)
+    assert (coalescer.corked, coalescer.bursts, sock.options) == (False, 1, [CORK, UNCORK])
+    queue.queued = True
+    coalescer.after(queue)
+    assert coalescer.bursts == 2
+
+
+def test_lone_messages_never_touch_the_socket():
+    sock, queue = RecordingSocket(), Queue()
+    coalescer = BurstCoalescer(sock)  # type: ignore[arg-type]
+    for source in (queue, queue, "iopub", None, object()):
+        coalescer.after(source)
+    assert (coalescer.corked, coalescer.bursts, sock.options) == (False, 0, [])
+
+
+def test_release_uncorks_at_once():
+    sock, queue = RecordingSocket(), Queue()
+    coalescer = BurstCoalescer(sock)  # type: ignore[arg-type]
+    queue.queued = True
+    coalescer.after(queue)
+    coalescer.release()
+    assert (coalescer.corked, sock.options) == (False, [CORK, UNCORK])
+
+
+def test_a_socket_that_refuses_the_option_is_left_alone_from_then_on():
+    sock, queue = RecordingSocket(refuse=True), Queue()
+    coalescer = BurstCoalescer(sock)  # type: ignore[arg-type]
+    queue.queued = True
+    coalescer.after(queue)
+    assert (coalescer.corked, coalescer.bursts) == (False, 0)
+    sock.refuse = False
+    for queued in (True, False, True):
+        queue.queued = queued
+        coalescer.after(queue)
+    assert (coalescer.corked, coalescer.bursts, sock.options) == (False, 0, [])
+
+
+class Handler:
+    """A tornado websocket handler as far as ``for_websocket`` looks at it."""
+
+    def __init__(self, sock: object) -> None:
+        stream = type("Stream", (), {"socket": sock})()
+        self.ws_connection = type("Connection", (), {"stream": stream})()
+
+
+def test_only_a_tcp_websocket_is_coalesced():
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    unix, other = socket.socketpair(socket.AF_UNIX)
+    try:
+        coalescer = BurstCoalescer.for_websocket(Handler(tcp))
+        assert isinstance(coalescer, BurstCoalescer) and not coalescer.corked
+        assert BurstCoalescer.for_websocket(Handler(unix)) is None
+        assert BurstCoalescer.for_websocket(Handler(RecordingSocket())) is None
+        assert BurstCoalescer.for_websocket(object()) is None  # closed: no ws_connection
+    finally:
+        for s in (tcp, unix, other):
+            s.close()

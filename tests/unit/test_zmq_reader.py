@@ -104,3 +104,69 @@ async def test_cancelling_the_reader_cancels_its_socket_receive(pair):
         await receiving
     assert pending.cancelled()
     assert reader.unstick() is False
+
+
+# -- the reader's bookkeeping, on a socket that is not one ------------------------------
+
+
+class ScriptedSocket:
+    """Hands out the receive futures it is given, in order, and says POLLIN or not."""
+
+    def __init__(self, *futures: asyncio.Future, pollin: bool = True) -> None:
+        self.futures = list(futures)
+        self.pollin = pollin
+        self.copies: list[bool] = []
+
+    def recv_multipart(self, copy: bool = True) -> asyncio.Future:
+        self.copies.append(copy)
+        return self.futures.pop(0)
+
+    def get(self, option: int) -> int:
+        assert option == zmq.EVENTS
+        return zmq.POLLIN if self.pollin else 0
+
+
+def done_future(value) -> asyncio.Future:
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(value)
+    return future
+
+
+async def test_unstick_without_a_receive_does_nothing():
+    socket = ScriptedSocket()
+    reader = LevelCheckedReader(socket)
+    assert reader.unstick() is False
+    assert reader.missed_wakeups == 0
+
+
+async def test_the_copy_option_goes_to_every_receive():
+    socket = ScriptedSocket(done_future([b"a"]), done_future([b"b"]))
+    reader = LevelCheckedReader(socket, copy=False)
+    assert await reader.recv_multipart() == [b"a"]
+    assert await reader.recv_multipart() == [b"b"]
+    assert socket.copies == [False, False]
+    assert reader.unstick() is False  # nothing pending once a receive returned
+
+
+async def test_an_unstuck_receive_is_restarted_and_the_next_one_answers():
+    stuck = asyncio.get_running_loop().create_future()
+    socket = ScriptedSocket(stuck, done_future([b"queued"]))
+    reader = LevelCheckedReader(socket)
+    receiving = asyncio.ensure_future(reader.recv_multipart())
+    await asyncio.sleep(0)
+    assert reader.unstick() is True
+    assert await asyncio.wait_for(receiving, 5) == [b"queued"]
+    assert stuck.cancelled()
+    assert (reader.missed_wakeups, socket.copies) == (1, [True, True])
+
+
+async def test_unstick_trusts_a_socket_with_nothing_queued():
+    stuck = asyncio.get_running_loop().create_future()
+    reader = LevelCheckedReader(ScriptedSocket(stuck, pollin=False))
+    receiving = asyncio.ensure_future(reader.recv_multipart())
+    await asyncio.sleep(0)
+    assert reader.unstick() is False
+    assert not stuck.cancelled()
+    stuck.set_result([b"later"])
+    assert await asyncio.wait_for(receiving, 5) == [b"later"]
+    assert reader.missed_wakeups == 0
