@@ -112,24 +112,13 @@ def test_markers_follow_the_registry():
 
 # -- names -------------------------------------------------------------------------------
 
-#: The request types of the Jupyter messaging spec (and ipykernel's subshells).
+#: The request types of the Jupyter messaging spec: shell, control (with ipykernel's
+#: subshells), stdin, and the deprecated ones.
 JUPYTER_TYPES = [
-    "execute",
-    "inspect",
-    "complete",
-    "history",
-    "is_complete",
-    "comm_info",
-    "kernel_info",
-    "shutdown",
-    "interrupt",
-    "debug",
-    "input",
-    "connect",
-    "usage",
-    "create_subshell",
-    "delete_subshell",
-    "list_subshell",
+    *("execute", "inspect", "complete", "history", "is_complete", "comm_info", "kernel_info"),
+    *("shutdown", "interrupt", "debug", "usage"),
+    *("create_subshell", "delete_subshell", "list_subshell"),
+    *("input", "connect", "object_info"),
 ]
 
 
