@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.beaker-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup lab-build browser demo test test-unit lint format bench clean
+.PHONY: setup lab-build lab-test browser demo test test-unit lint format bench clean
 
 # The virtual environment with the package installed in editable mode. Installing
 # builds the lab extension (npm, through hatch-jupyter-builder) and the develop
@@ -24,6 +24,11 @@ setup: $(STAMP) lab-build
 # Rebuild the lab extension from the current TypeScript sources.
 lab-build: $(STAMP)
 	cd labextension && npm install --no-audit --no-fund --silent && npm run build
+
+# The lab extension's TypeScript unit tests (Jest, with JupyterLab's testing
+# setup); `make setup` has installed its devDependencies.
+lab-test: setup
+	cd labextension && npm test
 
 # Debian's chromium for the browser tests (never a downloaded browser).
 browser:
@@ -44,7 +49,7 @@ lint: setup
 	cd labextension && npm run lint
 
 # Every test: tests/unit, tests/integration, tests/browser (pyproject's testpaths).
-test: setup browser lint
+test: setup browser lint lab-test
 	$(BIN)/python -m pytest
 
 # The unit tests alone (no server, no kernel, no browser): seconds.

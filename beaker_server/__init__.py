@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import MessageType, custom_message, response_hook
+from .messages.registry import MessageType, custom_message, response_hook
 
 __version__ = "0.1.0"
 

@@ -14,13 +14,15 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from traitlets import Bool, Enum, Float, Int, List, Unicode
 
-from .connection import wrap_connection_class
-from .handlers import handlers
-from .kernel_client import set_receive_hwm
-from .kernel_session import KERNEL_ACTIONS_SCHEMA, BeakerSettings, KernelSessions
-from .preview import PreviewSettings
-from .registry import MessageRegistry
-from .store import VariableStore
+from .kernel.session import KERNEL_ACTIONS_SCHEMA
+from .kernel.sessions import KernelSessions
+from .kernel.transport import set_receive_hwm
+from .messages.registry import MessageRegistry
+from .preview.kernel_preview import PreviewSettings
+from .rest.handlers import handlers
+from .settings import BeakerSettings
+from .store.variable_store import VariableStore
+from .websocket.connection import wrap_connection_class
 
 #: The one owner of the saved variables on a server whose users share its secret.
 SHARED_OWNER = "*"
@@ -44,7 +46,7 @@ class BeakerServerApp(ExtensionApp):
     ).tag(config=True)
 
     tcp_nodelay = Bool(
-        True,
+        BeakerSettings.tcp_nodelay,
         help="Set TCP_NODELAY on kernel websockets. Stock leaves Nagle on, which holds "
         "a reply's idle status for the client's delayed ACK (~40 ms a request).",
     ).tag(config=True)
@@ -58,15 +60,20 @@ class BeakerServerApp(ExtensionApp):
     ).tag(config=True)
 
     handler_timeout = Float(
-        60.0, help="Seconds a custom message handler may run before a HandlerTimeout reply."
+        BeakerSettings.handler_timeout,
+        min=0.001,
+        help="Seconds a custom message handler may run before a HandlerTimeout reply.",
     ).tag(config=True)
 
     max_payload_bytes = Int(
-        4 * 1024 * 1024, help="Largest custom request content, in bytes (PayloadTooLarge above)."
+        BeakerSettings.max_payload_bytes,
+        min=1,
+        help="Largest custom request content, in bytes (PayloadTooLarge above).",
     ).tag(config=True)
 
     zmq_receive_hwm = Int(
-        100_000,
+        BeakerSettings.zmq_receive_hwm,
+        min=0,
         help="Messages a server socket to a kernel (each websocket's iopub, the activity "
         "watcher's, the server's own client) may queue when the server falls behind the "
         "kernel. ZMQ's default, 1,000 here and 1,000 in the kernel, silently drops iopub "
@@ -74,7 +81,7 @@ class BeakerServerApp(ExtensionApp):
     ).tag(config=True)
 
     kernel_iopub_wait = Float(
-        2.0,
+        BeakerSettings.kernel_iopub_wait,
         min=0.0,
         help="Seconds an ipykernel's iopub socket waits for a subscriber (the server's "
         "sockets, any other client) whose queue is full, instead of dropping what it has "
@@ -84,19 +91,34 @@ class BeakerServerApp(ExtensionApp):
     ).tag(config=True)
 
     kernel_connect_timeout = Float(
-        30.0, help="Seconds to wait for a kernel to answer the server's own client."
+        BeakerSettings.kernel_connect_timeout,
+        min=0.001,
+        help="Seconds to wait for a kernel to answer the server's own client.",
     ).tag(config=True)
 
-    preview_enabled = Bool(True, help="Push a live variable preview to clients.").tag(config=True)
-    preview_max_items = Int(200, help="Most variables in a preview.").tag(config=True)
-    preview_max_chars = Int(2000, help="Most characters of text per variable.").tag(config=True)
-    preview_max_bytes = Int(512 * 1024, help="Most bytes of preview payload.").tag(config=True)
-    preview_time_budget = Float(
-        0.25, help="Seconds the kernel may spend on a preview; a partial one is sent after."
+    preview_enabled = Bool(
+        PreviewSettings.enabled, help="Push a live variable preview to clients."
     ).tag(config=True)
-    preview_include_functions = Bool(False, help="List functions and classes too.").tag(config=True)
+    preview_max_items = Int(
+        PreviewSettings.max_items, min=0, help="Most variables in a preview."
+    ).tag(config=True)
+    preview_max_chars = Int(
+        PreviewSettings.max_chars, min=1, help="Most characters of text per variable."
+    ).tag(config=True)
+    preview_max_bytes = Int(
+        PreviewSettings.max_bytes, min=1, help="Most bytes of preview payload."
+    ).tag(config=True)
+    preview_time_budget = Float(
+        PreviewSettings.time_budget,
+        min=0.001,
+        help="Seconds the kernel may spend on a preview; a partial one is sent after.",
+    ).tag(config=True)
+    preview_include_functions = Bool(
+        PreviewSettings.include_functions, help="List functions and classes too."
+    ).tag(config=True)
     preview_stall_timeout = Float(
-        30.0,
+        PreviewSettings.stall_timeout,
+        min=0.001,
         help="Seconds a preview on the kernel's subshell may take before the server gives "
         "it up and reconnects with a fresh subshell (a variable whose repr never returns, "
         "say). Previews on kernels without subshells wait for the user's cells instead.",
@@ -109,7 +131,8 @@ class BeakerServerApp(ExtensionApp):
     ).tag(config=True)
 
     max_variable_bytes = Int(
-        100 * 1024 * 1024,
+        BeakerSettings.max_variable_bytes,
+        min=1,
         help="Largest serialized value save_var stores, in bytes (PayloadTooLarge above).",
     ).tag(config=True)
 
@@ -135,8 +158,8 @@ class BeakerServerApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         self.registry = MessageRegistry(self.log)
-        self.registry.add_module("beaker_server.builtin_handlers")
-        self.registry.add_module("beaker_server.store_handlers")
+        self.registry.add_module("beaker_server.messages.builtin_handlers")
+        self.registry.add_module("beaker_server.store.handlers")
         self.store = VariableStore(self._store_file(), shared_owner=self._shared_store_owner())
         self.registry.load(self.handler_modules, use_entry_points=self.load_entry_points)
         kernel_manager = self._server.kernel_manager

@@ -2,8 +2,9 @@
 
 Every failure of a custom request is reported to the requester as a reply with
 ``status: error`` and an ``ename`` a program can branch on. The classes here carry
-that ``ename``; anything else a handler raises is reported under its own class
-name, the way a kernel reports an exception in an ``execute_reply``.
+that ``ename``, and the HTTP status the REST route answers with (README, "REST
+API"); anything else a handler raises is reported under its own class name, the
+way a kernel reports an exception in an ``execute_reply``, and is a 500.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ class BeakerError(Exception):
     """Base of the errors the server reports under a stable ``ename``."""
 
     ename = "BeakerError"
+    #: The HTTP status of a REST request that ends in this error.
+    http_status = 500
 
     def reply_content(self, traceback: list[str] | None = None) -> dict[str, Any]:
         """The ``N_reply`` content that reports this error."""
@@ -30,42 +33,49 @@ class ValidationError(BeakerError):
     """The request could not be parsed or its payload fails the handler's schema."""
 
     ename = "ValidationError"
+    http_status = 400
 
 
 class PayloadTooLarge(BeakerError):
     """The request's content is over the configured size limit."""
 
     ename = "PayloadTooLarge"
+    http_status = 413
 
 
 class HandlerTimeout(BeakerError):
     """The handler did not finish within its time limit."""
 
     ename = "HandlerTimeout"
+    http_status = 504
 
 
 class Forbidden(BeakerError):
     """The user is not allowed to run this message type."""
 
     ename = "Forbidden"
+    http_status = 403
 
 
 class UnknownMessageType(BeakerError):
     """No handler is registered for the requested name."""
 
     ename = "UnknownMessageType"
+    http_status = 404
 
 
 class NotFound(BeakerError):
     """The thing the request names does not exist (a stored variable id, say)."""
 
     ename = "NotFound"
+    http_status = 404
 
 
 class KernelUnavailable(BeakerError):
     """The kernel is gone, restarting, or did not answer the server's own request."""
 
     ename = "KernelUnavailable"
+    http_status = 503
 
 
 class EncodingError(BeakerError):
@@ -83,6 +93,7 @@ class RequestAborted(BeakerError):
     """
 
     ename = "RequestAborted"
+    http_status = 503
 
     def reply_content(self, traceback: list[str] | None = None) -> dict[str, Any]:
         return {"status": "aborted"}
@@ -103,3 +114,16 @@ class KernelError(BeakerError):
             "evalue": str(self),
             "traceback": self.kernel_traceback,
         }
+
+
+def http_status(ename: str) -> int:
+    """The HTTP status for an error reply's ``ename``: that of the error class that
+    reports under it (third-party subclasses too), else 500. A kernel's own
+    exception (:class:`KernelError`) keeps its name and is a 500."""
+    pending: list[type[BeakerError]] = [BeakerError]
+    while pending:
+        cls = pending.pop()
+        if cls is not KernelError and cls.__dict__.get("ename") == ename:
+            return cls.http_status
+        pending.extend(cls.__subclasses__())
+    return BeakerError.http_status

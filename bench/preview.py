@@ -77,7 +77,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from beaker_server.preview import GRACE_SECONDS
+from beaker_server.preview.kernel_preview import GRACE_SECONDS
 from bench.client import Peek, execute, execute_content, send, until_done
 from bench.run import turns
 from bench.servers import BenchServer, make_servers, start_all, stop_all

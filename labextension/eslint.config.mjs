@@ -35,6 +35,19 @@ export default defineConfig(
     }
   },
   {
+    // The configurations of Jest and Babel are CommonJS modules run by Node.
+    files: ['*.config.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly'
+      }
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
+  },
+  {
     // The style module is loaded by the browser as an ES module.
     files: ['style/**/*.js'],
     languageOptions: { sourceType: 'module' }

@@ -481,7 +481,7 @@ def test_sort_and_filter(lab_page: LabPage) -> None:
     )
 
     # The filter matches names and types, ignoring case; typing is not lost.
-    box = page.locator(".jp-BeakerPreview-filter")
+    box = page.locator(".jp-BeakerPreview-filter input")
     box.press_sequentially("FRAME", delay=20)
     page.wait_for_function(f"() => document.querySelectorAll('{ROW}').length === 1")
     assert lab_page.names() == ["df"]
@@ -625,7 +625,7 @@ def test_restart_and_no_kernel(lab_page: LabPage) -> None:
 
     page.evaluate(f"() => {NOTEBOOK_PANEL}.sessionContext.shutdown()")
     lab_page.wait_state("no-kernel")
-    assert page.locator(".jp-BeakerPreview-refresh").is_disabled()
+    assert page.locator(".jp-BeakerPreview-refresh button").is_disabled()
     assert not page.evaluate(
         "() => window.jupyterapp.commands.isEnabled('beaker-server:refresh-preview')"
     )

@@ -9,7 +9,7 @@ import pytest
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from tornado.httpclient import HTTPClientError
 
-from beaker_server.connection import BeakerConnectionMixin
+from beaker_server.websocket.connection import BeakerConnectionMixin
 
 from ..support import custom_connection
 from ..support.kernel_ws import KernelWebsocket, reply_of

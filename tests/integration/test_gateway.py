@@ -24,8 +24,8 @@ from jupyter_client.session import Session
 from jupyter_server.gateway.gateway_client import GatewayClient
 
 from beaker_server.errors import KernelUnavailable
-from beaker_server.gateway_client import GatewayWebsocketClient
-from beaker_server.kernel_client import new_session_id
+from beaker_server.kernel.client import new_session_id
+from beaker_server.kernel.gateway_client import GatewayWebsocketClient
 
 from ..support.greet_flow import assert_greet_flow
 from ..support.jupyter_process import JupyterProcess, JupyterServerProcess

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 
-from beaker_server.preview import MAX_FOLLOW_UPS
+from beaker_server.preview.kernel_preview import MAX_FOLLOW_UPS
 
+from ..support import slow_iopub_kernel
 from ..support.dropping_kernel import install_kernelspec
 from ..support.kernel_ws import reply_of
 from .conftest import open_ws
@@ -254,6 +255,22 @@ async def test_restart_sends_an_empty_preview(server):
             assert m["content"]["preview"] == {}
     finally:
         server.shutdown_kernel(kernel_id)
+
+
+async def test_a_cell_sent_the_moment_a_websocket_opens_gets_its_preview(server):
+    """The server's own client hears the kernel's iopub later than the websocket
+    does (here 0.3 s later, as over a slow link): the websocket opens only once the
+    server hears the kernel, so the statuses of a cell sent at once are seen and
+    its preview comes, parented to it."""
+    name = slow_iopub_kernel.install_kernelspec(server.workdir / "data")
+    kernel_id = await asyncio.to_thread(server.start_kernel, name)
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            cell = await ws.send("execute_request", {"code": "seen = 1", "silent": False})
+            preview = await ws.preview_after(cell["header"]["msg_id"], timeout=10)
+        assert "seen" in preview["content"]["preview"]["variables"]
+    finally:
+        await asyncio.to_thread(server.shutdown_kernel, kernel_id)
 
 
 async def test_a_dropped_create_subshell_is_asked_again(server):

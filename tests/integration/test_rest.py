@@ -27,7 +27,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
-from beaker_server.handlers import handlers as ROUTES
+from beaker_server.rest.handlers import handlers as ROUTES
 
 from ..support.jupyter_process import JupyterServerProcess
 from ..support.kernel_ws import KernelWebsocket, kinds, reply_of
@@ -37,7 +37,7 @@ from .conftest import open_ws, serve
 pytestmark = pytest.mark.timeout(60)
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = ROOT / "beaker_server" / "openapi.json"
+SPEC_PATH = ROOT / "beaker_server" / "rest" / "openapi.json"
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
 SPEC_URI = "urn:beaker-server:openapi"
 REGISTRY: Registry = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(SPEC))
@@ -228,7 +228,7 @@ def test_wheel_ships_the_description():
     from hatchling.builders.wheel import WheelBuilder
 
     shipped = {f.distribution_path for f in WheelBuilder(str(ROOT)).recurse_included_files()}
-    assert "beaker_server/openapi.json" in shipped
+    assert "beaker_server/rest/openapi.json" in shipped
 
 
 async def test_served_description(api):

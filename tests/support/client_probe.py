@@ -31,8 +31,8 @@ class ClientProbeHandler(APIHandler):
             json.dumps(
                 {
                     "connected": client is not None and client.watching_statuses,
-                    "full_subscription": client is not None and client._iopub_on,
-                    "status_topic": client is not None and client._status_topic_on,
+                    "full_subscription": client is not None and client._iopub.on,
+                    "status_topic": client is not None and client._iopub.status_topic_on,
                 }
             )
         )

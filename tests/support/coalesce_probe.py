@@ -17,7 +17,7 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from beaker_server.coalesce import BURST_OPTION
+from beaker_server.websocket.coalesce import BURST_OPTION
 
 PATH = "/beaker-test/coalesce"
 

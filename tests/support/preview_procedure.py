@@ -12,7 +12,7 @@ from pathlib import Path
 
 import beaker_server
 
-PROCEDURE = Path(beaker_server.__file__).parent / "kernel_procedures" / "python_preview.py"
+PROCEDURE = Path(beaker_server.__file__).parent / "preview" / "python_preview.py"
 MIME = "application/vnd.beaker.variable+json"
 
 

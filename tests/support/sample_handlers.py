@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from beaker_server import custom_message, response_hook
-from beaker_server.context import RequestContext
 from beaker_server.errors import BeakerError, NotFound
+from beaker_server.messages.context import RequestContext
 
 HOOK_CALLS: list[dict[str, Any]] = []
 

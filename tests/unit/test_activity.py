@@ -16,7 +16,7 @@ from jupyter_client.manager import KernelManager
 from jupyter_client.session import Session
 from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
 
-from beaker_server.activity import ActivityRecorder
+from beaker_server.kernel.activity import ActivityRecorder
 
 pytestmark = pytest.mark.timeout(10)
 

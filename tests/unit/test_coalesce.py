@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import zmq
 
-from beaker_server.coalesce import BURST_OPTION, BurstCoalescer
+from beaker_server.websocket.coalesce import BURST_OPTION, BurstCoalescer
 
 from ..support.coalesce_probe import held
 

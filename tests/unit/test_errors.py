@@ -1,4 +1,5 @@
-"""The typed errors (beaker_server/errors.py): the ``N_reply`` content each one becomes.
+"""The typed errors (beaker_server/errors.py): the ``N_reply`` content each
+one becomes, and the HTTP status of a REST request that ends in it.
 
 A program branches on ``ename``, so the names are the API (README: "Exactly one
 reply, always"); the replies the server sends for them are checked end to end in
@@ -71,3 +72,29 @@ def test_a_kernel_error_reports_the_kernels_own_exception():
         "traceback": ["Traceback...", "NameError: name 'x' is not defined"],
     }
     assert KernelError("ValueError", "bad").reply_content()["traceback"] == []
+
+
+#: The HTTP status a REST request answers with for each (README, "REST API").
+HTTP_STATUS = {
+    "ValidationError": 400,
+    "Forbidden": 403,
+    "UnknownMessageType": 404,
+    "NotFound": 404,
+    "PayloadTooLarge": 413,
+    "KernelUnavailable": 503,
+    "HandlerTimeout": 504,
+    "EncodingError": 500,
+}
+
+
+@pytest.mark.parametrize(("ename", "status"), HTTP_STATUS.items(), ids=HTTP_STATUS.keys())
+def test_each_typed_error_has_its_http_status(ename, status):
+    (cls,) = [cls for cls, name in TYPED.items() if name == ename]
+    assert cls.http_status == status
+    assert errors.http_status(ename) == status
+
+
+def test_anything_else_is_a_500_and_an_abort_a_503():
+    assert errors.http_status("ZeroDivisionError") == 500
+    assert errors.http_status("BeakerError") == 500
+    assert RequestAborted.http_status == 503

@@ -1,6 +1,6 @@
 """The kernel procedure's patient iopub socket, on real ZMQ sockets over TCP.
 
-``PatientIopubSocket`` (beaker_server/kernel_procedures/python_iopub.py) waits
+``PatientIopubSocket`` (beaker_server/kernel/python_iopub.py) waits
 for a subscriber whose queue is full instead of dropping for it, gives up on
 one that stays full, and then serves it as ZMQ does for a while. The kernel
 side of the same is tested end to end in tests/integration/test_relay_under_load.py.
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 import zmq
 
-from beaker_server.kernel_procedures.python_iopub import PatientIopubSocket
+from beaker_server.kernel.python_iopub import PatientIopubSocket
 
 pytestmark = pytest.mark.timeout(30)
 

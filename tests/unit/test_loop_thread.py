@@ -1,4 +1,4 @@
-"""Calls handed to the server's event-loop thread (beaker_server/loop_thread.py)."""
+"""Calls handed to the server's event-loop thread (beaker_server/websocket/loop_thread.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from beaker_server.loop_thread import LoopThread
+from beaker_server.websocket.loop_thread import LoopThread
 
 pytestmark = pytest.mark.timeout(10)
 

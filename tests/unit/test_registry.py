@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 
 from beaker_server import custom_message, response_hook
-from beaker_server.registry import MessageRegistry, validate_name
+from beaker_server.messages.registry import MessageRegistry, validate_name
 
 
 def test_decorator_takes_name_docs_and_schema_from_the_function():

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from beaker_server.errors import NotFound
-from beaker_server.store import VariableStore
+from beaker_server.store.variable_store import VariableStore
 
 pytestmark = pytest.mark.timeout(60)
 

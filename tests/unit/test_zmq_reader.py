@@ -13,7 +13,7 @@ import pytest
 import zmq
 import zmq.asyncio
 
-from beaker_server.zmq_reader import LevelCheckedReader
+from beaker_server.kernel.zmq_reader import LevelCheckedReader
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -89,7 +89,7 @@ def _beaker_upstream(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
         warnings.simplefilter("ignore")
         from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
 
-        from beaker_server.connection import BeakerConnectionMixin
+        from beaker_server.websocket.connection import BeakerConnectionMixin
 
     counts = _Counts()
     original_open = KernelWebsocketHandler.open
@@ -115,7 +115,7 @@ def _server_state() -> dict[str, Any]:
         warnings.simplefilter("ignore")
         from jupyter_server.serverapp import ServerApp
 
-        from beaker_server.connection import BeakerConnectionMixin
+        from beaker_server.websocket.connection import BeakerConnectionMixin
 
     if not ServerApp.initialized():
         return {"server": False}

@@ -1,0 +1,175 @@
+"""What a custom message handler gets: the request, the kernel and ways to answer.
+
+A handler never builds Jupyter messages itself. It calls :meth:`RequestContext.respond`,
+:meth:`~RequestContext.stdout` or :meth:`~RequestContext.display`, and the context
+publishes them on iopub with the request as parent to every websocket of the
+kernel, which is what Jupyter front-ends expect of a request's outputs.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import KernelError, ValidationError
+from ..store import kernel_variables
+
+if TYPE_CHECKING:
+    from ..kernel.client import InternalKernelClient
+    from ..store.variable_store import VariableStore
+    from .registry import MessageRegistry, MessageType
+
+#: Publishes a message of the request's on iopub (type, content).
+Publish = Callable[[str, dict[str, Any]], None]
+
+
+class PreviewControl(Protocol):
+    """The kernel's live preview, as a handler may drive it."""
+
+    async def refresh(self) -> dict[str, Any]: ...
+
+    def schedule(self) -> None: ...
+
+
+_OUTPUT_TYPES = ("stream", "display_data", "update_display_data", "execute_result", "error")
+
+
+class KernelProxy:
+    """The kernel as a handler sees it: run code, evaluate expressions.
+
+    Both go through the server's internal client, so nothing they cause in the
+    kernel (status, outputs, history, execution count) reaches the users.
+    """
+
+    def __init__(
+        self,
+        kernel_id: str,
+        client: Callable[[], Awaitable[InternalKernelClient]],
+        publish: Publish,
+        *,
+        preview: PreviewControl,
+        max_variable_bytes: int,
+    ) -> None:
+        self.kernel_id = kernel_id
+        self._client = client
+        self._publish = publish
+        self._preview = preview
+        self._max_variable_bytes = max_variable_bytes
+
+    async def execute(self, code: str, *, stream_output: bool = True) -> dict[str, Any]:
+        """Run ``code`` in the kernel; its streams and displays become this request's.
+
+        Returns the ``execute_reply`` content; raises :class:`KernelError` with the
+        kernel's ``ename``/``evalue``/``traceback`` when the code raised.
+        """
+        client = await self._client()
+        on_output = self._forward_output if stream_output else None
+        reply = await client.execute(code, on_output=on_output)
+        if reply.get("status") == "error":
+            raise KernelError(
+                str(reply.get("ename", "Error")),
+                str(reply.get("evalue", "")),
+                reply.get("traceback", []),
+            )
+        return reply
+
+    async def evaluate(self, expression: str) -> Any:
+        """Evaluate a Python expression in the kernel and return its JSON value.
+
+        The expression must be one expression (checked before anything is sent),
+        so wrapping it for serialization cannot change what runs. A value that is
+        not JSON raises :class:`KernelError` (``TypeError``) rather than being
+        silently turned into text.
+        """
+        _check_expression(expression)
+        # On its own lines, so a trailing comment cannot swallow the closing paren.
+        code = f"__import__('json').dumps((\n{expression}\n), allow_nan=False)"
+        client = await self._client()
+        reply = await client.execute("", user_expressions={"value": code})
+        if reply.get("status") != "ok":
+            raise KernelError(str(reply.get("ename", "Error")), str(reply.get("evalue", "")))
+        result = reply.get("user_expressions", {}).get("value", {})
+        if result.get("status") != "ok":
+            raise KernelError(
+                str(result.get("ename", "Error")),
+                str(result.get("evalue", "")),
+                result.get("traceback", []),
+            )
+        text = result.get("data", {}).get("text/plain", "")
+        return json.loads(ast.literal_eval(text))
+
+    async def save_variable(
+        self, name: str, limit: int | None = None
+    ) -> tuple[dict[str, Any], bytes]:
+        """Serialize the user's variable ``name`` in the kernel; at most ``limit`` bytes
+        (by default the server's ``max_variable_bytes``), else :class:`PayloadTooLarge`.
+
+        Returns the kernel's metadata (``name``, ``type``, ``module``, ``format``,
+        ``bytes``) and the value; see :mod:`beaker_server.store.kernel_variables`.
+        """
+        limit = self._max_variable_bytes if limit is None else limit
+        return await kernel_variables.save(await self._client(), name, limit)
+
+    async def load_variable(self, name: str, value: bytes, fmt: str) -> dict[str, Any]:
+        """Deserialize ``value`` in the kernel into the user's variable ``name``."""
+        return await kernel_variables.load(await self._client(), name, value, fmt)
+
+    async def preview(self) -> dict[str, Any]:
+        """A fresh variable preview (also broadcast to every client when it changed)."""
+        return await self._preview.refresh()
+
+    def schedule_preview(self) -> None:
+        """Update the clients' previews soon: the handler changed the namespace."""
+        self._preview.schedule()
+
+    def _forward_output(self, msg: dict[str, Any]) -> None:
+        msg_type = msg["header"]["msg_type"]
+        if msg_type in _OUTPUT_TYPES:
+            self._publish(msg_type, msg["content"])
+
+
+def _check_expression(expression: str) -> None:
+    if not isinstance(expression, str) or not expression.strip():
+        raise ValidationError("expression must be a non-empty string")
+    try:
+        ast.parse(expression.strip(), mode="eval")
+    except SyntaxError as error:
+        raise ValidationError(f"not a single Python expression: {error.msg}") from error
+
+
+@dataclass
+class RequestContext:
+    """Everything a handler may use while serving one ``N_request``."""
+
+    message: MessageType
+    header: dict[str, Any]
+    content: dict[str, Any]
+    username: str
+    kernel: KernelProxy
+    registry: MessageRegistry
+    log: logging.Logger
+    _publish: Publish
+    #: The saved-variables store (``save_var`` and friends; handlers may use it too).
+    store: VariableStore | None = None
+
+    @property
+    def name(self) -> str:
+        return self.message.name
+
+    def respond(self, content: dict[str, Any]) -> None:
+        """Publish an ``N_response`` on iopub to every client of the kernel."""
+        self._publish(self.message.response_type, content)
+
+    def stdout(self, text: str) -> None:
+        self._publish("stream", {"name": "stdout", "text": text})
+
+    def stderr(self, text: str) -> None:
+        self._publish("stream", {"name": "stderr", "text": text})
+
+    def display(self, data: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
+        """Publish rich output (a MIME bundle) as ``display_data``."""
+        self._publish("display_data", {"data": data, "metadata": metadata or {}, "transient": {}})

@@ -1,0 +1,1 @@
+"""The REST routes under ``/beaker/api`` and their OpenAPI description."""

@@ -1,0 +1,29 @@
+"""The server's settings as its parts get them: frozen slices of
+``BeakerServerApp``'s configuration (README, "Configuration").
+
+Each default is written once, here (the preview's beside the preview); the
+application's traits take their defaults from these classes and validate what a
+user configures, so a slice built from them is always in range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .preview.kernel_preview import PreviewSettings
+
+
+@dataclass(frozen=True)
+class BeakerSettings:
+    """The configured limits, read once at load time."""
+
+    handler_timeout: float = 60.0
+    max_payload_bytes: int = 4 * 1024 * 1024
+    tcp_nodelay: bool = True
+    kernel_connect_timeout: float = 30.0
+    zmq_receive_hwm: int = 100_000
+    kernel_iopub_wait: float = 2.0
+    allow_tracebacks: bool = True
+    #: Largest serialized value ``save_var`` stores, in bytes.
+    max_variable_bytes: int = 100 * 1024 * 1024
+    preview: PreviewSettings = field(default_factory=PreviewSettings)
