@@ -17,6 +17,10 @@ whoever sent it (a websocket, a second tab, ``jupyter console --existing``): see
 their own ZMQ topic (``kernel.<ident>.status``), so the client subscribes to that
 topic alone and the kernel sends this socket nothing else unless a handler needs
 its outputs.
+
+Longer than the other modules on purpose: it is one state machine over the
+requests in flight (their replies, outputs, idles, give-ups and late answers);
+the transport, the iopub subscription and the subshells are modules of their own.
 """
 
 from __future__ import annotations
@@ -401,7 +405,8 @@ class InternalKernelClient:
         finally:
             if streams:
                 self._iopub.release()
-        return reply.get("content", {})
+        answer: dict[str, Any] = reply.get("content", {})
+        return answer
 
     async def comm_request(
         self, target: str, data: dict[str, Any], buffers: list[bytes] | None = None

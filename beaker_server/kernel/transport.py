@@ -106,7 +106,7 @@ class ZmqTransport:
     def __init__(
         self, kernel_manager: Any, session: Session, log: logging.Logger, receive_hwm: int
     ) -> None:
-        from jupyter_client.asynchronous import AsyncKernelClient
+        from jupyter_client.asynchronous.client import AsyncKernelClient
 
         self.session = session
         self.log = log

@@ -44,7 +44,8 @@ class LevelCheckedReader:
                 if not future.done():  # the reader itself was cancelled
                     future.cancel()
             if not future.cancelled():
-                return future.result()
+                frames: list[Any] = future.result()
+                return frames
 
     def unstick(self) -> bool:
         """Restart a receive that sleeps although a message is queued; True if it did.

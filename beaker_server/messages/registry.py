@@ -14,7 +14,7 @@ import functools
 import importlib
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -275,7 +275,7 @@ class MessageRegistry:
     def hooks_for(self, msg_type: str) -> list[ResponseHook]:
         return self._hooks.get(msg_type, [])
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[MessageType]:
         return iter(sorted(self._by_request_type.values(), key=lambda m: m.name))
 
     def __len__(self) -> int:

@@ -29,6 +29,10 @@ When the kernel runs out of its time budget the preview is partial; the server
 then asks again a little later (what was rendered is cached in the kernel, so
 each run gets further), a bounded number of times and only while each run gets
 further, and never while a user's cell is in flight.
+
+Longer than the other modules on purpose: one state machine over the kernel's
+cells and the preview runs they cause, whose rules (coalescing, what is owed to
+which cell, follow-ups) read best together.
 """
 
 from __future__ import annotations
@@ -336,7 +340,8 @@ class KernelPreview:
         result = reply.get("user_expressions", {}).get("p", {})
         if result.get("status") != "ok":
             raise RuntimeError(f"preview failed in the kernel: {result.get('evalue')}")
-        return json.loads(ast.literal_eval(result["data"]["text/plain"]))
+        info: dict[str, Any] = json.loads(ast.literal_eval(result["data"]["text/plain"]))
+        return info
 
     def _fold(self, info: dict[str, Any], parent: dict[str, Any], *, force: bool) -> None:
         """Merge an answer; send the picture when it changed, is forced, or is owed."""

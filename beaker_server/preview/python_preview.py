@@ -3,7 +3,9 @@
 The server loads this file into the kernel once per kernel start as the module
 ``_beaker_preview`` in ``sys.modules`` (never in the user's namespace) and then
 asks for previews with one expression through ``user_expressions``, on a
-subshell when the kernel has them. The answer is one JSON text.
+subshell when the kernel has them. The answer is one JSON text. It is one file,
+longer than the server's modules, because it is sent to the kernel and run there
+as one module, with the standard library only.
 
 Cost is bounded and independent of data size:
 
@@ -185,7 +187,8 @@ _type_module = type.__dict__["__module__"].__get__
 
 def _mro(tp: type) -> tuple[type, ...]:
     """``tp.__mro__`` through ``type``'s own descriptor: a metaclass cannot fake it."""
-    return _type_mro(tp)
+    mro: tuple[type, ...] = _type_mro(tp)
+    return mro
 
 
 def _module_name(tp: type) -> str:
@@ -607,7 +610,9 @@ def _is_atom(obj: Any) -> bool:
 # -- one variable -----------------------------------------------------------------------
 
 
-def _visible_names(ns: dict[Any, Any], hidden: dict[str, Any], include_functions: bool) -> list:
+def _visible_names(
+    ns: dict[Any, Any], hidden: dict[str, Any], include_functions: bool
+) -> list[tuple[str, Any, str]]:
     """User variables: no private names, modules, IPython's own, or our helpers.
 
     Only string keys are names (``globals()[42] = 'x'`` is possible, but no
@@ -627,7 +632,12 @@ def _visible_names(ns: dict[Any, Any], hidden: dict[str, Any], include_functions
 
 
 def _look(
-    name: str, value: Any, kind: str, cached: dict[str, Any] | None, call: _Call, options: dict
+    name: str,
+    value: Any,
+    kind: str,
+    cached: dict[str, Any] | None,
+    call: _Call,
+    options: dict[str, Any],
 ) -> tuple[dict[str, Any], bool]:
     """The cache record of one variable, and whether it changed since the last call.
 
@@ -660,7 +670,9 @@ def _same(key: tuple[Any, ...] | None, other: tuple[Any, ...]) -> bool:
     return key[2:] == other[2:]  # shapes: None, ints, tuples of ints
 
 
-def _entry(value: Any, kind: str, shape: Any, steps: _Steps, options: dict) -> dict[str, Any]:
+def _entry(
+    value: Any, kind: str, shape: Any, steps: _Steps, options: dict[str, Any]
+) -> dict[str, Any]:
     """Bundle plus the metadata entry the panel shows in its columns."""
     tp = type(value)
     meta: dict[str, Any] = {

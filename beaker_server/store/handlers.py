@@ -1,6 +1,6 @@
 """``save_var`` and friends: kernel variables kept in the server's variable store.
 
-The seed's example made real. ``save_var`` reads a variable from the kernel
+The example of Jupyter custom messages made real. ``save_var`` reads a variable from the kernel
 (serialized in the kernel, size-capped), stores it with its metadata under a new
 id, prints a line on stdout, emits ``save_var_response`` and replies with the id;
 ``load_var`` puts a stored value back into a kernel (any kernel of the same user,

@@ -177,7 +177,10 @@ class VariableStore:
 
     async def list(self, user: str) -> list[StoredVariable]:
         """The values the user may see, newest first."""
-        return await self._run(self._select_all, self.owner_of(user))
+        found: builtins.list[StoredVariable] = await self._run(
+            self._select_all, self.owner_of(user)
+        )
+        return found
 
     def _select_all(self, owner: str) -> builtins.list[StoredVariable]:
         rows = self._connection().execute(
@@ -188,7 +191,9 @@ class VariableStore:
 
     async def load(self, user: str, id: str) -> tuple[StoredVariable, bytes]:
         """A saved value and its metadata; :class:`NotFound` for an id the user lacks."""
-        found = await self._run(self._select_one, self.owner_of(user), id)
+        found: tuple[StoredVariable, bytes] | None = await self._run(
+            self._select_one, self.owner_of(user), id
+        )
         if found is None:
             raise NotFound(f"no saved variable {id!r}")
         return found

@@ -22,7 +22,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyter_client import protocol_version as CLIENT_PROTOCOL_VERSION
+from jupyter_client._version import protocol_version as CLIENT_PROTOCOL_VERSION
 from jupyter_client.session import msg_header, new_id
 from jupyter_server.services.kernels.connection.base import (
     serialize_binary_message,
@@ -185,7 +185,7 @@ def check_legacy_binary(ws_msg: bytes) -> int:
     (count,) = struct.unpack_from("!i", ws_msg, 0)
     if count < 1 or 4 * (count + 1) > len(ws_msg):
         raise WireError(f"binary legacy message with a bad part count {count}")
-    return count
+    return int(count)
 
 
 def _legacy_binary_parts(ws_msg: bytes) -> tuple[bytes, list[bytes]]:
@@ -359,9 +359,11 @@ def _encode(msg: dict[str, Any], channel: str, protocol: str | None) -> bytes | 
             _pack(msg["content"]),
             *msg.get("buffers", []),
         ]
-        return serialize_msg_to_ws_v1(frames, channel)
+        framed: bytes = serialize_msg_to_ws_v1(frames, channel)
+        return framed
     legacy = dict(msg, channel=channel)
     if legacy.get("buffers"):
-        return serialize_binary_message(legacy)
+        binary: bytes = serialize_binary_message(legacy)
+        return binary
     # ASCII JSON (ensure_ascii): a lone surrogate is an escape, as in v1.
     return json.dumps(legacy, default=str)

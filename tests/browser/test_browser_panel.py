@@ -625,7 +625,8 @@ def test_restart_and_no_kernel(lab_page: LabPage) -> None:
 
     page.evaluate(f"() => {NOTEBOOK_PANEL}.sessionContext.shutdown()")
     lab_page.wait_state("no-kernel")
-    assert page.locator(".jp-BeakerPreview-refresh button").is_disabled()
+    # The stock toolbar button re-renders on the model's change, a frame later.
+    page.wait_for_selector(".jp-BeakerPreview-refresh button:disabled")
     assert not page.evaluate(
         "() => window.jupyterapp.commands.isEnabled('beaker-server:refresh-preview')"
     )
