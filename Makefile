@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.beaker-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup lab-build lab-test browser demo test lint format bench clean
+.PHONY: setup lab-build lab-test browser demo test test-unit lint format bench clean
 
 # The virtual environment with the package installed in editable mode. Installing
 # builds the lab extension (npm, through hatch-jupyter-builder) and the develop
@@ -48,8 +48,13 @@ lint: setup
 	$(BIN)/python -m mypy beaker_server
 	cd labextension && npm run lint
 
+# Every test: tests/unit, tests/integration, tests/browser (pyproject's testpaths).
 test: setup browser lint lab-test
 	$(BIN)/python -m pytest
+
+# The unit tests alone (no server, no kernel, no browser): seconds.
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix beaker_server tests bench

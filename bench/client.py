@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.kernel_ws import KernelWebsocket, make_msg
+from tests.support.kernel_ws import KernelWebsocket, make_msg
 
 _MSG_TYPE = re.compile(rb'"msg_type"\s*:\s*"([^"]*)"')
 _CHANNEL = re.compile(rb'"channel"\s*:\s*"([^"]*)"')

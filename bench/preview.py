@@ -81,7 +81,7 @@ from beaker_server.preview.kernel_preview import GRACE_SECONDS
 from bench.client import Peek, execute, execute_content, send, until_done
 from bench.run import turns
 from bench.servers import BenchServer, make_servers, start_all, stop_all
-from tests.kernel_ws import KernelWebsocket
+from tests.support.kernel_ws import KernelWebsocket
 
 BEAKER, INSPECTOR = "beaker", "inspector"
 #: Which benchmark server each side runs on (see ``bench.servers.make_servers``).

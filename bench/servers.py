@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.jupyter_process import Config, JupyterServerProcess, merge_config
-from tests.kernel_ws import KernelWebsocket
+from tests.support.jupyter_process import Config, JupyterServerProcess, merge_config
+from tests.support.kernel_ws import KernelWebsocket
 
 from .nodelay import LOG_MARKER
 
