@@ -286,7 +286,7 @@ def test_explorer_sends_save_var(xp: ExplorerPage) -> None:
     assert run.get_attribute("data-status") == "ok", xp.events(run)
     events = xp.events(run)
     types = [e["msg_type"] for e in events]
-    # The seed's order: busy, the handler's stdout and response, the reply, idle.
+    # The flow's order: busy, the handler's stdout and response, the reply, idle.
     assert types[0] == "status" and events[0]["note"] == "busy", types
     assert types[-1] == "status" and events[-1]["note"] == "idle", types
     assert types[-2] == "save_var_reply" and events[-2]["channel"] == "shell", types

@@ -1,4 +1,4 @@
-"""Bad frames and odd strings on the kernel websocket (issue 9, items 2 and 3).
+"""Bad frames and odd strings on the kernel websocket.
 
 Whatever a client sends, its websocket stays open and the next execute
 round-trips: a frame that names a registered request and has a readable header

@@ -1,4 +1,4 @@
-"""The custom request flow of DESIGN §2 on a real server and kernel, both protocols."""
+"""The custom request flow (README, "What it does") on a real server and kernel, both protocols."""
 
 from __future__ import annotations
 

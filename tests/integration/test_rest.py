@@ -1,4 +1,4 @@
-"""The REST routes of DESIGN §4 on a real server, every answer checked against openapi.json.
+"""The REST routes (README, "REST API") on a real server, every answer checked against openapi.json.
 
 One ``jupyter server`` for the module, configured with an authorizer that
 refuses what a request's ``X-Beaker-Test-Deny`` header names (tests/support/rest_authorizer.py)

@@ -1,4 +1,4 @@
-"""``save_var`` and friends on a real server, kernel and SQLite store (issue 4)."""
+"""``save_var`` and friends on a real server, kernel and SQLite store."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""jupyter_server's own kernel websocket tests pass with beaker_server enabled (DESIGN §1).
+"""jupyter_server's own kernel websocket tests pass with beaker_server enabled.
 
 Their tests are not copied here: the source distribution of the *installed*
 jupyter_server version is downloaded from PyPI (``pip download --no-binary :all:``)
