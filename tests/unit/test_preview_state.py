@@ -346,7 +346,7 @@ def growing_partial(shown: list[int], total: int = 100):
     def script(arguments: dict[str, Any]) -> dict[str, Any]:
         nonlocal asked, generation
         count = shown[min(asked, len(shown) - 1)]
-        before = shown[asked - 1] if asked else 0
+        before = shown[min(asked - 1, len(shown) - 1)] if asked else 0
         asked += 1
         names = [f"v{i:03}" for i in range(count)]
         full = arguments["since"] != generation
