@@ -25,7 +25,7 @@ from beaker_server.preview.kernel_preview import (
     PreviewSettings,
 )
 
-from .fakes import (
+from ..support.fakes import (
     FakePreviewKernel,
     Recorder,
     answer,

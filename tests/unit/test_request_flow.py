@@ -22,7 +22,7 @@ from beaker_server.messages.flow import FlowLimits, KernelSide, RequestFlow
 from beaker_server.messages.registry import MessageRegistry, MessageType, custom_message
 from beaker_server.websocket.wire import EncodeError, IncomingRequest
 
-from .fakes import WAIT, Recorder, header, make_message_factory
+from ..support.fakes import WAIT, Recorder, header, make_message_factory
 
 pytestmark = pytest.mark.timeout(10)
 
