@@ -20,10 +20,12 @@ class BeakerError(Exception):
     #: The HTTP status of a REST request that ends in this error.
     http_status = 500
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, http_status: int | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "ename" not in cls.__dict__ and cls.__module__ == __name__:
             cls.ename = cls.__name__
+        if http_status is not None:
+            cls.http_status = http_status
 
     def reply_content(self, traceback: list[str] | None = None) -> dict[str, Any]:
         """The ``N_reply`` content that reports this error."""
@@ -35,46 +37,32 @@ class BeakerError(Exception):
         }
 
 
-class ValidationError(BeakerError):
+class ValidationError(BeakerError, http_status=400):
     """The request could not be parsed or its payload fails the handler's schema."""
 
-    http_status = 400
 
-
-class PayloadTooLarge(BeakerError):
+class PayloadTooLarge(BeakerError, http_status=413):
     """The request's content is over the configured size limit."""
 
-    http_status = 413
 
-
-class HandlerTimeout(BeakerError):
+class HandlerTimeout(BeakerError, http_status=504):
     """The handler did not finish within its time limit."""
 
-    http_status = 504
 
-
-class Forbidden(BeakerError):
+class Forbidden(BeakerError, http_status=403):
     """The user is not allowed to run this message type."""
 
-    http_status = 403
 
-
-class UnknownMessageType(BeakerError):
+class UnknownMessageType(BeakerError, http_status=404):
     """No handler is registered for the requested name."""
 
-    http_status = 404
 
-
-class NotFound(BeakerError):
+class NotFound(BeakerError, http_status=404):
     """The thing the request names does not exist (a stored variable id, say)."""
 
-    http_status = 404
 
-
-class KernelUnavailable(BeakerError):
+class KernelUnavailable(BeakerError, http_status=503):
     """The kernel is gone, restarting, or did not answer the server's own request."""
-
-    http_status = 503
 
 
 class EncodingError(BeakerError):
@@ -82,14 +70,12 @@ class EncodingError(BeakerError):
     cannot carry): this error reply goes in its place, so there is still one."""
 
 
-class RequestAborted(BeakerError):
+class RequestAborted(BeakerError, http_status=503):
     """The request was cancelled: kernel restart or death, or server shutdown.
 
     Reported as ``{"status": "aborted"}``, the way Jupyter reports requests a
     kernel drops from its queue.
     """
-
-    http_status = 503
 
     def reply_content(self, traceback: list[str] | None = None) -> dict[str, Any]:
         return {"status": "aborted"}

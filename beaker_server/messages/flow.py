@@ -13,7 +13,7 @@ import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import best_match
@@ -89,32 +89,25 @@ class KernelSide:
     store: VariableStore | None = None
 
 
+@dataclass(eq=False)  # each flow is its own (a key of the session's flows in flight)
 class RequestFlow:
     """Serves one registered ``N_request`` for one kernel."""
 
-    def __init__(
-        self,
-        kernel: KernelSide,
-        message: MessageType,
-        request: IncomingRequest,
-        *,
-        username: str,
-        reply_to: ReplyTo,
-        authorize: Authorize,
-        log: logging.Logger,
-        observe: Observe | None = None,
-    ) -> None:
-        self.kernel = kernel
-        self.message = message
-        self.request = request
-        self.username = username
-        self.reply_to = reply_to
-        self.authorize = authorize
-        self.log = log
-        self.observe = observe
-        self.msg_id = str(request.header.get("msg_id", ""))
-        self._handler_task: asyncio.Task[Any] | None = None
-        self._abort_reason: str | None = None
+    kernel: KernelSide
+    message: MessageType
+    request: IncomingRequest
+    _: KW_ONLY
+    username: str
+    reply_to: ReplyTo
+    authorize: Authorize
+    log: logging.Logger
+    observe: Observe | None = None
+    _handler_task: asyncio.Task[Any] | None = field(default=None, init=False, repr=False)
+    _abort_reason: str | None = field(default=None, init=False, repr=False)
+
+    @property
+    def msg_id(self) -> str:
+        return str(self.request.header.get("msg_id", ""))
 
     # -- the flow ---------------------------------------------------------------
 

@@ -231,14 +231,11 @@ class FakePreviewKernel:
     async def install(self, name: str, code: str, *, on_subshell: bool = False) -> None:
         self.calls.append(("install", name, code, on_subshell, self.subshell_id))
 
-    async def execute(
-        self,
-        code: str,
-        *,
-        user_expressions: dict[str, str] | None = None,
-        on_subshell: bool = False,
-        until_idle: bool = False,
-    ) -> dict[str, Any]:
+    async def execute(self, code: str, **options: Any) -> dict[str, Any]:
+        """The kernel's answer to the preview's ask (``PreviewKernel.execute``)."""
+        user_expressions = options.get("user_expressions")
+        on_subshell = options.get("on_subshell", False)
+        until_idle = options.get("until_idle", False)
         assert code == "", code
         assert user_expressions is not None and set(user_expressions) == {"p"}
         arguments = preview_call_arguments(user_expressions["p"])

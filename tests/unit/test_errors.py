@@ -98,3 +98,19 @@ def test_anything_else_is_a_500_and_an_abort_a_503():
     assert errors.http_status("ZeroDivisionError") == 500
     assert errors.http_status("BeakerError") == 500
     assert RequestAborted.http_status == 503
+
+
+def test_a_handler_packages_error_says_its_own_http_status() -> None:
+    """A subclass outside the package keeps its parent's ``ename`` unless it sets
+    one, and the REST route answers with the status it declares."""
+    from beaker_server.errors import BeakerError, NotFound, http_status
+
+    class Gone(BeakerError, http_status=410):
+        ename = "Gone"
+
+    class MissingThing(NotFound):
+        pass
+
+    assert http_status("Gone") == 410
+    assert MissingThing.ename == "NotFound"
+    assert http_status("NotFound") == 404
