@@ -14,15 +14,20 @@ from typing import Any
 
 class BeakerError(Exception):
     """Base of the errors the server reports under a stable ``ename``: here each
-    class's own name; a subclass elsewhere keeps its parent's unless it sets one."""
+    class's own name; a subclass elsewhere keeps its parent's unless it sets one
+    or declares its own ``http_status``."""
 
     ename = "BeakerError"
     #: The HTTP status of a REST request that ends in this error.
     http_status = 500
 
     def __init_subclass__(cls, http_status: int | None = None, **kwargs: Any) -> None:
+        """Here, and wherever a subclass declares its own ``http_status``, the class
+        reports under its own name (unless it sets ``ename``): the REST route finds
+        the status by that name."""
         super().__init_subclass__(**kwargs)
-        if "ename" not in cls.__dict__ and cls.__module__ == __name__:
+        own_status = http_status is not None
+        if "ename" not in cls.__dict__ and (own_status or cls.__module__ == __name__):
             cls.ename = cls.__name__
         if http_status is not None:
             cls.http_status = http_status

@@ -158,6 +158,7 @@ class InternalKernelClient:
         await asyncio.shield(self._ready)
 
     async def _connect(self) -> None:
+        self._drop_channels()  # a failed attempt's, if any
         transport = make_transport(self.kernel_manager, self._session, self.log, self.receive_hwm)
         await transport.start()
         self._transport = transport
@@ -186,7 +187,7 @@ class InternalKernelClient:
         transport = self._live_transport()
         if not transport.filters_iopub:  # a gateway websocket carries every message anyway
             self.watching_statuses = True
-            self._tell_heard()
+            self.on_received()
             return
         await self._iopub.confirm()
         topic = transport.status_topic
@@ -286,18 +287,21 @@ class InternalKernelClient:
         """Fail every pending call and release the sockets."""
         self._closed = True
         self._fail_all(reason or KernelUnavailable("the server's kernel client was closed"))
-        for task in self._readers:
-            task.cancel()
-        self._readers = []
         if self._wakeup_checks is not None:
             self._wakeup_checks.cancel()
         if self._ready is not None and not self._ready.done():
             self._ready.cancel()
         self._iopub.close()
-        if self._transport is not None:
+        self._drop_channels()
+
+    def _drop_channels(self) -> None:
+        for task in self._readers:
+            task.cancel()
+        self._readers = []
+        transport, self._transport = self._transport, None
+        if transport is not None:
             with contextlib.suppress(Exception):
-                self._transport.stop()
-            self._transport = None
+                transport.stop()
 
     def _fail_all(self, error: BaseException) -> None:
         calls, self._calls = self._calls, {}
@@ -307,8 +311,11 @@ class InternalKernelClient:
     def _track(self, msg_id: str, on_output: OutputCallback | None = None) -> _Call:
         """Register a request in flight; its reply and outputs are routed to it."""
         call = self._calls[msg_id] = _Call(on_output=on_output)
-        if self._transport is not None and (
-            self._wakeup_checks is None or self._wakeup_checks.done()
+        transport = self._transport
+        if (
+            transport is not None
+            and transport.needs_wakeup_checks
+            and (self._wakeup_checks is None or self._wakeup_checks.done())
         ):
             self._wakeup_checks = asyncio.ensure_future(self._check_wakeups())
         return call
@@ -375,6 +382,12 @@ class InternalKernelClient:
         the request's idle status where statuses are watched: every status the
         kernel published before it has then been seen too.
         """
+        # What jupyter_client's execute() checks before sending, as it used to here.
+        if not isinstance(code, str):
+            raise ValueError(f"code {code!r} must be a string")
+        for key, value in (user_expressions or {}).items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise ValueError(f"user_expressions must map str to str, not {key!r}: {value!r}")
         await self.ensure_ready()
         streams = on_output is not None
         if streams:

@@ -62,6 +62,8 @@ class IopubSubscription:
             return
         if self._confirming is None or self._confirming.done():
             self._confirming = asyncio.ensure_future(self._until_confirmed())
+            # Retrieved here: a failure after every waiter has gone is no error.
+            self._confirming.add_done_callback(lambda t: t.cancelled() or t.exception())
         await asyncio.shield(self._confirming)
 
     def narrow_to(self, status_topic: bytes) -> None:
@@ -96,6 +98,8 @@ class IopubSubscription:
         self._transport = None
         if self._off_timer is not None:
             self._off_timer.cancel()
+        if self._confirming is not None:
+            self._confirming.cancel()
 
     def _idle(self) -> None:
         self._off_timer = None

@@ -143,12 +143,19 @@ class KernelSession:
         later than the websocket's. Returns at once where nothing is being
         connected (previews off, a failed connection attempt).
         """
-        if not self.preview.live or (self._client is not None and self._client.heard):
-            return
-        watch = self._watch
-        if watch is None or watch.done():
-            return
-        await asyncio.wait([self._heard_future(), watch], timeout=timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.preview.live and not self._closed:
+            client = self._client
+            if client is not None and client.heard and not client.broken:
+                return
+            watch = self._watch  # a restart meanwhile starts another: wait for that one
+            left = deadline - loop.time()
+            if watch is None or watch.done() or left <= 0:
+                return
+            heard = self._heard_future()  # done already: an old client's, so the watch
+            waiting = [watch] if heard.done() else [heard, watch]
+            await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
 
     def _heard_future(self) -> asyncio.Future[None]:
         if self._heard is None:

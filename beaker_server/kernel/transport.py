@@ -60,6 +60,8 @@ class KernelTransport(Protocol):
     has_control: bool
     #: iopub is filtered by subscription (ZMQ); else every message arrives anyway.
     filters_iopub: bool
+    #: Reads may miss a wake-up and need :meth:`unstick` while requests wait (ZMQ).
+    needs_wakeup_checks: bool
     #: The topic of the kernel's status messages, once one of ours was seen
     #: (ipykernel: ``kernel.<ident>.status``); ``b""`` for a kernel without topics.
     status_topic: bytes | None
@@ -102,6 +104,7 @@ class ZmqTransport:
 
     has_control = True
     filters_iopub = True
+    needs_wakeup_checks = True
 
     def __init__(
         self, kernel_manager: Any, session: Session, log: logging.Logger, receive_hwm: int
@@ -141,8 +144,8 @@ class ZmqTransport:
         out = (sink, self.log)
         return [
             _read_loop("iopub", iopub.recv_multipart, lambda f: self._on_frames(f, sink), *out),
-            _read_loop("shell", shell.recv_multipart, lambda f: self._on_reply(f, sink), *out),
-            _read_loop("control", control.recv_multipart, lambda f: self._on_reply(f, sink), *out),
+            _read_loop("shell", lambda: self._recv_reply(shell), sink.on_reply, *out),
+            _read_loop("control", lambda: self._recv_reply(control), sink.on_reply, *out),
         ]
 
     def _reader(self, channel: Any, *, copy: bool) -> LevelCheckedReader:
@@ -150,9 +153,13 @@ class ZmqTransport:
         self._readers.append(reader)
         return reader
 
-    def _on_reply(self, frames: list[Any], sink: TransportSink) -> None:
-        _, parts = self.session.feed_identities(frames)
-        sink.on_reply(self.session.deserialize(parts))
+    async def _recv_reply(self, reader: LevelCheckedReader) -> dict[str, Any]:
+        """A shell or control message, decoded: one that cannot be (a bad signature,
+        missing frames) ends the channel, so the calls waiting on it fail instead of
+        waiting for a reply that is gone, and the session makes a new client."""
+        _, parts = self.session.feed_identities(await reader.recv_multipart())
+        msg: dict[str, Any] = self.session.deserialize(parts)
+        return msg
 
     def _on_frames(self, frames: list[zmq.Frame], sink: TransportSink) -> None:
         """Parse an iopub message only when its parent is one of the client's
@@ -192,8 +199,8 @@ async def _read_loop(
     sink: TransportSink,
     log: logging.Logger,
 ) -> None:
-    """Read one channel until it ends; one message that cannot be read is logged
-    and skipped, not the end of the reader."""
+    """Read one channel until it ends (``receive`` fails); a message ``handle``
+    cannot take is logged and skipped, not the end of the reader."""
     while True:
         try:
             received = await receive()
@@ -227,6 +234,7 @@ class GatewayTransport:
 
     has_control = False
     filters_iopub = False
+    needs_wakeup_checks = False
     #: Every message arrives: no topic to learn.
     status_topic: bytes | None = None
 

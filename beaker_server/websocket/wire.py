@@ -22,6 +22,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+# Where jupyter_client defines it (its package re-exports it without __all__).
 from jupyter_client._version import protocol_version as CLIENT_PROTOCOL_VERSION
 from jupyter_client.session import msg_header, new_id
 from jupyter_server.services.kernels.connection.base import (

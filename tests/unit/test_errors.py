@@ -106,11 +106,15 @@ def test_a_handler_packages_error_says_its_own_http_status() -> None:
     from beaker_server.errors import BeakerError, NotFound, http_status
 
     class Gone(BeakerError, http_status=410):
-        ename = "Gone"
+        pass
+
+    class Expired(NotFound, http_status=410):
+        pass
 
     class MissingThing(NotFound):
         pass
 
-    assert http_status("Gone") == 410
+    assert (Gone.ename, http_status("Gone")) == ("Gone", 410)
+    assert (Expired.ename, http_status("Expired")) == ("Expired", 410)
     assert MissingThing.ename == "NotFound"
     assert http_status("NotFound") == 404
