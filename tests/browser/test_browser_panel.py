@@ -32,6 +32,7 @@ from ..support.browser import (
     open_command_palette,
     open_notebook_page,
     open_preview_panel,
+    resize_right_sidebar,
     screenshot,
     wait_notebook_idle,
     widen_right_sidebar,
@@ -191,6 +192,8 @@ class LabPage:
     page: Any
     server_previews: bool
     errors: list[str] = field(default_factory=list)
+    #: The panel's width as JupyterLab first shows it (its default sidebar width).
+    default_width: float = 0.0
 
     def js(self, expression: str, arg: Any = None) -> Any:
         return self.page.evaluate(expression, arg)
@@ -308,6 +311,7 @@ def lab_page(lab: JupyterLabProcess, page: Any, page_errors: list[str]) -> LabPa
     server_previews = any(t["name"] == "preview" for t in types)
     lab_page = LabPage(page, server_previews, errors=page_errors)
     open_notebook_with_panel(page, lab)
+    lab_page.default_width = page.locator("#beaker-preview-panel").bounding_box()["width"]
     return lab_page
 
 
@@ -378,6 +382,29 @@ def test_variables_end_to_end(lab_page: LabPage) -> None:
     page.screenshot(path=str(ARTIFACTS / "preview-panel.png"))
     lab_page.collapse_all()
     assert not lab_page.errors, lab_page.errors
+
+
+def test_rows_are_readable_at_the_default_sidebar_width(lab_page: LabPage) -> None:
+    """At JupyterLab's default right-sidebar width a row's type, shape and size
+    show whole (a compact layout: the name and type, then shape and size, then
+    the value), not cut to "Dat…", "10…"; wide, it is a table again."""
+    needs_server_previews(lab_page)
+    page = lab_page.page
+    lab_page.row("evil_df").wait_for()  # the notebook's variables (the test before)
+    resize_right_sidebar(page, "#beaker-preview-panel", lab_page.default_width)
+    cut = """row => [...row.querySelectorAll(
+        '.jp-BeakerPreview-col-type, .jp-BeakerPreview-col-shape, .jp-BeakerPreview-col-size'
+    )].filter(td => td.scrollWidth > td.clientWidth).map(td => td.className)"""
+    for name in ("x", "df", "fig", "evil", "html_df", "evil_df"):
+        assert lab_page.row(name).evaluate(cut) == [], name
+    df = lab_page.cells("df")
+    assert (df["type"], df["shape"]) == ("DataFrame", f"1000 {TIMES} 2"), df
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#beaker-preview-panel").screenshot(path=str(ARTIFACTS / "panel-narrow.png"))
+    # Wide: the table again, one line per variable.
+    widen_right_sidebar(page, "#beaker-preview-panel", 560)
+    height = lab_page.row("df").evaluate("row => row.getBoundingClientRect().height")
+    assert height < 30, height
 
 
 def test_variable_html_never_runs_end_to_end(lab_page: LabPage) -> None:

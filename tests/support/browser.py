@@ -290,12 +290,20 @@ def run_all_cells(page: Any, path: str) -> list[str]:
 
 
 def widen_right_sidebar(page: Any, panel_selector: str, width: int) -> None:
+    """Drag the right sidebar's split handle until ``panel_selector`` is at least
+    ``width`` px wide."""
+    current = page.locator(panel_selector).bounding_box()
+    if current is not None and width > current["width"]:
+        resize_right_sidebar(page, panel_selector, width)
+
+
+def resize_right_sidebar(page: Any, panel_selector: str, width: float) -> None:
     """Drag the right sidebar's split handle until ``panel_selector`` is ``width`` px wide."""
     panel = page.locator(panel_selector)
     handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").last
     box = handle.bounding_box()
     current = panel.bounding_box()
-    if box is None or current is None or width <= current["width"]:
+    if box is None or current is None:
         return
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
