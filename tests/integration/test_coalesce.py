@@ -91,3 +91,27 @@ async def test_a_lone_execute_leaves_the_socket_with_nodelay(server, fresh_kerne
                 code,
                 now,
             )
+
+
+async def test_a_websocket_closed_mid_burst_leaves_the_kernel_and_server_working(
+    server, fresh_kernel
+):
+    """The client goes away while its socket is corked in a burst: the server
+    lets the connection go without an error, and the next websocket gets a
+    whole burst and a plain reply, uncorked."""
+    before = server.log()
+    async with open_ws(server, fresh_kernel) as ws:
+        await ws.execute("warm = 1")
+        await ws.send("execute_request", {"code": BURST_CODE, "silent": False})
+        while (await ws.recv())["msg_type"] != "stream":
+            pass  # the burst is under way
+    async with open_ws(server, fresh_kernel) as ws:
+        got = await ws.execute("after = 1")
+        assert reply_of(got)["content"]["status"] == "ok"
+        cell = await ws.send("execute_request", {"code": BURST_CODE, "silent": False})
+        seen = await ws.collect(cell["header"]["msg_id"], timeout=90)
+        assert sum(m["msg_type"] == "stream" for m in seen) == BURST
+        now = await probe(server, fresh_kernel)
+    assert (now["corked"], now["held"]) == (False, False), now
+    logged = server.log()[len(before) :]
+    assert "Traceback" not in logged and "[E " not in logged, logged[-3000:]
