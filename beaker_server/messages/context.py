@@ -13,9 +13,11 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import KernelError, ValidationError
+from ..errors import KernelError, KernelUnavailable, ValidationError
+from ..kernel.procedures import install_code
 from ..store import kernel_variables
 
 if TYPE_CHECKING:
@@ -101,6 +103,41 @@ class KernelProxy:
             )
         text = result.get("data", {}).get("text/plain", "")
         return json.loads(ast.literal_eval(text))
+
+    async def call_procedure(
+        self, module: str, path: Path, function: str, request: dict[str, Any]
+    ) -> Any:
+        """Call ``function(user_ns, request_json)`` of the kernel procedure in the
+        file at ``path`` (installed once per kernel start as module ``module``) on
+        the server's subshell, beside a user's running cell; its JSON answer.
+
+        The request travels as a string literal of JSON text: what it holds (a
+        variable name, a filter) is data in the kernel, never code. Needs a kernel
+        with subshells (ipykernel >= 7): without, :class:`KernelUnavailable`, as
+        the user's cells would queue behind it or it behind them.
+        """
+        if not (module.replace(".", "_").isidentifier() and function.isidentifier()):
+            raise ValueError(f"not a procedure's module and function: {module!r}, {function!r}")
+        client = await self._client()
+        if not client.subshell_id:
+            raise KernelUnavailable("this needs a kernel with subshells (ipykernel 7 or later)")
+        await client.install(module, install_code(module, path), on_subshell=True)
+        call = (
+            f"__import__('sys').modules[{module!r}].{function}("
+            f"__import__('IPython').get_ipython().user_ns, {json.dumps(request)!r})"
+        )
+        reply = await client.execute("", user_expressions={"r": call}, on_subshell=True)
+        result = reply.get("user_expressions", {}).get("r", {})
+        if result.get("status") != "ok":
+            raise KernelError(
+                str(result.get("ename", "Error")),
+                str(result.get("evalue", "")),
+                result.get("traceback", []),
+            )
+        answer = ast.literal_eval(result.get("data", {}).get("text/plain", "''"))
+        if not isinstance(answer, str):
+            raise KernelError("TypeError", f"the procedure answered {type(answer).__name__}")
+        return json.loads(answer)
 
     async def save_variable(
         self, name: str, limit: int | None = None

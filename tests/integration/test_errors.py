@@ -140,3 +140,27 @@ async def test_header_without_msg_type_passes_through(server, kernel_id, protoco
         msg.pop("msg_type")
         await ws.send_raw(ws.encode(msg, "shell"))
         await _still_works(ws)
+
+
+async def test_a_kernel_procedure_answers_beside_a_running_cell(server, fresh_kernel, protocol):
+    """``ctx.kernel.call_procedure`` runs on the server's subshell: it answers
+    while the user's cell sleeps on the main shell, and what the request names
+    is data in the kernel, never code."""
+    async with open_ws(server, fresh_kernel, protocol) as ws:
+        await ws.execute("x = 41")
+        cell = await ws.send("execute_request", {"code": "import time; time.sleep(30)"})
+        while (await ws.recv())["msg_type"] != "status":
+            pass  # the cell is running
+        found = reply_of(await ws.request("kernel_lookup_request", {"name": "x"}))
+        hostile = "__import__('os')._exit(3)"
+        missing = reply_of(await ws.request("kernel_lookup_request", {"name": hostile}))
+        await server.arest("POST", f"/api/kernels/{fresh_kernel}/interrupt")
+        await ws.collect(cell["header"]["msg_id"])
+    assert found["content"]["return"]["repr"] == "41", found["content"]
+    assert found["content"]["return"]["thread"] != "MainThread"
+    assert missing["content"]["return"] == {
+        "name": hostile,
+        "found": False,
+        "repr": None,
+        "thread": found["content"]["return"]["thread"],
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from beaker_server import custom_message, response_hook
@@ -126,3 +127,15 @@ class OddError(BeakerError):
 async def odd_error(ctx: RequestContext) -> Any:
     """Raises an error whose reply cannot be encoded: an EncodingError reply goes instead."""
     raise OddError("this reply cannot be sent as it is")
+
+
+@custom_message(
+    schema={"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+    default={"name": "x"},
+)
+async def kernel_lookup(ctx: RequestContext) -> Any:
+    """What the kernel's namespace holds under a name, through a kernel procedure."""
+    path = Path(__file__).with_name("lookup_procedure.py")
+    return await ctx.kernel.call_procedure(
+        "_beaker_test_lookup", path, "lookup", {"name": ctx.content["name"]}
+    )
