@@ -315,17 +315,27 @@ def _format_array(vals: Any, fmt: _Format) -> tuple[Any, ...]:
     if kind == "b":
         return [("True" if x else "False") for x in vals.tolist()], []
     if kind == "M":
-        nat = np.isnat(vals)
-        texts = np.datetime_as_string(vals, unit="auto").tolist()
-        return [
-            NAT if n else t.replace("T", " ") for t, n in zip(texts, nat.tolist(), strict=True)
-        ], []
+        nat = np.isnat(vals).tolist()
+        texts = _trim_times(np.datetime_as_string(vals).tolist(), nat)
+        return [NAT if n else t for t, n in zip(texts, nat, strict=True)], []
     if kind == "m":
         nat = np.isnat(vals).tolist()
         return [
             NAT if n else _clip(str(x), fmt.max_chars)[0] for x, n in zip(vals, nat, strict=True)
         ], []
     return _format_many(vals.tolist() if kind in "USc" else list(vals), fmt)
+
+
+def _trim_times(texts: list[str], nat: list[bool]) -> list[str]:
+    """ISO times of a page shown alike: no zero fraction, no midnight time, when no
+    value of the page needs them."""
+    shown = [t for t, n in zip(texts, nat, strict=True) if not n]
+    texts = [t.replace("T", " ") for t in texts]
+    if all(t.partition(".")[2].strip("0") == "" for t in shown):
+        texts = [t.partition(".")[0] for t in texts]
+        if all(t.partition("T")[2] in ("", "00:00:00", "00:00", "00") for t in shown):
+            texts = [t.partition(" ")[0] for t in texts]
+    return texts
 
 
 # -- display types -------------------------------------------------------------------------
