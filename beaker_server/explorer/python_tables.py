@@ -1248,15 +1248,27 @@ def _open(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         "generation": 0,
         "kind": source.kind,
         "shape": [source.length(), source.column_count()],
-        "columns": [{"index": j, **source.schema(j)} for j in range(shown)],
+        "columns": _schema(source, shown, max_bytes // 2),
         "row_label_levels": source.label_levels(),
         "features": _features(),
     }
-    if shown < source.column_count():
+    if len(answer["columns"]) < source.column_count():
         answer["columns_truncated"] = True
     room = max(1024, max_bytes - len(json.dumps(answer)))
     answer["first"] = _rows(view, view.state, {**request, "count": count, "start": 0}, room)
     return answer
+
+
+def _schema(source: _Source, shown: int, max_bytes: int) -> list[dict[str, Any]]:
+    """The first ``shown`` columns' schema, as many as fit in ``max_bytes``."""
+    columns, used = [], 0
+    for j in range(shown):
+        entry = {"index": j, **source.schema(j)}
+        used += len(json.dumps(entry)) + 2
+        if used > max_bytes:
+            break
+        columns.append(entry)
+    return columns
 
 
 def _features() -> dict[str, Any]:

@@ -318,6 +318,21 @@ def test_one_column_too_big_for_the_answer_sends_fewer_rows(tables):
     assert len(answer["columns"][0]["values"]) == answer["count"]
 
 
+def test_a_wide_table_describes_its_first_columns_within_the_bound(tables):
+    ns = {"t": pd.DataFrame(np.zeros((3, 5000)), columns=[f"{'n' * 150}{j}" for j in range(5000)])}
+    text = tables.handle(ns, json.dumps({"op": "open", "name": "t", "max_bytes": 200_000}))
+    answer = json.loads(text)
+    assert answer["shape"] == [3, 5000] and answer["columns_truncated"] is True
+    assert 0 < len(answer["columns"]) <= tables.SCHEMA_COLUMNS
+    assert len(text) <= 200_100
+    assert all(len(c["name"]) <= 200 for c in answer["columns"])
+    assert [c["index"] for c in answer["first"]["columns"]] == list(
+        range(len(answer["first"]["columns"]))
+    )
+    far = page(tables, ns, answer["view"], columns=[4999], count=3)
+    assert column(far, 4999) == ["0.0", "0.0", "0.0"]
+
+
 def test_rows_per_request_are_bounded(tables):
     ns = {"t": pd.DataFrame({"a": range(5000)})}
     view = opened(tables, ns)["view"]
