@@ -309,7 +309,9 @@ def _format_array(vals: Any, fmt: _Format) -> tuple[Any, ...]:
     np = _np()
     kind = vals.dtype.kind
     if kind == "f":
-        return [_float_text(x, fmt.digits) for x in vals.tolist()], []
+        # a float32 has about 7 significant digits, a float16 3: no more are shown
+        digits = min(fmt.digits, {2: 3, 4: 7}.get(vals.dtype.itemsize, 17))
+        return [_float_text(x, digits) for x in vals.tolist()], []
     if kind in "iu":
         return [str(x) for x in vals.tolist()], []
     if kind == "b":

@@ -253,6 +253,8 @@ def test_numbers_have_bounded_digits(tables):
     assert column(first, 1) == [str(2**62), "0", "1", "-5"]
     view = opened(tables, ns)["view"]
     assert column(page(tables, ns, view, digits=3), 0)[0] == "0.333"
+    small = opened(tables, {"t": np.array([0.1, 1 / 3], dtype="float32")}, "t")
+    assert column(small["first"], 0) == ["0.1", "0.3333333"]
 
 
 # -- bounds -------------------------------------------------------------------------------------
@@ -351,6 +353,8 @@ SORT_SOURCES = {
     "pandas": lambda rows: pd.DataFrame(rows, columns=["k", "v", "s"]),
     "records": lambda rows: [dict(zip(["k", "v", "s"], row, strict=True)) for row in rows],
     "columns": lambda rows: {name: [row[j] for row in rows] for j, name in enumerate("kvs")},
+    "numpy": lambda rows: np.array(rows, dtype=[("k", "i8"), ("v", "f4"), ("s", "O")]),
+    "numpy-strings": lambda rows: np.array(rows, dtype=[("k", "u1"), ("v", "f8"), ("s", "U1")]),
 }
 ROWS = [(2, 0.5, "b"), (1, 0.25, "a"), (2, 0.25, "c"), (1, 0.5, "a"), (2, 0.5, "a"), (1, 0.25, "b")]
 
