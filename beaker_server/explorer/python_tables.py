@@ -1024,7 +1024,10 @@ def _vector_sort(source: _Source, base: Any, keys: list[dict[str, Any]]) -> Any:
             null = nulls.take(base)
             if null.any():
                 tail, base, key = base[null], base[~null], key[~null]
-        order = _stable_argsort(np, key, keys[0]["ascending"])
+        try:
+            order = _stable_argsort(np, key, keys[0]["ascending"])
+        except TypeError:  # an object column of values that do not compare
+            order = _stable_argsort(np, _grouped_array(np, key), keys[0]["ascending"])
         return np.concatenate((base.take(order), tail))
     lex = []
     for spec in reversed(keys):
@@ -1036,7 +1039,10 @@ def _vector_sort(source: _Source, base: Any, keys: list[dict[str, Any]]) -> Any:
             if null is not None:
                 key = key.copy()
                 key[null] = key[~null][0] if (~null).any() else key[0]
-            key = _dense_ranks(np, key)
+            try:
+                key = _dense_ranks(np, key)
+            except TypeError:
+                key = _dense_ranks(np, _grouped_array(np, key))
         elif key.dtype.kind in "mM":
             key = key.view(np.int64)
         elif key.dtype.kind == "b":
@@ -1046,6 +1052,24 @@ def _vector_sort(source: _Source, base: Any, keys: list[dict[str, Any]]) -> Any:
         lex.append(key)
         lex.append(np.zeros(len(base), dtype=bool) if null is None else null)
     return base.take(np.lexsort(lex))
+
+
+def _grouped(v: Any) -> tuple[int, Any]:
+    """A key that orders values of mixed types: numbers, then strings, then the rest
+    (in table order)."""
+    tp = type(v)
+    if issubclass(tp, (int, float)) or _is(tp, "numpy", ("number", "bool_")):
+        return (0, v)
+    if issubclass(tp, str):
+        return (1, v)
+    return (2, 0)
+
+
+def _grouped_array(np: Any, key: Any) -> Any:
+    """An object column whose values do not compare (3 < "a") as :func:`_grouped` keys."""
+    grouped = np.empty(len(key), dtype=object)
+    grouped[:] = [_grouped(v) for v in key.tolist()]
+    return grouped
 
 
 def _python_sort(source: Any, base: list[int], keys: list[dict[str, Any]]) -> list[int]:
@@ -1059,12 +1083,7 @@ def _python_sort(source: Any, base: list[int], keys: list[dict[str, Any]]) -> li
             v = values[p]
             if _is_null(v):
                 return (1 if ascending else 0, 0, 0)
-            tp = type(v)
-            if issubclass(tp, (int, float)) or _is(tp, "numpy", ("number", "bool_")):
-                return (0 if ascending else 1, 0, v)
-            if issubclass(tp, str):
-                return (0 if ascending else 1, 1, v)
-            return (0 if ascending else 1, 2, 0)
+            return (0 if ascending else 1, *_grouped(v))
 
         order.sort(key=key, reverse=not ascending)
     return order

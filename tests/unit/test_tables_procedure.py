@@ -415,6 +415,16 @@ def test_python_sources_sort_nulls_last_and_mixed_types(tables):
     assert order(tables, ns, view) == [2, 0, 4, 1, 3, 5]
 
 
+def test_an_object_column_of_mixed_types_sorts_numbers_then_strings(tables):
+    mixed = pd.Series([3, "a", 1, None, "b", 2.5, ("t",)], dtype=object)
+    ns = {"t": pd.DataFrame({"m": mixed, "k": [1, 1, 1, 1, 1, 1, 0]})}
+    view = opened(tables, ns)["view"]
+    sort(tables, ns, view, (0, True))
+    assert order(tables, ns, view) == [2, 5, 0, 1, 4, 6, 3]
+    sort(tables, ns, view, (1, True), (0, False))
+    assert order(tables, ns, view) == [6, 4, 1, 0, 5, 2, 3]
+
+
 def test_a_bad_sort_key_is_an_error_and_keeps_the_view(tables):
     ns = {"t": pd.DataFrame({"a": [2, 1]})}
     view = opened(tables, ns)["view"]
