@@ -1021,9 +1021,9 @@ def _vector_sort(source: _Source, base: Any, keys: list[dict[str, Any]]) -> Any:
         nulls = column.nulls()
         tail = base[:0]
         if nulls is not None:
-            null = nulls.take(base)
-            if null.any():
-                tail, base, key = base[null], base[~null], key[~null]
+            at = nulls.take(base)
+            if at.any():
+                tail, base, key = base[at], base[~at], key[~at]
         try:
             order = _stable_argsort(np, key, keys[0]["ascending"])
         except TypeError:  # an object column of values that do not compare
@@ -1034,23 +1034,26 @@ def _vector_sort(source: _Source, base: Any, keys: list[dict[str, Any]]) -> Any:
         column = source.column(spec["column"])
         key = column.sort_key().take(base)
         nulls = column.nulls()
-        null = None if nulls is None else nulls.take(base)
-        if key.dtype.kind in "OUSfc" or (null is not None and null.any()):
-            if null is not None:
-                key = key.copy()
-                key[null] = key[~null][0] if (~null).any() else key[0]
+        null: Any = None if nulls is None else nulls.take(base)
+        has_null = null is not None and bool(null.any())
+        if has_null:  # a null's value is any other's: its flag, a more significant key, says
+            rest = key[~null]
+            key[null] = rest[0] if len(rest) else key[0]
+        kind = key.dtype.kind
+        if kind in "OUSc":
             try:
                 key = _dense_ranks(np, key)
             except TypeError:
                 key = _dense_ranks(np, _grouped_array(np, key))
-        elif key.dtype.kind in "mM":
+        elif kind in "mM":
             key = key.view(np.int64)
-        elif key.dtype.kind == "b":
+        elif kind == "b":
             key = key.view(np.uint8)
         if not spec["ascending"]:
-            key = ~key
+            key = -key if key.dtype.kind == "f" else ~key
         lex.append(key)
-        lex.append(np.zeros(len(base), dtype=bool) if null is None else null)
+        if has_null:
+            lex.append(null)
     return base.take(np.lexsort(lex))
 
 
