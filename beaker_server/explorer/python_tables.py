@@ -1428,7 +1428,10 @@ def handle(namespace: dict[str, Any], request_json: str) -> str:
     """Answer one request (JSON text) on the tables of ``namespace``, as JSON text."""
     started = time.perf_counter()
     try:
-        request = json.loads(request_json)
+        try:
+            request = json.loads(request_json)
+        except (ValueError, TypeError) as error:
+            raise BadRequest(f"not JSON: {_describe(error)}") from None
         if type(request) is not dict:
             raise BadRequest("a request is a JSON object")
         op = request.get("op")
@@ -1447,9 +1450,7 @@ def handle(namespace: dict[str, Any], request_json: str) -> str:
     except TableError as error:
         answer = {"status": "error", "ename": type(error).__name__, "evalue": str(error)}
         answer.update(error.extra)
-    except (ValueError, TypeError) as error:  # bad JSON, or a value of a kind not expected
-        answer = {"status": "error", "ename": "BadRequest", "evalue": _describe(error)}
-    except Exception as error:
+    except Exception as error:  # a fault of this procedure (or of an odd table): said, not raised
         answer = {"status": "error", "ename": type(error).__name__, "evalue": _describe(error)}
     answer["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 3)
     return json.dumps(answer)
