@@ -215,6 +215,8 @@ def _format_other(v: Any, tp: type, fmt: _Format) -> tuple[str | int, bool]:
         return _float_text(float.__float__(v), fmt.digits), False
     if issubclass(tp, int):
         return _clip(_int_text(int.__index__(v)), fmt.max_chars)
+    if issubclass(tp, complex) and (v.real != v.real or v.imag != v.imag):
+        return NAN, False
     if issubclass(tp, decimal.Decimal):
         if v.is_nan():
             return NAN, False
@@ -247,6 +249,8 @@ def _brief(v: Any, room: int, depth: int = 0) -> str:
     """A repr of about ``room`` characters: a slice of a string or bytes, the first
     items of a container, never the whole ``repr`` of a big builtin value."""
     tp = type(v)
+    module = _type_module(tp)
+    module = module if type(module) is str else ""
     if issubclass(tp, str):
         return repr(str.__getitem__(v, slice(0, room)))
     if issubclass(tp, (bytes, bytearray)):
@@ -255,8 +259,8 @@ def _brief(v: Any, room: int, depth: int = 0) -> str:
         return repr(v)
     if issubclass(tp, int):
         return _int_text(int.__index__(v))
-    if issubclass(tp, _SHORT) or issubclass(tp, float):
-        return str(v)
+    if issubclass(tp, _SHORT) or issubclass(tp, float) or module.startswith("pandas."):
+        return str(v)  # short by type (pandas' Period, Interval, Timestamp: their text)
     if issubclass(tp, (list, tuple, set, frozenset, dict)):
         if depth >= 2:
             return "[\u2026]" if issubclass(tp, list) else "{\u2026}"
@@ -322,8 +326,9 @@ def _format_array(vals: Any, fmt: _Format) -> tuple[Any, ...]:
         return [NAT if n else t for t, n in zip(texts, nat, strict=True)], []
     if kind == "m":
         nat = np.isnat(vals).tolist()
+        spans = vals.astype("m8[us]").tolist()  # datetime.timedelta: "1 day, 0:00:05"
         return [
-            NAT if n else _clip(str(x), fmt.max_chars)[0] for x, n in zip(vals, nat, strict=True)
+            NAT if n else _clip(str(x), fmt.max_chars)[0] for x, n in zip(spans, nat, strict=True)
         ], []
     return _format_many(vals.tolist() if kind in "USc" else list(vals), fmt)
 
@@ -577,7 +582,8 @@ class _ArrayColumn(_Column):
         for op, x in _comparisons(spec, self.display):
             if values.dtype.kind in "mM":
                 x = np.datetime64(x) if values.dtype.kind == "M" else np.timedelta64(x)
-            part = op(values, x)
+            with np.errstate(invalid="ignore"):
+                part = op(values, x)
             result = part if result is None else result & part
         return result if nulls is None else result & ~nulls
 

@@ -246,6 +246,22 @@ def test_python_tables(tables, value, kind, names, columns):
     assert [column(answer["first"], j) for j in range(len(names))] == columns
 
 
+def test_pandas_periods_intervals_and_durations_show_as_text(tables):
+    df = pd.DataFrame(
+        {
+            "p": pd.period_range("2024-01", periods=2, freq="M"),
+            "i": pd.interval_range(0, 2),
+            "d": pd.to_timedelta([90061, None], unit="s"),
+            "z": np.array([1 + 2j, complex("nan")]),
+        }
+    )
+    first = opened(tables, {"t": df})["first"]
+    assert column(first, 0) == ["2024-01", "2024-02"]
+    assert column(first, 1) == ["(0, 1]", "(1, 2]"]
+    assert column(first, 2) == ["1 day, 1:01:01", NAT]
+    assert column(first, 3) == ["(1+2j)", NAN]
+
+
 def test_numbers_have_bounded_digits(tables):
     ns = {"t": pd.DataFrame({"f": [1 / 3, 1e300, 123456789012345.0, -0.0], "i": [2**62, 0, 1, -5]})}
     first = opened(tables, ns)["first"]
