@@ -259,7 +259,7 @@ def _brief(v: Any, room: int, depth: int = 0) -> str:
         return repr(v)
     if issubclass(tp, int):
         return _int_text(int.__index__(v))
-    if issubclass(tp, _SHORT) or issubclass(tp, float) or module.startswith("pandas."):
+    if issubclass(tp, _SHORT) or issubclass(tp, float) or module.partition(".")[0] == "pandas":
         return str(v)  # short by type (pandas' Period, Interval, Timestamp: their text)
     if issubclass(tp, (list, tuple, set, frozenset, dict)):
         if depth >= 2:
