@@ -1,0 +1,1470 @@
+"""Data Explorer procedure, run *inside* an IPython kernel.
+
+The server loads this file into the kernel as a module in ``sys.modules`` (never
+in the user's namespace, ``kernel/procedures.py``) and calls
+``handle(namespace, request_json)``: the request is JSON text passed as a string
+literal, so a variable name is only ever a dictionary key, never code; the
+answer is JSON text. One file with the standard library only, because it is sent
+to the kernel and run there as one module; numpy and pandas are used only when
+the variable is one of their types (they are then already imported).
+
+A *view* is a variable opened for paging: a source adapter over the object
+(length, columns, values at row positions, sort keys, filter masks) and a state
+(generation, row positions, sort keys, filters). The positions are an index into
+the source, never a copy of its data: a numpy ``intp`` array (8 bytes per row,
+``None`` while the view is the whole table in order), or an ``array('q')`` for a
+Python source when numpy is not imported. A filter selects positions, a sort
+orders them; a new state replaces the old in one assignment, so a page read
+while a sort runs sees the old state or the new, whole.
+
+Everything is bounded: rows per request, characters per value, columns in a
+schema, bytes per answer (``truncated`` with what was left out); values are
+formatted here (numbers to bounded significant digits, special values as codes).
+"""
+
+from __future__ import annotations
+
+import array
+import datetime
+import decimal
+import itertools
+import json
+import math
+import operator
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+#: Rows per ``rows`` request and per ``open``'s first page.
+MAX_ROWS = 1000
+OPEN_ROWS = 100
+#: Characters of one value (default and most a request may ask).
+VALUE_CHARS = 200
+MAX_VALUE_CHARS = 2000
+#: Significant digits of a float (default; a request may ask 1 to 17).
+DIGITS = 10
+#: Bytes of one answer (default and most a request may ask).
+MAX_ANSWER_BYTES = 2 * 1024 * 1024
+#: Columns described by ``open`` and sent when a request names none.
+SCHEMA_COLUMNS = 2000
+PAGE_COLUMNS = 200
+MAX_SORT_KEYS = 16
+MAX_FILTERS = 64
+MAX_SET_VALUES = 10_000
+MAX_TERM_CHARS = 1000
+MAX_VIEWS = 256
+#: Rows looked at to guess an object column's display type or a list's keys.
+SAMPLE_ROWS = 1000
+#: Printing an int is quadratic in its digits: past this many bits, its size only.
+INT_BITS_PRINTED = 3000
+ELLIPSIS = "\u2026"
+
+#: Special values, sent as these integers (formatted values are strings).
+NULL, NAN, NAT, POS_INF, NEG_INF = 0, 1, 2, 3, 4
+SPECIAL_VALUES = {"null": NULL, "NaN": NAN, "NaT": NAT, "+inf": POS_INF, "-inf": NEG_INF}
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "\u2260": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    "\u2264": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "\u2265": operator.ge,
+}
+_TEXT_KINDS = ("contains", "starts_with", "ends_with", "regex")
+FILTER_KINDS = ("compare", "between", "is_null", "not_null", *_TEXT_KINDS, "in")
+
+_lock = threading.Lock()
+_views: dict[str, _View] = {}
+_counter = itertools.count(1)
+_MISSING = object()
+
+
+class TableError(Exception):
+    """An answer ``{"status": "error", "ename": <class name>, "evalue", ...extra}``."""
+
+    def __init__(self, evalue: str, **extra: Any) -> None:
+        super().__init__(evalue)
+        self.extra = extra
+
+
+class BadRequest(TableError):
+    pass
+
+
+class UnknownView(TableError):
+    pass
+
+
+class UnknownVariable(TableError):
+    pass
+
+
+class NotATable(TableError):
+    pass
+
+
+class BadFilter(TableError):
+    pass
+
+
+class BadSort(TableError):
+    pass
+
+
+class TooManyViews(TableError):
+    pass
+
+
+# -- looking at types without asking the object --------------------------------------------
+
+_type_mro = type.__dict__["__mro__"].__get__
+_type_name = type.__dict__["__name__"].__get__
+_type_module = type.__dict__["__module__"].__get__
+
+
+def _is(tp: type, module: str, names: tuple[str, ...]) -> bool:
+    """Whether ``tp`` is or derives from class ``names`` of module ``module*``,
+    found through ``type``'s own descriptors (no metaclass or user code runs)."""
+    for klass in _type_mro(tp):
+        mod = _type_module(klass)
+        if type(mod) is str and mod.startswith(module) and _type_name(klass) in names:
+            return True
+    return False
+
+
+def _np() -> Any:
+    """numpy if the user's code imported it, else ``None`` (never imported here)."""
+    return sys.modules.get("numpy")
+
+
+def _clip(text: str, room: int) -> tuple[str, bool]:
+    if len(text) <= room:
+        return text, False
+    return text[: max(room - 1, 0)] + ELLIPSIS, True
+
+
+# -- formatting one value ------------------------------------------------------------------
+
+
+class _Format:
+    __slots__ = ("digits", "max_chars")
+
+    def __init__(self, max_chars: int, digits: int) -> None:
+        self.max_chars = max_chars
+        self.digits = digits
+
+
+def _float_text(x: float, digits: int) -> str | int:
+    if x != x:
+        return NAN
+    if x in (math.inf, -math.inf):
+        return POS_INF if x > 0 else NEG_INF
+    text = f"{x:.{digits}g}"
+    if "e" not in text and "." not in text and "n" not in text:
+        text += ".0"
+    return text
+
+
+def _int_text(n: int) -> str:
+    bits = int.bit_length(n)
+    if bits > INT_BITS_PRINTED:
+        return f"<int of {bits:,} bits>"
+    return int.__repr__(n)
+
+
+def _format_value(v: Any, fmt: _Format) -> tuple[str | int, bool]:
+    """A value as text (cut to ``fmt.max_chars``, and whether it was cut) or a code."""
+    tp = type(v)
+    if v is None:
+        return NULL, False
+    if tp is str:
+        return _clip(v, fmt.max_chars)
+    if tp is bool:
+        return ("True" if v else "False"), False
+    if tp is float:
+        return _float_text(v, fmt.digits), False
+    if tp is int:
+        return _clip(_int_text(v), fmt.max_chars)
+    return _format_other(v, tp, fmt)
+
+
+def _format_other(v: Any, tp: type, fmt: _Format) -> tuple[str | int, bool]:
+    module = _type_module(tp)
+    if type(module) is str and module.startswith(("numpy", "pandas")):
+        special = _library_special(v, tp)
+        if special is not None:
+            return special, False
+        np = _np()
+        if np is not None and issubclass(tp, np.generic) and not issubclass(tp, np.datetime64):
+            if issubclass(tp, np.timedelta64):
+                return _clip(str(v), fmt.max_chars)
+            if issubclass(tp, (np.number, np.bool_)) and not issubclass(tp, np.complexfloating):
+                return _format_value(v.item(), fmt)
+    if issubclass(tp, str):
+        return _clip(str.__str__(v), fmt.max_chars)
+    if issubclass(tp, bool):
+        return ("True" if v else "False"), False
+    if issubclass(tp, float):
+        return _float_text(float.__float__(v), fmt.digits), False
+    if issubclass(tp, int):
+        return _clip(_int_text(int.__index__(v)), fmt.max_chars)
+    if issubclass(tp, complex) and (v.real != v.real or v.imag != v.imag):
+        return NAN, False
+    if issubclass(tp, decimal.Decimal):
+        if v.is_nan():
+            return NAN, False
+        if v.is_infinite():
+            return (NEG_INF if v.is_signed() else POS_INF), False
+    return _clip(_brief(v, fmt.max_chars + 1), fmt.max_chars)
+
+
+def _library_special(v: Any, tp: type) -> int | None:
+    name = _type_name(tp)
+    if name == "NAType":
+        return NULL
+    if name == "NaTType":
+        return NAT
+    np = _np()
+    if np is not None and issubclass(tp, (np.datetime64, np.timedelta64)) and np.isnat(v):
+        return NAT
+    if np is not None and issubclass(tp, np.floating):
+        f = float(v)
+        if f != f or f in (math.inf, -math.inf):
+            result = _float_text(f, 1)
+            return result if type(result) is int else None
+    return None
+
+
+_SHORT = (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, complex, range)
+
+
+def _brief(v: Any, room: int, depth: int = 0) -> str:
+    """A repr of about ``room`` characters: a slice of a string or bytes, the first
+    items of a container, never the whole ``repr`` of a big builtin value."""
+    tp = type(v)
+    module = _type_module(tp)
+    module = module if type(module) is str else ""
+    if issubclass(tp, str):
+        return repr(str.__getitem__(v, slice(0, room)))
+    if issubclass(tp, (bytes, bytearray)):
+        return repr(bytes(v[:room]))
+    if issubclass(tp, bool) or v is None:
+        return repr(v)
+    if issubclass(tp, int):
+        return _int_text(int.__index__(v))
+    if issubclass(tp, _SHORT) or issubclass(tp, float) or module.partition(".")[0] == "pandas":
+        return str(v)  # short by type (pandas' Period, Interval, Timestamp: their text)
+    if issubclass(tp, (list, tuple, set, frozenset, dict)):
+        if depth >= 2:
+            return "[\u2026]" if issubclass(tp, list) else "{\u2026}"
+        if issubclass(tp, dict):
+            items = dict.items(v)
+            parts = (
+                f"{_brief(k, room, depth + 1)}: {_brief(x, room, depth + 1)}" for k, x in items
+            )
+            opening, closing = "{", "}"
+        else:
+            base = next(b for b in (list, tuple, set, frozenset) if issubclass(tp, b))
+            parts = (_brief(x, room, depth + 1) for x in base.__iter__(v))
+            brackets = {list: "[]", tuple: "()"}.get(base, "{}")
+            opening, closing = brackets[0], brackets[1]
+        text, used = opening, 1
+        for part in parts:
+            if used > room:
+                text += ELLIPSIS
+                break
+            text += ("" if text == opening else ", ") + part
+            used = len(text)
+        return text + closing
+    np = _np()
+    if np is not None and issubclass(tp, np.ndarray):
+        return str(np.array2string(v, threshold=10, edgeitems=2, max_line_width=room))
+    try:
+        return str(repr(v))
+    except Exception as error:
+        return f"<{_type_name(tp)}: repr failed: {type(error).__name__}>"
+
+
+def _format_many(items: Any, fmt: _Format, masked: Any = None, code: int = NULL) -> tuple[Any, ...]:
+    """Values of a page and the offsets of those cut; ``masked[i]`` true: ``code``."""
+    values: list[str | int] = []
+    clipped: list[int] = []
+    for i, item in enumerate(items):
+        if masked is not None and masked[i]:
+            nan = code == NAN and type(item) is float and item != item
+            values.append(NAT if code == NAT else NAN if nan else NULL)
+            continue
+        value, cut = _format_value(item, fmt)
+        values.append(value)
+        if cut:
+            clipped.append(i)
+    return values, clipped
+
+
+def _format_array(vals: Any, fmt: _Format) -> tuple[Any, ...]:
+    """A page of a numpy array, formatted by dtype kind."""
+    np = _np()
+    kind = vals.dtype.kind
+    if kind == "f":
+        # a float32 has about 7 significant digits, a float16 3: no more are shown
+        digits = min(fmt.digits, {2: 3, 4: 7}.get(vals.dtype.itemsize, 17))
+        return [_float_text(x, digits) for x in vals.tolist()], []
+    if kind in "iu":
+        return [str(x) for x in vals.tolist()], []
+    if kind == "b":
+        return [("True" if x else "False") for x in vals.tolist()], []
+    if kind == "M":
+        nat = np.isnat(vals).tolist()
+        texts = _trim_times(np.datetime_as_string(vals).tolist(), nat)
+        return [NAT if n else t for t, n in zip(texts, nat, strict=True)], []
+    if kind == "m":
+        nat = np.isnat(vals).tolist()
+        spans = vals.astype("m8[us]").tolist()  # datetime.timedelta: "1 day, 0:00:05"
+        return [
+            NAT if n else _clip(str(x), fmt.max_chars)[0] for x, n in zip(spans, nat, strict=True)
+        ], []
+    return _format_many(vals.tolist() if kind in "USc" else list(vals), fmt)
+
+
+def _trim_times(texts: list[str], nat: list[bool]) -> list[str]:
+    """ISO times of a page shown alike: no zero fraction, no midnight time, when no
+    value of the page needs them."""
+    shown = [t for t, n in zip(texts, nat, strict=True) if not n]
+    texts = [t.replace("T", " ") for t in texts]
+    if all(t.partition(".")[2].strip("0") == "" for t in shown):
+        texts = [t.partition(".")[0] for t in texts]
+        if all(t.partition("T")[2] in ("", "00:00:00", "00:00", "00") for t in shown):
+            texts = [t.partition(" ")[0] for t in texts]
+    return texts
+
+
+# -- display types -------------------------------------------------------------------------
+
+_NUMPY_DISPLAY = {
+    "i": "number",
+    "u": "number",
+    "f": "number",
+    "c": "number",
+    "b": "boolean",
+    "M": "datetime",
+    "m": "interval",
+    "U": "string",
+    "S": "string",
+}
+
+
+def _display_of_values(values: Sequence[Any]) -> str:
+    """The display type of a sample of Python values (nulls skipped)."""
+    found: set[str] = set()
+    for v in values:
+        tp = type(v)
+        if v is None or (tp is float and v != v):
+            continue
+        if issubclass(tp, bool) or _type_name(tp) == "bool_":
+            found.add("boolean")
+        elif issubclass(tp, (int, float, decimal.Decimal)) or _is(tp, "numpy", ("number",)):
+            found.add("number")
+        elif issubclass(tp, (str, bytes)):
+            found.add("string")
+        elif issubclass(tp, datetime.datetime):
+            found.add("datetime")
+        elif issubclass(tp, datetime.date):
+            found.add("date")
+        elif issubclass(tp, datetime.time):
+            found.add("time")
+        elif issubclass(tp, datetime.timedelta):
+            found.add("interval")
+        elif _type_name(tp) in ("NAType", "NaTType"):
+            continue
+        else:
+            found.add("object")
+        if len(found) > 1:
+            return "object"
+    return found.pop() if found else "unknown"
+
+
+def _numpy_display(values: Any) -> str:
+    kind = values.dtype.kind
+    if kind == "O":
+        return _display_of_values(values[:SAMPLE_ROWS].tolist())
+    return _NUMPY_DISPLAY.get(kind, "object")
+
+
+# -- columns of numpy and pandas sources: whole-column numpy operations --------------------
+
+
+class _Column:
+    """One column of a numpy or pandas source.
+
+    ``values`` is the column as a numpy array without a copy where the storage
+    has one (the frame's own block, a masked array's data, categorical codes).
+    """
+
+    display = "unknown"
+
+    def format(self, positions: Any, fmt: _Format) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def nulls(self) -> Any:
+        """A boolean numpy mask of the null rows (``None``: none can be)."""
+        raise NotImplementedError
+
+    def sort_key(self) -> Any:
+        """A numpy array whose order is the column's (nulls masked separately)."""
+        raise NotImplementedError
+
+    def mask(self, spec: dict[str, Any]) -> Any:
+        """The boolean mask of the rows a filter selects (nulls never, but for is_null)."""
+        raise NotImplementedError
+
+
+def _text_predicate(spec: dict[str, Any]) -> Callable[[Any], bool]:
+    """``str -> bool`` for a text filter, in Python (object and numpy string columns)."""
+    kind, term, case = spec["kind"], spec["term"], spec["case_sensitive"]
+    if kind == "regex":
+        pattern = re.compile(term, 0 if case else re.IGNORECASE)
+        return lambda s: pattern.search(s) is not None
+    if not case:
+        term = term.casefold()
+    tests: dict[str, Callable[[str], bool]] = {
+        "contains": lambda s: term in s,
+        "starts_with": lambda s: s.startswith(term),
+        "ends_with": lambda s: s.endswith(term),
+    }
+    test = tests[kind]
+    return test if case else (lambda s: test(s.casefold()))
+
+
+def _python_mask(values: Any, spec: dict[str, Any], display: str) -> list[bool]:
+    """A filter over Python values, one at a time: values it cannot compare are not
+    selected (a mixed object column)."""
+    kind = spec["kind"]
+    if kind in _TEXT_KINDS:
+        text = _text_predicate(spec)
+        return [issubclass(type(v), str) and text(v) for v in values]
+    if kind in ("is_null", "not_null"):
+        want = kind == "is_null"
+        return [_is_null(v) is want for v in values]
+    if kind == "in":
+        wanted = [_coerce(x, display) for x in spec["values"]]
+        keep_null = any(x is None for x in wanted)
+        hashed = {x for x in wanted if x is not None}
+
+        def member(v: Any) -> bool:
+            if _is_null(v):
+                return keep_null
+            try:
+                return v in hashed
+            except TypeError:
+                return False
+
+        return [member(v) for v in values]
+    tests = _comparisons(spec, display)
+
+    def selected(v: Any) -> bool:
+        if _is_null(v):
+            return False
+        try:
+            return all(bool(op(v, x)) for op, x in tests)
+        except TypeError:
+            return False
+
+    return [selected(v) for v in values]
+
+
+def _comparisons(spec: dict[str, Any], display: str) -> list[tuple[Callable[..., Any], Any]]:
+    if spec["kind"] == "between":
+        low, high = _coerce(spec["low"], display), _coerce(spec["high"], display)
+        return [(operator.ge, low), (operator.le, high)]
+    return [(_COMPARE[spec["op"]], _coerce(spec["value"], display))]
+
+
+def _is_null(v: Any) -> bool:
+    if v is None:
+        return True
+    tp = type(v)
+    if tp is float:
+        return bool(v != v)
+    if tp in (str, int, bool):
+        return False
+    name = _type_name(tp)
+    if name in ("NAType", "NaTType"):
+        return True
+    np = _np()
+    if np is not None and issubclass(tp, np.generic):
+        if issubclass(tp, (np.datetime64, np.timedelta64)):
+            return bool(np.isnat(v))
+        if issubclass(tp, np.floating):
+            return bool(np.isnan(v))
+    return False
+
+
+def _coerce(value: Any, display: str) -> Any:
+    """A filter's JSON value as the column's type; ``ValueError`` if it is none."""
+    if value is None:
+        return None
+    if display == "number":
+        if type(value) in (int, float):
+            return value
+        if type(value) is str:
+            text = value.strip()
+            try:
+                return int(text)
+            except ValueError:
+                return float(text)
+        raise ValueError(f"{value!r} is not a number")
+    if display == "boolean":
+        if type(value) is bool:
+            return value
+        if type(value) is str and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ValueError(f"{value!r} is not true or false")
+    if display == "string":
+        return value if type(value) is str else json.dumps(value)
+    if display in ("datetime", "date"):
+        if type(value) is not str:
+            raise ValueError(f"{value!r} is not a date or time (ISO 8601 text)")
+        parsed = datetime.datetime.fromisoformat(value)
+        return parsed.date() if display == "date" and len(value) <= 10 else parsed
+    return value
+
+
+class _ArrayColumn(_Column):
+    """A numpy array: a 1-D array, a column of a 2-D one, a field of a structured one."""
+
+    def __init__(self, values: Any) -> None:
+        self.values = values
+        self.display = _numpy_display(values)
+
+    def format(self, positions: Any, fmt: _Format) -> tuple[Any, ...]:
+        return _format_array(self.values.take(positions), fmt)
+
+    def nulls(self) -> Any:
+        np = _np()
+        kind = self.values.dtype.kind
+        if kind in "fc":
+            return np.isnan(self.values)
+        if kind in "mM":
+            return np.isnat(self.values)
+        if kind == "O":
+            return np.fromiter(map(_is_null, self.values), dtype=bool, count=len(self.values))
+        return None
+
+    def sort_key(self) -> Any:
+        return self.values
+
+    def mask(self, spec: dict[str, Any]) -> Any:
+        np = _np()
+        kind, values = spec["kind"], self.values
+        nulls = self.nulls()
+        if kind in ("is_null", "not_null"):
+            none = np.zeros(len(values), dtype=bool) if nulls is None else nulls
+            return none if kind == "is_null" else ~none
+        if values.dtype.kind in "OUSV" or kind in _TEXT_KINDS:
+            if kind in _TEXT_KINDS and self.display not in ("string", "object", "unknown"):
+                raise ValueError(f"a text filter on a {self.display} column")
+            items = values.tolist()
+            return np.array(_python_mask(items, spec, self.display), dtype=bool)
+        if kind == "in":
+            wanted = [_coerce(x, self.display) for x in spec["values"]]
+            result = np.isin(values, [x for x in wanted if x is not None])
+            if nulls is not None and any(x is None for x in wanted):
+                result |= nulls
+            return result
+        result = None
+        for op, x in _comparisons(spec, self.display):
+            if values.dtype.kind in "mM":
+                x = np.datetime64(x) if values.dtype.kind == "M" else np.timedelta64(x)
+            with np.errstate(invalid="ignore"):
+                part = op(values, x)
+            result = part if result is None else result & part
+        return result if nulls is None else result & ~nulls
+
+
+class _PandasColumn(_Column):
+    """A pandas Series: numpy-backed ones as arrays, extension arrays through pandas."""
+
+    def __init__(self, series: Any) -> None:
+        np = _np()
+        self.series = series
+        self.dtype = series.dtype
+        self.numpy = isinstance(self.dtype, np.dtype)
+        self.categorical = _type_name(type(self.dtype)) == "CategoricalDtype"
+        if self.categorical:
+            self.categories = _PandasColumn(series.cat.categories.to_series())
+            self.display = self.categories.display
+        elif self.numpy:
+            self.display = _numpy_display(series.to_numpy())
+        else:
+            kind = getattr(self.dtype, "kind", "O")
+            self.display = _NUMPY_DISPLAY.get(kind, "object")
+            if kind == "O":
+                head = series.iloc[:SAMPLE_ROWS].tolist()
+                self.display = _display_of_values(head)
+            if _type_name(type(self.dtype)) == "StringDtype":
+                self.display = "string"
+
+    def _code(self) -> int:
+        if self.display in ("datetime", "interval", "date"):
+            return NAT
+        return NAN if self.display == "number" else NULL
+
+    def format(self, positions: Any, fmt: _Format) -> tuple[Any, ...]:
+        if self.numpy:
+            return _format_array(self.series.to_numpy().take(positions), fmt)
+        taken = self.series.array.take(positions)
+        return _format_many(list(taken), fmt, _np().asarray(taken.isna()), self._code())
+
+    def nulls(self) -> Any:
+        if self.numpy and self.dtype.kind in "iub":
+            return None
+        return self.series.isna().to_numpy()
+
+    def sort_key(self) -> Any:
+        np = _np()
+        if self.numpy:
+            return self.series.to_numpy()
+        if self.categorical:
+            return self.series.cat.codes.to_numpy()
+        array_ = self.series.array
+        data = getattr(array_, "_data", None)  # a masked array's values, no copy
+        if isinstance(data, np.ndarray) and len(data) == len(array_):
+            return data
+        if self.display in ("datetime", "interval"):
+            values = self.series.values  # tz-aware: the UTC datetime64 array
+            if isinstance(values, np.ndarray):
+                return values
+        return np.asarray(array_.to_numpy(dtype=object, na_value=None))
+
+    def mask(self, spec: dict[str, Any]) -> Any:
+        np = _np()
+        kind = spec["kind"]
+        if kind in ("is_null", "not_null"):
+            nulls = self.series.isna().to_numpy()
+            return nulls if kind == "is_null" else ~nulls
+        if self.categorical:
+            codes = self.series.cat.codes.to_numpy()
+            chosen = np.append(self.categories.mask(spec), False)  # code -1: null
+            if kind == "in" and None in spec["values"]:
+                chosen[-1] = True
+            return chosen[codes]
+        series = self.series
+        if kind in _TEXT_KINDS:
+            if self.display not in ("string", "object", "unknown"):
+                raise ValueError(f"a text filter on a {self.display} column")
+            if self.display != "string":
+                return np.array(_python_mask(series.tolist(), spec, self.display), dtype=bool)
+            return self._text_mask(spec)
+        if kind == "in":
+            wanted = [self._coerce(x) for x in spec["values"]]
+            return series.isin(wanted).to_numpy(dtype=bool, na_value=False)
+        if self.display == "object":
+            return np.array(_python_mask(series.tolist(), spec, self.display), dtype=bool)
+        result = None
+        if spec["kind"] == "between":
+            tests = [(operator.ge, spec["low"]), (operator.le, spec["high"])]
+        else:
+            tests = [(_COMPARE[spec["op"]], spec["value"])]
+        for op, x in tests:
+            part = op(series, self._coerce(x)).to_numpy(dtype=bool, na_value=False)
+            result = part if result is None else result & part
+        nulls = self.nulls()
+        return result if nulls is None else result & ~nulls
+
+    def _text_mask(self, spec: dict[str, Any]) -> Any:
+        strings = self.series.str
+        term, case = spec["term"], spec["case_sensitive"]
+        kind = spec["kind"]
+        if kind == "regex":
+            re.compile(term)  # a bad pattern is the filter's error, said by re
+            found = strings.contains(term, case=case, regex=True, na=False)
+        elif kind == "contains":
+            found = strings.contains(term, case=case, regex=False, na=False)
+        else:
+            escaped = re.escape(term)
+            pattern = f"^{escaped}" if kind == "starts_with" else f"{escaped}$"
+            if case:
+                method = strings.startswith if kind == "starts_with" else strings.endswith
+                found = method(term, na=False)
+            else:
+                found = strings.contains(pattern, case=False, regex=True, na=False)
+        return found.to_numpy(dtype=bool, na_value=False)
+
+    def _coerce(self, value: Any) -> Any:
+        pandas = sys.modules["pandas"]
+        if value is None:
+            return None
+        if self.display == "datetime":
+            if type(value) is not str:
+                raise ValueError(f"{value!r} is not a date or time (ISO 8601 text)")
+            stamp = pandas.Timestamp(value)
+            tz = getattr(self.dtype, "tz", None)
+            if tz is not None and stamp.tzinfo is None:
+                stamp = stamp.tz_localize(tz)
+            elif tz is None and stamp.tzinfo is not None:
+                raise ValueError(f"{value!r} has a time zone; the column has none")
+            return stamp
+        if self.display == "interval":
+            return pandas.Timedelta(value)
+        return _coerce(value, self.display)
+
+
+# -- sources -------------------------------------------------------------------------------
+
+
+class _Source:
+    """A table: its length, its columns' schema, values at row positions, and (for
+    numpy and pandas) whole-column arrays for sorting and filtering."""
+
+    kind = ""
+    vector = True  # numpy positions and whole-column numpy operations
+
+    def __init__(self, obj: Any, name: str) -> None:
+        self.obj = obj
+        self.name = name
+
+    def length(self) -> int:
+        raise NotImplementedError
+
+    def column_count(self) -> int:
+        raise NotImplementedError
+
+    def schema(self, j: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def column(self, j: int) -> Any:
+        raise NotImplementedError
+
+    def label_levels(self) -> list[dict[str, Any]]:
+        return []
+
+    def labels(self, positions: Any, fmt: _Format) -> list[list[str | int]]:
+        return []
+
+
+def _label_text(label: Any) -> str:
+    text = label if type(label) is str else _brief(label, 200)
+    return _clip(text, 200)[0]
+
+
+class _PandasSource(_Source):
+    def __init__(self, obj: Any, name: str) -> None:
+        super().__init__(obj, name)
+        self.series = obj.ndim == 1
+        self.kind = "pandas.Series" if self.series else "pandas.DataFrame"
+
+    def length(self) -> int:
+        return len(self.obj)
+
+    def column_count(self) -> int:
+        return 1 if self.series else len(self.obj.columns)
+
+    def _series(self, j: int) -> Any:
+        return self.obj if self.series else self.obj.iloc[:, j]
+
+    def column(self, j: int) -> Any:
+        return _PandasColumn(self._series(j))
+
+    def schema(self, j: int) -> dict[str, Any]:
+        column = self.column(j)
+        entry: dict[str, Any] = {"dtype": str(column.dtype), "display_type": column.display}
+        if self.series:
+            label = self.obj.name if self.obj.name is not None else self.name
+        else:
+            label = self.obj.columns[j]
+        if type(label) is tuple:
+            entry["name"] = " / ".join(_label_text(part) for part in label)
+            entry["levels"] = [_label_text(part) for part in label]
+        else:
+            entry["name"] = _label_text(label)
+        if column.categorical:
+            entry["categories"] = len(
+                self.obj.dtypes.iloc[j].categories if not self.series else self.obj.dtype.categories
+            )
+        return entry
+
+    def label_levels(self) -> list[dict[str, Any]]:
+        index = self.obj.index
+        levels = []
+        for k in range(index.nlevels):
+            values = index.levels[k] if index.nlevels > 1 else index
+            name = index.names[k]
+            levels.append(
+                {
+                    "name": None if name is None else _label_text(name),
+                    "dtype": str(values.dtype),
+                    "display_type": _PandasColumn(values[:SAMPLE_ROWS].to_series()).display,
+                }
+            )
+        return levels
+
+    def labels(self, positions: Any, fmt: _Format) -> list[list[str | int]]:
+        np = _np()
+        index = self.obj.index
+        if index.nlevels == 1:
+            taken = index.take(positions)
+            return [_format_many(list(taken), fmt, np.asarray(taken.isna()), NULL)[0]]
+        out = []
+        for k in range(index.nlevels):
+            codes = index.codes[k].take(positions)
+            missing = codes < 0
+            taken = index.levels[k].take(np.where(missing, 0, codes))
+            out.append(_format_many(list(taken), fmt, missing, NULL)[0])
+        return out
+
+
+class _ArraySource(_Source):
+    kind = "numpy.ndarray"
+
+    def __init__(self, obj: Any, name: str) -> None:
+        super().__init__(obj, name)
+        self.fields = obj.dtype.names
+
+    def length(self) -> int:
+        return int(self.obj.shape[0])
+
+    def column_count(self) -> int:
+        if self.fields:
+            return len(self.fields)
+        return 1 if self.obj.ndim == 1 else int(self.obj.shape[1])
+
+    def column(self, j: int) -> Any:
+        if self.fields:
+            return _ArrayColumn(self.obj[self.fields[j]])
+        return _ArrayColumn(self.obj if self.obj.ndim == 1 else self.obj[:, j])
+
+    def schema(self, j: int) -> dict[str, Any]:
+        column = self.column(j)
+        if self.fields:
+            name = _label_text(self.fields[j])
+        else:
+            name = self.name if self.obj.ndim == 1 else str(j)
+        return {"name": name, "dtype": str(column.values.dtype), "display_type": column.display}
+
+
+# -- Python sources: lists of dicts or tuples, a dict of lists -----------------------------
+
+
+class _PythonSource(_Source):
+    """Rows or columns of Python values, sorted and filtered in Python."""
+
+    vector = False
+
+    def __init__(self, obj: Any, name: str) -> None:
+        super().__init__(obj, name)
+        self.names: list[str] = []
+        self.displays: list[str | None] = []
+
+    def length(self) -> int:
+        return len(self.obj)
+
+    def column_count(self) -> int:
+        return len(self.names)
+
+    def get(self, p: int, j: int) -> Any:
+        raise NotImplementedError
+
+    def values(self, j: int) -> list[Any]:
+        return [self.get(p, j) for p in range(self.length())]
+
+    def display(self, j: int) -> str:
+        found = self.displays[j]
+        if found is None:
+            sample = [self.get(p, j) for p in range(min(self.length(), SAMPLE_ROWS))]
+            found = self.displays[j] = _display_of_values(sample)
+        return found
+
+    def schema(self, j: int) -> dict[str, Any]:
+        return {"name": self.names[j], "dtype": "object", "display_type": self.display(j)}
+
+    def format(self, positions: Any, j: int, fmt: _Format) -> tuple[Any, ...]:
+        return _format_many([self.get(p, j) for p in positions], fmt)
+
+
+class _RecordsSource(_PythonSource):
+    """A list of dicts: the columns are the keys of its first rows (SAMPLE_ROWS)."""
+
+    kind = "list of dicts"
+
+    def __init__(self, obj: Any, name: str) -> None:
+        super().__init__(obj, name)
+        keys: dict[Any, None] = {}
+        for row in list.__getitem__(obj, slice(0, SAMPLE_ROWS)):
+            if issubclass(type(row), dict):
+                keys.update(dict.fromkeys(dict.keys(row)))
+        self.keys = list(keys)[: SCHEMA_COLUMNS * 8]
+        self.names = [_label_text(key) for key in self.keys]
+        self.displays = [None] * len(self.keys)
+
+    def get(self, p: int, j: int) -> Any:
+        row = list.__getitem__(self.obj, p)
+        return dict.get(row, self.keys[j]) if issubclass(type(row), dict) else None
+
+
+class _RowsSource(_PythonSource):
+    """A list of tuples (or lists): as wide as the widest of its first rows."""
+
+    kind = "list of tuples"
+
+    def __init__(self, obj: Any, name: str) -> None:
+        super().__init__(obj, name)
+        first = list.__getitem__(obj, 0)
+        width = 0
+        for row in list.__getitem__(obj, slice(0, SAMPLE_ROWS)):
+            if issubclass(type(row), (tuple, list)):
+                width = max(width, len(row))
+        fields = None
+        for klass in _type_mro(type(first)):
+            fields = type.__dict__["__dict__"].__get__(klass).get("_fields")
+            if fields is not None:
+                break
+        names = [_label_text(f) for f in fields] if type(fields) is tuple else []
+        self.names = [names[j] if j < len(names) else str(j) for j in range(width)]
+        self.displays = [None] * width
+
+    def get(self, p: int, j: int) -> Any:
+        row = list.__getitem__(self.obj, p)
+        tp = type(row)
+        base = tuple if issubclass(tp, tuple) else list if issubclass(tp, list) else None
+        if base is None or j >= base.__len__(row):
+            return None
+        return base.__getitem__(row, j)
+
+
+class _ColumnsSource(_PythonSource):
+    """A dict of lists (tuples, 1-D arrays): as long as its longest."""
+
+    kind = "dict of lists"
+
+    def __init__(self, obj: Any, name: str) -> None:
+        super().__init__(obj, name)
+        self.keys = list(dict.keys(obj))
+        self.lists = [dict.__getitem__(obj, key) for key in self.keys]
+        self.names = [_label_text(key) for key in self.keys]
+        self.displays = [None] * len(self.keys)
+        self.rows = max((len(values) for values in self.lists), default=0)
+
+    def length(self) -> int:
+        return self.rows
+
+    def get(self, p: int, j: int) -> Any:
+        values = self.lists[j]
+        return values[p] if p < len(values) else None
+
+    def values(self, j: int) -> list[Any]:
+        column = self.lists[j]
+        items = column.tolist() if _is(type(column), "numpy", ("ndarray",)) else list(column)
+        return items + [None] * (self.rows - len(items))
+
+
+def _source(obj: Any, name: str) -> _Source:
+    """The adapter of a variable, by its type (no library imported, none asked)."""
+    tp = type(obj)
+    if _is(tp, "pandas", ("DataFrame", "Series")):
+        return _PandasSource(obj, name)
+    if _is(tp, "numpy", ("ndarray",)):
+        ndim = obj.ndim
+        if (obj.dtype.names and ndim == 1) or (not obj.dtype.names and ndim in (1, 2)):
+            return _ArraySource(obj, name)
+        raise NotATable(f"a {ndim}-dimensional array is not a table")
+    if issubclass(tp, list):
+        if not list.__len__(obj):
+            raise NotATable("an empty list")
+        first = type(list.__getitem__(obj, 0))
+        if issubclass(first, dict):
+            return _RecordsSource(obj, name)
+        if issubclass(first, (tuple, list)):
+            return _RowsSource(obj, name)
+        raise NotATable("a list of neither dicts nor tuples")
+    if issubclass(tp, dict) and dict.__len__(obj):
+        columns = dict.values(obj)
+        if all(issubclass(type(c), (list, tuple)) or _is_1d(c) for c in columns):
+            return _ColumnsSource(obj, name)
+        raise NotATable("a dict whose values are not all lists")
+    raise NotATable(f"a {_type_name(tp)} is not a table")
+
+
+def _is_1d(obj: Any) -> bool:
+    return _is(type(obj), "numpy", ("ndarray",)) and obj.ndim == 1
+
+
+# -- sorting and filtering -----------------------------------------------------------------
+
+
+def _stable_argsort(np: Any, key: Any, ascending: bool) -> Any:
+    if ascending:
+        return np.argsort(key, kind="stable")
+    n = len(key)
+    return (n - 1) - np.argsort(key[::-1], kind="stable")[::-1]
+
+
+def _dense_ranks(np: Any, key: Any) -> Any:
+    """Ranks (0, 1, ...) with ties equal: an orderable int key for lexsort."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    steps = np.empty(len(key), dtype=np.int64)
+    if len(key):
+        steps[0] = 0
+        steps[1:] = np.cumsum(ordered[1:] != ordered[:-1])
+    ranks = np.empty(len(key), dtype=np.int64)
+    ranks[order] = steps
+    return ranks
+
+
+def _vector_sort(source: _Source, base: Any, keys: list[dict[str, Any]]) -> Any:
+    """The positions ``base`` (in table order) stably ordered by ``keys``, nulls last."""
+    np = _np()
+    if len(keys) == 1:
+        column = source.column(keys[0]["column"])
+        key = column.sort_key().take(base)
+        nulls = column.nulls()
+        tail = base[:0]
+        if nulls is not None:
+            at = nulls.take(base)
+            if at.any():
+                tail, base, key = base[at], base[~at], key[~at]
+        try:
+            order = _stable_argsort(np, key, keys[0]["ascending"])
+        except TypeError:  # an object column of values that do not compare
+            order = _stable_argsort(np, _grouped_array(np, key), keys[0]["ascending"])
+        return np.concatenate((base.take(order), tail))
+    lex = []
+    for spec in reversed(keys):
+        column = source.column(spec["column"])
+        key = column.sort_key().take(base)
+        nulls = column.nulls()
+        null: Any = None if nulls is None else nulls.take(base)
+        has_null = null is not None and bool(null.any())
+        if has_null:  # a null's value is any other's: its flag, a more significant key, says
+            rest = key[~null]
+            key[null] = rest[0] if len(rest) else key[0]
+        kind = key.dtype.kind
+        if kind in "OUSc":
+            try:
+                key = _dense_ranks(np, key)
+            except TypeError:
+                key = _dense_ranks(np, _grouped_array(np, key))
+        elif kind in "mM":
+            key = key.view(np.int64)
+        elif kind == "b":
+            key = key.view(np.uint8)
+        if not spec["ascending"]:
+            key = -key if key.dtype.kind == "f" else ~key
+        lex.append(key)
+        if has_null:
+            lex.append(null)
+    return base.take(np.lexsort(lex))
+
+
+def _grouped(v: Any) -> tuple[int, Any]:
+    """A key that orders values of mixed types: numbers, then strings, then the rest
+    (in table order)."""
+    tp = type(v)
+    if issubclass(tp, (int, float)) or _is(tp, "numpy", ("number", "bool_")):
+        return (0, v)
+    if issubclass(tp, str):
+        return (1, v)
+    return (2, 0)
+
+
+def _grouped_array(np: Any, key: Any) -> Any:
+    """An object column whose values do not compare (3 < "a") as :func:`_grouped` keys."""
+    grouped = np.empty(len(key), dtype=object)
+    grouped[:] = [_grouped(v) for v in key.tolist()]
+    return grouped
+
+
+def _python_sort(source: Any, base: list[int], keys: list[dict[str, Any]]) -> list[int]:
+    """Stable passes from the last key to the first; nulls last in each pass."""
+    order = list(base)
+    for spec in reversed(keys):
+        values = source.values(spec["column"])
+        ascending = spec["ascending"]
+
+        def key(p: int, values: list[Any] = values, ascending: bool = ascending) -> tuple[Any, ...]:
+            v = values[p]
+            if _is_null(v):
+                return (1 if ascending else 0, 0, 0)
+            return (0 if ascending else 1, *_grouped(v))
+
+        order.sort(key=key, reverse=not ascending)
+    return order
+
+
+def _filter_mask(source: _Source, spec: dict[str, Any]) -> Any:
+    if source.vector:
+        return source.column(spec["column"]).mask(spec)
+    assert isinstance(source, _PythonSource)
+    j = spec["column"]
+    return _python_mask(source.values(j), spec, source.display(j))
+
+
+def _positions(values: Sequence[int]) -> Any:
+    np = _np()
+    if np is not None:
+        return np.asarray(values, dtype=np.intp)
+    return array.array("q", values)
+
+
+# -- views ---------------------------------------------------------------------------------
+
+
+class _State:
+    """One state of a view, replaced whole: positions ``None`` is every row in order."""
+
+    __slots__ = ("filtered", "filters", "generation", "positions", "sort")
+
+    def __init__(
+        self,
+        generation: int,
+        positions: Any,
+        sort: list[dict[str, Any]],
+        filters: tuple[list[dict[str, Any]], str],
+        filtered: bool,
+    ) -> None:
+        self.generation = generation
+        self.positions = positions
+        self.sort = sort
+        self.filters = filters
+        self.filtered = filtered
+
+
+class _View:
+    __slots__ = ("id", "name", "source", "state")
+
+    def __init__(self, view_id: str, name: str, source: _Source) -> None:
+        self.id = view_id
+        self.name = name
+        self.source = source
+        self.state = _State(0, None, [], ([], "and"), False)
+
+    def row_count(self, state: _State) -> int:
+        return self.source.length() if state.positions is None else len(state.positions)
+
+    def base(self, state: _State) -> Any:
+        """The rows the filter selects, in table order (a new array)."""
+        np = _np()
+        if state.positions is None or not state.filtered:
+            n = self.source.length()
+            return np.arange(n, dtype=np.intp) if self.source.vector else list(range(n))
+        if not state.sort:
+            return state.positions
+        if self.source.vector:
+            return np.sort(state.positions)
+        return sorted(state.positions)
+
+    def ordered(self, base: Any, keys: list[dict[str, Any]], filtered: bool) -> Any:
+        if not keys:
+            return _positions(base) if filtered else None
+        if self.source.vector:
+            return _vector_sort(self.source, base, keys)
+        return _positions(_python_sort(self.source, base, keys))
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+def _int(request: dict[str, Any], key: str, default: Any, low: int, high: int) -> int:
+    value = request.get(key, default)
+    if type(value) is not int or not low <= value <= high:
+        raise BadRequest(f"{key} must be an integer from {low} to {high}")
+    return value
+
+
+def _view(request: dict[str, Any]) -> _View:
+    view_id = request.get("view")
+    with _lock:
+        view = _views.get(view_id) if type(view_id) is str else None
+    if view is None:
+        raise UnknownView(f"no view {_clip(str(view_id), 80)[0]!r}")
+    return view
+
+
+def _column_index(view: _View, value: Any, what: str) -> int:
+    count = view.source.column_count()
+    if type(value) is not int or not 0 <= value < count:
+        raise BadRequest(f"{what}: no column {value!r} (the table has {count})")
+    return value
+
+
+def _rows(view: _View, state: _State, request: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """A page: formatted values column by column, row labels and row positions."""
+    source = view.source
+    start = _int(request, "start", 0, 0, 2**62)
+    count = _int(request, "count", OPEN_ROWS, 0, MAX_ROWS)
+    fmt = _Format(
+        _int(request, "max_chars", VALUE_CHARS, 8, MAX_VALUE_CHARS),
+        _int(request, "digits", DIGITS, 1, 17),
+    )
+    wanted = request.get("columns")
+    if wanted is None:
+        indexes = list(range(min(source.column_count(), PAGE_COLUMNS)))
+    elif type(wanted) is list and len(wanted) <= SCHEMA_COLUMNS:
+        indexes = [_column_index(view, j, "columns") for j in wanted]
+    else:
+        raise BadRequest(f"columns must be a list of at most {SCHEMA_COLUMNS} indexes")
+    stop = min(start + count, view.row_count(state))
+    start = min(start, stop)
+    if state.positions is not None:
+        positions = state.positions[start:stop]
+    elif source.vector:
+        positions = _np().arange(start, stop, dtype=_np().intp)
+    else:
+        positions = range(start, stop)
+    answer: dict[str, Any] = {
+        "status": "ok",
+        "generation": state.generation,
+        "start": start,
+        "count": stop - start,
+        "columns": [],
+        "labels": source.labels(positions, fmt),
+        "positions": list(positions.tolist() if hasattr(positions, "tolist") else positions),
+    }
+    used = len(json.dumps(answer))
+    omitted: list[int] = []
+    for j in indexes:
+        if omitted:
+            omitted.append(j)
+            continue
+        if source.vector:
+            values, clipped = source.column(j).format(positions, fmt)
+        else:
+            assert isinstance(source, _PythonSource)
+            values, clipped = source.format(positions, j, fmt)
+        entry: dict[str, Any] = {"index": j, "values": values}
+        if clipped:
+            entry["clipped"] = clipped
+        size = len(json.dumps(entry)) + 2
+        if used + size > max_bytes:
+            omitted.append(j)
+            continue
+        answer["columns"].append(entry)
+        used += size
+    if omitted:
+        answer["truncated"] = True
+        answer["omitted_columns"] = omitted
+        if not answer["columns"] and stop - start > 1:  # one column is too big: fewer rows
+            request = {**request, "count": max(1, (stop - start) // 2)}
+            return _rows(view, state, request, max_bytes)
+    return answer
+
+
+def _open(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    name = request.get("name")
+    if type(name) is not str:
+        raise BadRequest("name must be a string")
+    obj = namespace.get(name, _MISSING)
+    if obj is _MISSING:
+        raise UnknownVariable(f"no variable {_clip(name, 80)[0]!r}")
+    count = _int(request, "rows", OPEN_ROWS, 0, MAX_ROWS)
+    max_bytes = _int(request, "max_bytes", MAX_ANSWER_BYTES, 4096, MAX_ANSWER_BYTES)
+    source = _source(obj, name)
+    with _lock:
+        if len(_views) >= MAX_VIEWS:
+            raise TooManyViews(f"{MAX_VIEWS} views are open; close one first")
+        view = _View(f"v{next(_counter)}", name, source)
+        _views[view.id] = view
+    shown = min(source.column_count(), SCHEMA_COLUMNS)
+    answer: dict[str, Any] = {
+        "status": "ok",
+        "view": view.id,
+        "generation": 0,
+        "kind": source.kind,
+        "shape": [source.length(), source.column_count()],
+        "columns": _schema(source, shown, max_bytes // 2),
+        "row_label_levels": source.label_levels(),
+        "features": _features(),
+    }
+    if len(answer["columns"]) < source.column_count():
+        answer["columns_truncated"] = True
+    room = max(1024, max_bytes - len(json.dumps(answer)))
+    answer["first"] = _rows(view, view.state, {**request, "count": count, "start": 0}, room)
+    return answer
+
+
+def _schema(source: _Source, shown: int, max_bytes: int) -> list[dict[str, Any]]:
+    """The first ``shown`` columns' schema, as many as fit in ``max_bytes``."""
+    columns, used = [], 0
+    for j in range(shown):
+        entry = {"index": j, **source.schema(j)}
+        used += len(json.dumps(entry)) + 2
+        if used > max_bytes:
+            break
+        columns.append(entry)
+    return columns
+
+
+def _features() -> dict[str, Any]:
+    return {
+        "rows": {"max_rows": MAX_ROWS, "max_chars": MAX_VALUE_CHARS, "digits": DIGITS},
+        "sort": {"max_keys": MAX_SORT_KEYS, "stable": True, "nulls": "last"},
+        "filter": {
+            "kinds": list(FILTER_KINDS),
+            "compare_ops": ["=", "!=", "<", "<=", ">", ">="],
+            "combine": ["and", "or"],
+            "max_filters": MAX_FILTERS,
+            "max_set_values": MAX_SET_VALUES,
+        },
+        "special_values": SPECIAL_VALUES,
+        "profile": False,
+        "export": False,
+    }
+
+
+def _sort(request: dict[str, Any]) -> dict[str, Any]:
+    view = _view(request)
+    keys = request.get("keys")
+    if type(keys) is not list or len(keys) > MAX_SORT_KEYS:
+        raise BadRequest(f"keys must be a list of at most {MAX_SORT_KEYS} sort keys")
+    specs = []
+    for i, key in enumerate(keys):
+        if type(key) is not dict or type(key.get("ascending", True)) is not bool:
+            raise BadSort(f"sort key {i}: {{column, ascending}} expected", key=i)
+        try:
+            column = _column_index(view, key.get("column"), f"sort key {i}")
+        except BadRequest as error:
+            raise BadSort(str(error), key=i) from None
+        specs.append({"column": column, "ascending": key.get("ascending", True)})
+    state = view.state
+    positions = view.ordered(view.base(state), specs, state.filtered)
+    view.state = _State(state.generation + 1, positions, specs, state.filters, state.filtered)
+    return {
+        "status": "ok",
+        "generation": view.state.generation,
+        "row_count": view.row_count(view.state),
+    }
+
+
+def _checked_filter(view: _View, i: int, spec: Any) -> dict[str, Any]:
+    """A filter with its defaults, or ``BadFilter`` naming it."""
+    if type(spec) is not dict:
+        raise BadFilter(f"filter {i}: an object expected", filter=i)
+    kind = spec.get("kind")
+    if kind not in FILTER_KINDS:
+        raise BadFilter(f"filter {i}: unknown kind {_clip(str(kind), 40)[0]!r}", filter=i)
+    try:
+        column = _column_index(view, spec.get("column"), f"filter {i}")
+    except BadRequest as error:
+        raise BadFilter(str(error), filter=i) from None
+    checked: dict[str, Any] = {"kind": kind, "column": column}
+    if kind == "compare":
+        if spec.get("op") not in _COMPARE or "value" not in spec:
+            raise BadFilter(
+                f"filter {i}: compare needs an op of {list(_COMPARE)} and a value", filter=i
+            )
+        checked.update(op=spec["op"], value=spec["value"])
+    elif kind == "between":
+        if "low" not in spec or "high" not in spec:
+            raise BadFilter(f"filter {i}: between needs low and high", filter=i)
+        checked.update(low=spec["low"], high=spec["high"])
+    elif kind in _TEXT_KINDS:
+        term, case = spec.get("term"), spec.get("case_sensitive", False)
+        if type(term) is not str or len(term) > MAX_TERM_CHARS or type(case) is not bool:
+            raise BadFilter(f"filter {i}: {kind} needs a term (text) and case_sensitive", filter=i)
+        checked.update(term=term, case_sensitive=case)
+    elif kind == "in":
+        values = spec.get("values")
+        if type(values) is not list or len(values) > MAX_SET_VALUES:
+            raise BadFilter(f"filter {i}: in needs values, at most {MAX_SET_VALUES}", filter=i)
+        checked.update(values=values)
+    return checked
+
+
+def _filter(request: dict[str, Any]) -> dict[str, Any]:
+    np = _np()
+    view = _view(request)
+    filters, combine = request.get("filters"), request.get("combine", "and")
+    if type(filters) is not list or len(filters) > MAX_FILTERS or combine not in ("and", "or"):
+        raise BadRequest(f"filters: a list of at most {MAX_FILTERS}; combine: and or or")
+    specs = [_checked_filter(view, i, spec) for i, spec in enumerate(filters)]
+    source = view.source
+    combined: Any = None
+    for i, spec in enumerate(specs):
+        try:
+            mask = _filter_mask(source, spec)
+        except (ValueError, TypeError, re.error, OverflowError) as error:
+            raise BadFilter(f"filter {i}: {type(error).__name__}: {error}", filter=i) from None
+        if combined is None:
+            combined = mask
+        elif source.vector:
+            combined = combined & mask if combine == "and" else combined | mask
+        else:
+            join = all if combine == "and" else any
+            combined = [join(pair) for pair in zip(combined, mask, strict=True)]
+    state = view.state
+    if combined is None:
+        base, filtered = view.base(_State(0, None, [], ([], "and"), False)), False
+    elif source.vector:
+        base, filtered = np.flatnonzero(combined), True
+    else:
+        base, filtered = [p for p, keep in enumerate(combined) if keep], True
+    positions = view.ordered(base, state.sort, filtered)
+    view.state = _State(state.generation + 1, positions, state.sort, (specs, combine), filtered)
+    return {
+        "status": "ok",
+        "generation": view.state.generation,
+        "row_count": view.row_count(view.state),
+    }
+
+
+def _close(request: dict[str, Any]) -> dict[str, Any]:
+    view = _view(request)
+    with _lock:
+        _views.pop(view.id, None)
+    return {"status": "ok"}
+
+
+def _page(request: dict[str, Any]) -> dict[str, Any]:
+    view = _view(request)
+    state = view.state
+    if request.get("generation") != state.generation:
+        return {"status": "stale", "generation": state.generation}
+    max_bytes = _int(request, "max_bytes", MAX_ANSWER_BYTES, 4096, MAX_ANSWER_BYTES)
+    return _rows(view, state, request, max_bytes)
+
+
+def handle(namespace: dict[str, Any], request_json: str) -> str:
+    """Answer one request (JSON text) on the tables of ``namespace``, as JSON text."""
+    started = time.perf_counter()
+    try:
+        try:
+            request = json.loads(request_json)
+        except (ValueError, TypeError) as error:
+            raise BadRequest(f"not JSON: {_describe(error)}") from None
+        if type(request) is not dict:
+            raise BadRequest("a request is a JSON object")
+        op = request.get("op")
+        if op == "open":
+            answer = _open(namespace, request)
+        elif op == "rows":
+            answer = _page(request)
+        elif op == "sort":
+            answer = _sort(request)
+        elif op == "filter":
+            answer = _filter(request)
+        elif op == "close":
+            answer = _close(request)
+        else:
+            raise BadRequest(f"unknown op {_clip(str(op), 40)[0]!r}")
+    except TableError as error:
+        answer = {"status": "error", "ename": type(error).__name__, "evalue": str(error)}
+        answer.update(error.extra)
+    except Exception as error:  # a fault of this procedure (or of an odd table): said, not raised
+        answer = {"status": "error", "ename": type(error).__name__, "evalue": _describe(error)}
+    answer["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    return json.dumps(answer)
+
+
+def _describe(error: BaseException) -> str:
+    try:
+        text = str(error)
+    except Exception:
+        text = "<unprintable message>"
+    return _clip(f"{type(error).__name__}: {text}", 300)[0]
