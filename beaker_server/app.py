@@ -161,6 +161,7 @@ class BeakerServerApp(ExtensionApp):
         self.registry = MessageRegistry(self.log)
         self.registry.add_module("beaker_server.messages.builtin_handlers")
         self.registry.add_module("beaker_server.store.handlers")
+        self.registry.add_module("beaker_server.explorer.handlers")
         self.store = VariableStore(self._store_file(), shared_owner=self._shared_store_owner())
         self.registry.load(self.handler_modules, use_entry_points=self.load_entry_points)
         kernel_manager = self._server.kernel_manager

@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Rows per ``rows`` request and per ``open``'s first page.
 MAX_ROWS = 1000
@@ -1116,24 +1116,16 @@ def _positions(values: Sequence[int]) -> Any:
 # -- views ---------------------------------------------------------------------------------
 
 
-class _State:
-    """One state of a view, replaced whole: positions ``None`` is every row in order."""
+class _State(NamedTuple):
+    """One state of a view, replaced whole: positions ``None`` is every row in order.
+    (A named tuple: a dataclass needs its module in ``sys.modules``, and a kernel
+    procedure is run before it is put there.)"""
 
-    __slots__ = ("filtered", "filters", "generation", "positions", "sort")
-
-    def __init__(
-        self,
-        generation: int,
-        positions: Any,
-        sort: list[dict[str, Any]],
-        filters: tuple[list[dict[str, Any]], str],
-        filtered: bool,
-    ) -> None:
-        self.generation = generation
-        self.positions = positions
-        self.sort = sort
-        self.filters = filters
-        self.filtered = filtered
+    generation: int
+    positions: Any
+    sort: list[dict[str, Any]]
+    filters: tuple[list[dict[str, Any]], str]
+    filtered: bool
 
 
 class _View:

@@ -92,17 +92,7 @@ class KernelProxy:
         code = f"__import__('json').dumps((\n{expression}\n), allow_nan=False)"
         client = await self._client()
         reply = await client.execute("", user_expressions={"value": code})
-        if reply.get("status") != "ok":
-            raise KernelError(str(reply.get("ename", "Error")), str(reply.get("evalue", "")))
-        result = reply.get("user_expressions", {}).get("value", {})
-        if result.get("status") != "ok":
-            raise KernelError(
-                str(result.get("ename", "Error")),
-                str(result.get("evalue", "")),
-                result.get("traceback", []),
-            )
-        text = result.get("data", {}).get("text/plain", "")
-        return json.loads(ast.literal_eval(text))
+        return _json_text_of(reply)
 
     async def call_procedure(
         self, module: str, path: Path, function: str, request: dict[str, Any]
@@ -126,18 +116,8 @@ class KernelProxy:
             f"__import__('sys').modules[{module!r}].{function}("
             f"__import__('IPython').get_ipython().user_ns, {json.dumps(request)!r})"
         )
-        reply = await client.execute("", user_expressions={"r": call}, on_subshell=True)
-        result = reply.get("user_expressions", {}).get("r", {})
-        if result.get("status") != "ok":
-            raise KernelError(
-                str(result.get("ename", "Error")),
-                str(result.get("evalue", "")),
-                result.get("traceback", []),
-            )
-        answer = ast.literal_eval(result.get("data", {}).get("text/plain", "''"))
-        if not isinstance(answer, str):
-            raise KernelError("TypeError", f"the procedure answered {type(answer).__name__}")
-        return json.loads(answer)
+        reply = await client.execute("", user_expressions={"value": call}, on_subshell=True)
+        return _json_text_of(reply)
 
     async def save_variable(
         self, name: str, limit: int | None = None
@@ -167,6 +147,24 @@ class KernelProxy:
         msg_type = msg["header"]["msg_type"]
         if msg_type in _OUTPUT_TYPES:
             self._publish(msg_type, msg["content"])
+
+
+def _json_text_of(reply: dict[str, Any]) -> Any:
+    """The value of the JSON text that the user expression ``value`` of an
+    ``execute_reply`` evaluated to; the kernel's error as :class:`KernelError`."""
+    if reply.get("status") != "ok":
+        raise KernelError(str(reply.get("ename", "Error")), str(reply.get("evalue", "")))
+    result = reply.get("user_expressions", {}).get("value", {})
+    if result.get("status") != "ok":
+        raise KernelError(
+            str(result.get("ename", "Error")),
+            str(result.get("evalue", "")),
+            result.get("traceback", []),
+        )
+    text = ast.literal_eval(result.get("data", {}).get("text/plain", "''"))
+    if not isinstance(text, str):
+        raise KernelError("TypeError", f"the kernel answered {type(text).__name__}, not JSON text")
+    return json.loads(text)
 
 
 def _check_expression(expression: str) -> None:

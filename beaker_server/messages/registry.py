@@ -103,6 +103,17 @@ class MessageType:
         }
 
 
+def object_schema(required: Iterable[str] = (), **properties: Any) -> dict[str, Any]:
+    """The JSON schema of a request's content: an object of these properties
+    (each a schema), the ``required`` ones present, no others."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required),
+        "additionalProperties": False,
+    }
+
+
 def validate_name(name: str) -> None:
     """Refuse names that are not identifiers or that shadow Jupyter's own types."""
     if not isinstance(name, str) or not name.isidentifier():

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import KernelUnavailable, ValidationError
 from ..messages.context import RequestContext
-from ..messages.registry import custom_message
+from ..messages.registry import custom_message, object_schema
 from .variable_store import StoredVariable, VariableStore
 
 _NAME = {
@@ -61,14 +61,8 @@ def _human_size(size: int) -> str:
 
 @custom_message(
     "save_var",
-    schema={
-        "type": "object",
-        "properties": {"name": _NAME},
-        "required": ["name"],
-        "additionalProperties": False,
-    },
+    schema=object_schema(["name"], name=_NAME),
     default={"name": "x"},
-    permission="execute",
 )
 async def save_var(ctx: RequestContext) -> Any:
     """Save a kernel variable to the variable store under a new id.
@@ -97,14 +91,8 @@ async def save_var(ctx: RequestContext) -> Any:
 
 @custom_message(
     "load_var",
-    schema={
-        "type": "object",
-        "properties": {"id": _ID, "name": _NAME},
-        "required": ["id"],
-        "additionalProperties": False,
-    },
+    schema=object_schema(["id"], id=_ID, name=_NAME),
     default={"id": "an id from list_vars"},
-    permission="execute",
 )
 async def load_var(ctx: RequestContext) -> Any:
     """Load a saved value into this kernel, under its saved name or ``name``.
@@ -127,7 +115,7 @@ async def load_var(ctx: RequestContext) -> Any:
 
 @custom_message(
     "list_vars",
-    schema={"type": "object", "additionalProperties": False},
+    schema=object_schema(),
     default={},
     permission="read",
 )
@@ -139,12 +127,7 @@ async def list_vars(ctx: RequestContext) -> Any:
 
 @custom_message(
     "delete_var",
-    schema={
-        "type": "object",
-        "properties": {"id": _ID},
-        "required": ["id"],
-        "additionalProperties": False,
-    },
+    schema=object_schema(["id"], id=_ID),
     default={"id": "an id from list_vars"},
     permission="write",
 )

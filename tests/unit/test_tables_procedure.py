@@ -1,7 +1,6 @@
 """The Data Explorer's kernel procedure (``beaker_server/explorer/python_tables.py``),
 run in this process on a namespace dict: each source type, sorting, filtering,
-generations, errors and bounds (issue 12, "Kernel side"; README, "The preview
-message" for how a procedure is loaded).
+generations, errors and bounds (README, "Data Explorer").
 
 Each test gets a fresh copy of the file as a module that is never put in
 ``sys.modules``, as a newly started kernel would have it.
@@ -289,23 +288,17 @@ def test_long_strings_are_cut_with_a_marker(tables):
     assert o["values"][0].startswith("[0, 1, 2")
 
 
+def _full_page_text(tables, ns, view, **options):
+    """The answer text to a page of 1,000 rows of values up to 2,000 characters."""
+    request = {"op": "rows", "view": view, "generation": 0, "start": 0, "count": 1000}
+    return tables.handle(ns, json.dumps({**request, "max_chars": 2000, **options}))
+
+
 def test_a_huge_answer_is_capped_and_says_what_it_left_out(tables):
     wide = pd.DataFrame({f"c{j}": ["\u00e9" * 2000] * 1000 for j in range(40)})
     ns = {"t": wide}
     view = opened(tables, ns, rows=0)["view"]
-    text = tables.handle(
-        ns,
-        json.dumps(
-            {
-                "op": "rows",
-                "view": view,
-                "generation": 0,
-                "start": 0,
-                "count": 1000,
-                "max_chars": 2000,
-            }
-        ),
-    )
+    text = _full_page_text(tables, ns, view)
     answer = json.loads(text)
     assert len(text) <= tables.MAX_ANSWER_BYTES + 100  # + elapsed_ms
     assert answer["truncated"] is True
@@ -317,20 +310,7 @@ def test_a_huge_answer_is_capped_and_says_what_it_left_out(tables):
 def test_one_column_too_big_for_the_answer_sends_fewer_rows(tables):
     ns = {"t": pd.DataFrame({"s": ["\u00e9" * 2000] * 1000})}
     view = opened(tables, ns, rows=0)["view"]
-    text = tables.handle(
-        ns,
-        json.dumps(
-            {
-                "op": "rows",
-                "view": view,
-                "generation": 0,
-                "start": 0,
-                "count": 1000,
-                "max_chars": 2000,
-                "max_bytes": 100_000,
-            }
-        ),
-    )
+    text = _full_page_text(tables, ns, view, max_bytes=100_000)
     answer = json.loads(text)
     assert len(text) <= 100_100 and 0 < answer["count"] < 1000
     assert len(answer["columns"][0]["values"]) == answer["count"]

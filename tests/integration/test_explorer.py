@@ -1,0 +1,151 @@
+"""The Data Explorer's messages on a real server and kernel: open, page, sort,
+filter and close a table over both websocket protocols and REST, while a cell
+runs, and the errors a client can act on (README, "Data Explorer")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from ..support.kernel_ws import reply_of
+from .conftest import open_ws
+
+pytestmark = pytest.mark.timeout(120)
+
+FRAME = """\
+import pandas as pd, numpy as np
+n = np.arange(10_000)
+df = pd.DataFrame({'a': n, 'b': np.where(n % 2, 'odd', 'even'), 'c': np.linspace(0, 1, n.size)})
+df.loc[3, 'c'] = np.nan
+"""
+
+
+async def _ask(ws: Any, name: str, content: dict[str, Any]) -> dict[str, Any]:
+    reply = reply_of(await ws.request(f"{name}_request", content))["content"]
+    return reply
+
+
+async def _ok(ws: Any, name: str, content: dict[str, Any]) -> dict[str, Any]:
+    reply = await _ask(ws, name, content)
+    assert reply["status"] == "ok", reply
+    return reply["return"]
+
+
+def _values(page: dict[str, Any], index: int) -> list[Any]:
+    return next(c["values"] for c in page["columns"] if c["index"] == index)
+
+
+async def test_open_page_sort_filter_close(server, fresh_kernel, protocol):
+    async with open_ws(server, fresh_kernel, protocol) as ws:
+        assert reply_of(await ws.execute(FRAME))["content"]["status"] == "ok"
+        opened = await _ok(ws, "table_open", {"name": "df", "rows": 5})
+        view, generation = opened["view"], opened["generation"]
+        assert opened["shape"] == [10_000, 3]
+        assert [c["name"] for c in opened["columns"]] == ["a", "b", "c"]
+        assert _values(opened["first"], 0) == ["0", "1", "2", "3", "4"]
+        assert _values(opened["first"], 2)[3] == 1  # NaN, as its code
+
+        page = await _ok(
+            ws, "table_rows", {"view": view, "generation": generation, "start": 9_998, "count": 5}
+        )
+        assert _values(page, 0) == ["9998", "9999"]
+
+        sorted_ = await _ok(
+            ws, "table_sort", {"view": view, "keys": [{"column": 0, "ascending": False}]}
+        )
+        assert sorted_["generation"] > generation and sorted_["row_count"] == 10_000
+        stale = await _ok(
+            ws, "table_rows", {"view": view, "generation": generation, "start": 0, "count": 2}
+        )
+        assert stale == {"stale": True, "generation": sorted_["generation"], **_timing(stale)}
+        top = await _ok(
+            ws,
+            "table_rows",
+            {"view": view, "generation": sorted_["generation"], "start": 0, "count": 2},
+        )
+        assert _values(top, 0) == ["9999", "9998"]
+
+        filtered = await _ok(
+            ws,
+            "table_filter",
+            {
+                "view": view,
+                "filters": [{"kind": "compare", "column": 1, "op": "=", "value": "odd"}],
+            },
+        )
+        assert filtered["row_count"] == 5_000
+        odd = await _ok(
+            ws,
+            "table_rows",
+            {"view": view, "generation": filtered["generation"], "start": 0, "count": 3},
+        )
+        assert _values(odd, 0) == ["9999", "9997", "9995"]  # the sort kept under the filter
+
+        assert (await _ok(ws, "table_close", {"view": view}))["elapsed_ms"] >= 0
+        gone = await _ask(ws, "table_rows", {"view": view, "generation": 0, "start": 0, "count": 1})
+        assert (gone["status"], gone["ename"]) == ("error", "UnknownView")
+
+
+def _timing(answer: dict[str, Any]) -> dict[str, Any]:
+    return {"elapsed_ms": answer["elapsed_ms"]}
+
+
+async def test_a_table_is_paged_while_a_cell_runs(server, fresh_kernel):
+    async with open_ws(server, fresh_kernel) as ws:
+        await ws.execute(FRAME)
+        cell = await ws.send("execute_request", {"code": "import time; time.sleep(30)"})
+        while (await ws.recv())["msg_type"] != "status":
+            pass  # the cell is running
+        opened = await _ok(ws, "table_open", {"name": "df", "rows": 3})
+        page = await _ok(
+            ws,
+            "table_rows",
+            {"view": opened["view"], "generation": 0, "start": 100, "count": 2},
+        )
+        await server.arest("POST", f"/api/kernels/{fresh_kernel}/interrupt")
+        done = await ws.collect(cell["header"]["msg_id"])
+    assert _values(page, 0) == ["100", "101"]
+    assert reply_of(done)["content"]["status"] == "error"  # interrupted only now
+
+
+async def test_errors_a_client_can_act_on(server, fresh_kernel, protocol):
+    async with open_ws(server, fresh_kernel, protocol) as ws:
+        await ws.execute(FRAME + "\nnumber = 3")
+        hostile = "__import__('os')._exit(3)"
+        for name, ename in [
+            ("nothing", "UnknownVariable"),
+            (hostile, "UnknownVariable"),
+            ("number", "NotATable"),
+        ]:
+            reply = await _ask(ws, "table_open", {"name": name})
+            assert (reply["status"], reply["ename"]) == ("error", ename), reply
+        view = (await _ok(ws, "table_open", {"name": "df", "rows": 0}))["view"]
+        bad = {"kind": "regex", "column": 1, "term": "(unclosed"}
+        reply = await _ask(ws, "table_filter", {"view": view, "filters": [bad]})
+        assert (reply["status"], reply["ename"]) == ("error", "BadFilter"), reply
+        # The view is as it was: the same generation pages the whole table.
+        page = await _ok(ws, "table_rows", {"view": view, "generation": 0, "start": 0, "count": 1})
+        assert _values(page, 0) == ["0"]
+        reply = await _ask(ws, "table_rows", {"view": view, "start": 0, "count": 1})
+        assert (reply["status"], reply["ename"]) == ("error", "ValidationError"), reply
+        # The kernel is still the user's: nothing ran as code.
+        still = reply_of(await ws.execute("len(df)"))
+        assert still["content"]["status"] == "ok"
+
+
+async def test_the_rest_route_answers_with_the_errors_status(server, fresh_kernel):
+    async with open_ws(server, fresh_kernel) as ws:
+        await ws.execute(FRAME)
+    route = f"/beaker/api/kernels/{fresh_kernel}/requests"
+    opened = await server.arest("POST", f"{route}/table_open", {"name": "df", "rows": 2})
+    assert opened["reply"]["content"]["return"]["shape"] == [10_000, 3]
+    with pytest.raises(HTTPClientError) as missing:
+        await server.arest("POST", f"{route}/table_open", {"name": "nothing"})
+    assert missing.value.code == 404
+    view = opened["reply"]["content"]["return"]["view"]
+    bad = {"kind": "compare", "column": 0, "op": "~", "value": 1}
+    with pytest.raises(HTTPClientError) as refused:
+        await server.arest("POST", f"{route}/table_filter", {"view": view, "filters": [bad]})
+    assert refused.value.code == 400
