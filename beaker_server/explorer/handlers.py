@@ -34,6 +34,7 @@ NotATable = _error("NotATable", 400, "The variable is not something shown as a t
 BadFilter = _error("BadFilter", 400, "A filter that cannot apply; the view is left as it was.")
 BadSort = _error("BadSort", 400, "A sort key that cannot apply; the view is left as it was.")
 TooManyViews = _error("TooManyViews", 429, "The kernel holds as many views as it may.")
+ViewChanged = _error("ViewChanged", 409, "Another sort or filter of the view ended first.")
 
 _ERRORS: dict[str, type[BeakerError]] = {
     cls.__name__: cls
@@ -45,6 +46,7 @@ _ERRORS: dict[str, type[BeakerError]] = {
         BadFilter,
         BadSort,
         TooManyViews,
+        ViewChanged,
     )
 }
 

@@ -1326,12 +1326,87 @@ def _sort(request: dict[str, Any]) -> dict[str, Any]:
         specs.append({"column": column, "ascending": key.get("ascending", True)})
     state = view.state
     positions = view.ordered(view.base(state), specs, state.filtered)
-    view.state = _State(state.generation + 1, positions, specs, state.filters, state.filtered)
-    return {
-        "status": "ok",
-        "generation": view.state.generation,
-        "row_count": view.row_count(view.state),
+    new = _State(state.generation + 1, positions, specs, state.filters, state.filtered)
+    _commit(view, state, new)
+    return {"status": "ok", "generation": new.generation, "row_count": view.row_count(new)}
+
+
+def _regex_problem(term: str) -> str | None:
+    """Why a pattern may not run, or None. Python's ``re`` holds the GIL for a whole
+    search, so a pattern that backtracks exponentially (``(a+)+$``) would freeze the
+    kernel, the user's cell included: a repeat inside a repeat, a repeat of an
+    alternation, backreferences and lookarounds are refused; the rest run in time
+    linear in the text for practical purposes."""
+    try:
+        parsed = _sre_parse().parse(term)
+    except re.error as error:
+        return f"not a regular expression: {error}"
+    except (RecursionError, OverflowError):
+        return "the pattern is too deeply nested"
+    constants = _sre_constants()
+    repeats = {constants.MAX_REPEAT, constants.MIN_REPEAT}
+    if hasattr(constants, "POSSESSIVE_REPEAT"):
+        repeats.add(constants.POSSESSIVE_REPEAT)
+    refused = {
+        constants.GROUPREF,
+        constants.GROUPREF_EXISTS,
+        constants.ASSERT,
+        constants.ASSERT_NOT,
     }
+
+    def walk(items: Any, in_repeat: bool) -> str | None:
+        for op, arg in items:
+            if op in refused:
+                return "backreferences and lookarounds are not supported"
+            if op in repeats:
+                if in_repeat:
+                    return "a repeat inside a repeat could take exponential time"
+                found = walk(arg[2], True)
+            elif op is constants.BRANCH:
+                if in_repeat:
+                    return "a repeated alternation could take exponential time"
+                found = next((p for b in arg[1] if (p := walk(b, in_repeat))), None)
+            elif op is constants.SUBPATTERN:
+                found = walk(arg[-1], in_repeat)
+            else:
+                found = None
+            if found:
+                return found
+        return None
+
+    return walk(parsed, False)
+
+
+def _sre_parse() -> Any:
+    """The standard library's regular expression parser (``re._parser`` from 3.11)."""
+    parser = getattr(re, "_parser", None)
+    if parser is None:
+        import sre_parse as parser
+    return parser
+
+
+def _sre_constants() -> Any:
+    constants = getattr(re, "_constants", None)
+    if constants is None:
+        import sre_constants as constants
+    return constants
+
+
+class ViewChanged(TableError):
+    """Another sort or filter of the view ended first (two subshells at once)."""
+
+
+def _commit(view: _View, read: _State, new: _State) -> None:
+    """Make ``new`` the view's state if it is still built on ``read``: a sort or
+    filter that finishes after another one started later (a stalled subshell
+    replaced by a new one) must not overwrite it under a generation already
+    given out."""
+    with _lock:
+        if view.state is not read:
+            raise ViewChanged(
+                "the view changed while this ran; ask again", generation=view.state.generation
+            )
+        view.state = new
 
 
 def _checked_filter(view: _View, i: int, spec: Any) -> dict[str, Any]:
@@ -1360,6 +1435,10 @@ def _checked_filter(view: _View, i: int, spec: Any) -> dict[str, Any]:
         term, case = spec.get("term"), spec.get("case_sensitive", False)
         if type(term) is not str or len(term) > MAX_TERM_CHARS or type(case) is not bool:
             raise BadFilter(f"filter {i}: {kind} needs a term (text) and case_sensitive", filter=i)
+        if kind == "regex":
+            problem = _regex_problem(term)
+            if problem:
+                raise BadFilter(f"filter {i}: {problem}", filter=i)
         checked.update(term=term, case_sensitive=case)
     elif kind == "in":
         values = spec.get("values")
@@ -1398,12 +1477,9 @@ def _filter(request: dict[str, Any]) -> dict[str, Any]:
     else:
         base, filtered = [p for p, keep in enumerate(combined) if keep], True
     positions = view.ordered(base, state.sort, filtered)
-    view.state = _State(state.generation + 1, positions, state.sort, (specs, combine), filtered)
-    return {
-        "status": "ok",
-        "generation": view.state.generation,
-        "row_count": view.row_count(view.state),
-    }
+    new = _State(state.generation + 1, positions, state.sort, (specs, combine), filtered)
+    _commit(view, state, new)
+    return {"status": "ok", "generation": new.generation, "row_count": view.row_count(new)}
 
 
 def _close(request: dict[str, Any]) -> dict[str, Any]:
@@ -1451,7 +1527,11 @@ def handle(namespace: dict[str, Any], request_json: str) -> str:
     except Exception as error:  # a fault of this procedure (or of an odd table): said, not raised
         answer = {"status": "error", "ename": type(error).__name__, "evalue": _describe(error)}
     answer["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 3)
-    return json.dumps(answer)
+    try:
+        return json.dumps(answer, allow_nan=False)
+    except ValueError as error:  # a NaN somewhere: a fault here, said as one
+        fault = {"status": "error", "ename": "ValueError", "evalue": _describe(error)}
+        return json.dumps(fault)
 
 
 def _describe(error: BaseException) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import KernelError, KernelUnavailable, ValidationError
 from ..kernel.procedures import install_code
+from ..preview.kernel_preview import install_procedure
 from ..store import kernel_variables
 
 if TYPE_CHECKING:
@@ -111,6 +112,8 @@ class KernelProxy:
         client = await self._client()
         if not client.subshell_id:
             raise KernelUnavailable("this needs a kernel with subshells (ipykernel 7 or later)")
+        # Its execute on the subshell must not switch a running cell's input() off.
+        await install_procedure(client, client.session_id)
         await client.install(module, install_code(module, path), on_subshell=True)
         call = (
             f"__import__('sys').modules[{module!r}].{function}("
@@ -161,10 +164,13 @@ def _json_text_of(reply: dict[str, Any]) -> Any:
             str(result.get("evalue", "")),
             result.get("traceback", []),
         )
-    text = ast.literal_eval(result.get("data", {}).get("text/plain", "''"))
-    if not isinstance(text, str):
-        raise KernelError("TypeError", f"the kernel answered {type(text).__name__}, not JSON text")
-    return json.loads(text)
+    try:
+        text = ast.literal_eval(result.get("data", {}).get("text/plain", "''"))
+        if not isinstance(text, str):
+            raise TypeError(f"the kernel answered {type(text).__name__}, not JSON text")
+        return json.loads(text)
+    except (ValueError, SyntaxError, TypeError) as error:  # a custom formatter, say
+        raise KernelError(type(error).__name__, f"unreadable answer: {error}") from None
 
 
 def _check_expression(expression: str) -> None:

@@ -99,6 +99,15 @@ class PreviewSettings:
     stall_timeout: float = 30.0
 
 
+async def install_procedure(client: PreviewKernel, client_session_id: str) -> None:
+    """Load the preview procedure once per kernel start, on the server's subshell,
+    and with it the guard that keeps the requests of ``client_session_id`` off the
+    kernel's ``input()`` forwarding (``python_preview.guard_stdin``): any request
+    of the server's on a subshell needs that guard, previews on or off."""
+    code = install_code(PROCEDURE_MODULE, PROCEDURE, then=f"setup({client_session_id!r})")
+    await client.install(PROCEDURE_MODULE, code, on_subshell=True)
+
+
 class KernelPreview:
     """The preview of one kernel: triggers, coalescing, state and broadcast."""
 
@@ -328,9 +337,7 @@ class KernelPreview:
         ``input()`` forwarding, which a request on a subshell would otherwise
         switch off for a user's running cell; the install itself is sent with
         ``allow_stdin`` for that reason."""
-        session = self._client_session_id
-        code = install_code(PROCEDURE_MODULE, PROCEDURE, then=f"setup({session!r})")
-        await client.install(PROCEDURE_MODULE, code, on_subshell=True)
+        await install_procedure(client, self._client_session_id)
 
     async def _ask(self, client: PreviewKernel) -> dict[str, Any]:
         """The kernel's answer: what changed since the generation held here."""

@@ -113,10 +113,15 @@ async def test_a_table_is_paged_while_a_cell_runs(server, fresh_kernel):
 async def test_errors_a_client_can_act_on(server, fresh_kernel, protocol):
     async with open_ws(server, fresh_kernel, protocol) as ws:
         await ws.execute(FRAME + "\nnumber = 3")
-        hostile = "__import__('os')._exit(3)"
+        hostile = [
+            "__import__('os')._exit(3)",
+            "'); __import__('os')._exit(3); ('",
+            '"); __import__("os")._exit(3); ("',
+            "\\'); __import__('os')._exit(3) #",
+        ]
         for name, ename in [
             ("nothing", "UnknownVariable"),
-            (hostile, "UnknownVariable"),
+            *((h, "UnknownVariable") for h in hostile),
             ("number", "NotATable"),
         ]:
             reply = await _ask(ws, "table_open", {"name": name})

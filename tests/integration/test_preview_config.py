@@ -86,3 +86,39 @@ async def test_previews_off_sends_none_and_rest_says_disabled(quiet_server):
         assert pushed == []
     finally:
         await asyncio.to_thread(server.shutdown_kernel, kernel_id)
+
+
+async def test_a_table_request_during_a_cell_leaves_its_input_working(quiet_server, tmp_path):
+    """With previews off, a Data Explorer request on the subshell while a cell
+    runs must not switch that cell's ``input()`` off (ipykernel sets input
+    forwarding kernel-wide per execute request): the guard is installed with it."""
+    import os
+
+    server = quiet_server
+    kernel_id = await asyncio.to_thread(server.start_kernel)
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    code = (
+        "print('waiting', flush=True)\n"
+        f"open({str(fifo)!r}).read()  # until the test writes: a table request runs meanwhile\n"
+        "typed = input('name? ')"
+    )
+    try:
+        async with open_ws(server, kernel_id) as ws:
+            await ws.execute("import pandas as pd; df = pd.DataFrame({'a': [1, 2]})")
+            cell = await ws.send("execute_request", {"code": code, "allow_stdin": True})
+            while (await ws.recv())["msg_type"] != "stream":
+                pass
+            opened = reply_of(await ws.request("table_open_request", {"name": "df"}))
+            assert opened["content"]["status"] == "ok", opened["content"]
+            await asyncio.to_thread(fifo.write_text, "go")
+            while True:
+                m = await ws.recv()
+                if m["msg_type"] == "input_request" or m["msg_type"] == "execute_reply":
+                    break
+            assert m["msg_type"] == "input_request", m["content"]
+            await ws.send("input_reply", {"value": "ada"}, "stdin")
+            done = await ws.collect(cell["header"]["msg_id"])
+        assert reply_of(done)["content"]["status"] == "ok"
+    finally:
+        await asyncio.to_thread(server.shutdown_kernel, kernel_id)

@@ -544,7 +544,11 @@ def test_sort_and_filter_compose(tables):
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({"kind": "regex", "column": 1, "term": "(unclosed"}, "error"),
+        ({"kind": "regex", "column": 1, "term": "(unclosed"}, "not a regular expression"),
+        # Patterns whose backtracking could hold the GIL for hours.
+        ({"kind": "regex", "column": 1, "term": "(a+)+$"}, "repeat inside a repeat"),
+        ({"kind": "regex", "column": 1, "term": "(a|aa)+b"}, "repeated alternation"),
+        ({"kind": "regex", "column": 1, "term": "(x)\\1"}, "backreferences"),
         ({"kind": "compare", "column": 9, "op": "=", "value": 1}, "no column 9"),
         ({"kind": "sounds_like", "column": 1, "term": "x"}, "unknown kind"),
         ({"kind": "compare", "column": 0, "op": "~", "value": 1}, "op"),
@@ -677,3 +681,28 @@ def test_it_installs_as_a_kernel_procedure_and_leaves_no_names():
         assert set(namespace) == {"t"}
     finally:
         sys.modules.pop(name, None)
+
+
+def test_a_pathological_pattern_is_refused_before_it_runs(tables):
+    """``(a+)+$`` over ``"a" * 40 + "b"`` would backtrack for hours with the GIL
+    held; it is refused as a BadFilter at once, and a plain pattern still runs."""
+    ns = {"t": pd.DataFrame({"s": ["a" * 40 + "b", "abc"]})}
+    view = opened(tables, ns)["view"]
+    bad = filt(tables, ns, view, {"kind": "regex", "column": 0, "term": "(a+)+$"})
+    assert (bad["status"], bad["ename"]) == ("error", "BadFilter")
+    good = filt(tables, ns, view, {"kind": "regex", "column": 0, "term": "^ab"})
+    assert (good["status"], good["row_count"]) == ("ok", 1)
+
+
+def test_a_sort_that_ends_after_a_later_one_does_not_overwrite_it(tables):
+    """Two subshells at once (a stalled one replaced): the state a slow sort was
+    built on is gone when it ends, so it is refused, not committed under a
+    generation already given out."""
+    ns = {"t": pd.DataFrame({"a": [3, 1, 2]})}
+    view = opened(tables, ns)["view"]
+    read = tables._views[view].state
+    sort(tables, ns, view, (0, True))  # the later one, ended first
+    with pytest.raises(tables.ViewChanged):
+        tables._commit(tables._views[view], read, read._replace(generation=read.generation + 1))
+    assert tables._views[view].state.generation == 1
+    assert order(tables, ns, view) == [1, 2, 0]
