@@ -1163,8 +1163,13 @@ class _View:
 # -- requests ------------------------------------------------------------------------------
 
 
+def _whole(value: Any) -> Any:
+    """A whole-number float as the int it is (JSON Schema counts ``1.0`` an integer)."""
+    return int(value) if type(value) is float and value.is_integer() else value
+
+
 def _int(request: dict[str, Any], key: str, default: Any, low: int, high: int) -> int:
-    value = request.get(key, default)
+    value = _whole(request.get(key, default))
     if type(value) is not int or not low <= value <= high:
         raise BadRequest(f"{key} must be an integer from {low} to {high}")
     return value
@@ -1181,6 +1186,7 @@ def _view(request: dict[str, Any]) -> _View:
 
 def _column_index(view: _View, value: Any, what: str) -> int:
     count = view.source.column_count()
+    value = _whole(value)
     if type(value) is not int or not 0 <= value < count:
         raise BadRequest(f"{what}: no column {value!r} (the table has {count})")
     return value
@@ -1220,6 +1226,8 @@ def _rows(view: _View, state: _State, request: dict[str, Any], max_bytes: int) -
         "positions": list(positions.tolist() if hasattr(positions, "tolist") else positions),
     }
     used = len(json.dumps(answer))
+    if used > max_bytes and stop - start > 1:  # the row labels alone are too big: fewer rows
+        return _rows(view, state, {**request, "count": max(1, (stop - start) // 2)}, max_bytes)
     omitted: list[int] = []
     for j in indexes:
         if omitted:

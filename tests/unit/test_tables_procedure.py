@@ -706,3 +706,25 @@ def test_a_sort_that_ends_after_a_later_one_does_not_overwrite_it(tables):
         tables._commit(tables._views[view], read, read._replace(generation=read.generation + 1))
     assert tables._views[view].state.generation == 1
     assert order(tables, ns, view) == [1, 2, 0]
+
+
+def test_huge_row_labels_alone_keep_the_answer_bound(tables):
+    """A page of no columns but long index labels is bounded too: fewer rows."""
+    frame = pd.DataFrame(
+        {"a": range(1000)}, index=[f"{i:04d}" + "\u00e9" * 3000 for i in range(1000)]
+    )
+    ns = {"t": frame}
+    view = opened(tables, ns, rows=0)["view"]
+    text = _full_page_text(tables, ns, view, columns=[])
+    answer = json.loads(text)
+    assert answer["status"] == "ok" and 0 < answer["count"] < 1000
+    assert len(text) <= tables.MAX_ANSWER_BYTES + 100
+
+
+def test_whole_number_floats_count_as_integers(tables):
+    """JSON Schema (and JavaScript) let ``1.0`` be an integer: so does the procedure."""
+    ns = {"t": pd.DataFrame({"a": [3, 1, 2]})}
+    view = opened(tables, ns, rows=0)["view"]
+    answer = call(tables, ns, op="rows", view=view, generation=0, start=1.0, count=2.0)
+    assert (answer["status"], answer["count"], answer["start"]) == ("ok", 2, 1), answer
+    assert sort(tables, ns, view, (0.0, True))["row_count"] == 3
