@@ -510,8 +510,13 @@ class InternalKernelClient:
             self._late_replies.pop(parent_id)(msg)
 
     def on_received(self) -> None:
+        """A message arrived: the first one shows the subscription has reached the
+        kernel, so nothing it publishes from now on is missed (a SUB socket misses
+        only what was published before)."""
         if not self.heard:
-            self._tell_heard()
+            self.heard = True
+            if self.on_heard is not None:
+                self.on_heard()
 
     def on_lost(self, channel: str, error: BaseException) -> None:
         self._lost_channel(channel, error)
@@ -524,14 +529,6 @@ class InternalKernelClient:
             self.on_status(parent_header, state)
         except Exception:
             self.log.exception("beaker_server: status callback failed")
-
-    def _tell_heard(self) -> None:
-        """The first message received: the subscription has reached the kernel, so
-        nothing it publishes from now on is missed (a SUB socket misses only what
-        was published before)."""
-        self.heard = True
-        if self.on_heard is not None:
-            self.on_heard()
 
     def _lost_channel(self, channel: str, error: BaseException) -> None:
         """A reader ended on its own: fail what waits, so the session makes a new client."""

@@ -97,7 +97,7 @@ class KernelSession:
             kernel_client=self.kernel_client,
             client_session_id=self.client_session_id,
             make_message=self.make_message,
-            broadcast=self.broadcast_iopub,
+            broadcast=self.broadcast,
             send_to=self.send_iopub_to,
         )
         #: What every request flow of this kernel uses of it.
@@ -105,7 +105,7 @@ class KernelSession:
             registry=registry,
             limits=settings.flow,
             make_message=self.make_message,
-            broadcast=self.broadcast_iopub,
+            broadcast=self.broadcast,
             kernel_proxy=self.kernel_proxy,
             kernel_stopping=lambda: self.kernel_stopping,
             store=store,
@@ -191,8 +191,8 @@ class KernelSession:
     def detach(self, connection: ClientConnection) -> None:
         self.connections.discard(connection)
 
-    def broadcast(self, msg: dict[str, Any], channel: str = "iopub") -> None:
-        """Send a server-made message to every websocket of the kernel.
+    def broadcast(self, msg: dict[str, Any]) -> None:
+        """Send a server-made message on iopub to every websocket of the kernel.
 
         A message JSON cannot carry raises :class:`EncodeError` once every
         websocket was tried: a handler that published it learns so.
@@ -200,14 +200,11 @@ class KernelSession:
         failed: EncodeError | None = None
         for connection in list(self.connections):
             try:
-                connection.beaker_send(msg, channel)
+                connection.beaker_send(msg, "iopub")
             except EncodeError as error:
                 failed = error
         if failed is not None:
             raise failed
-
-    def broadcast_iopub(self, msg: dict[str, Any]) -> None:
-        self.broadcast(msg, "iopub")
 
     def send_iopub_to(self, connection: Any, msg: dict[str, Any]) -> None:
         self.send_to(connection, msg, "iopub")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import KernelError, KernelUnavailable, ValidationError
-from ..kernel.procedures import install_code
+from ..kernel.procedures import install_code, json_answer
 from ..preview.kernel_preview import install_procedure
 from ..store import kernel_variables
 
@@ -93,7 +93,7 @@ class KernelProxy:
         code = f"__import__('json').dumps((\n{expression}\n), allow_nan=False)"
         client = await self._client()
         reply = await client.execute("", user_expressions={"value": code})
-        return _json_text_of(reply)
+        return json_answer(reply, "value")
 
     async def call_procedure(
         self, module: str, path: Path, function: str, request: dict[str, Any]
@@ -120,7 +120,7 @@ class KernelProxy:
             f"__import__('IPython').get_ipython().user_ns, {json.dumps(request)!r})"
         )
         reply = await client.execute("", user_expressions={"value": call}, on_subshell=True)
-        return _json_text_of(reply)
+        return json_answer(reply, "value")
 
     async def save_variable(
         self, name: str, limit: int | None = None
@@ -150,27 +150,6 @@ class KernelProxy:
         msg_type = msg["header"]["msg_type"]
         if msg_type in _OUTPUT_TYPES:
             self._publish(msg_type, msg["content"])
-
-
-def _json_text_of(reply: dict[str, Any]) -> Any:
-    """The value of the JSON text that the user expression ``value`` of an
-    ``execute_reply`` evaluated to; the kernel's error as :class:`KernelError`."""
-    if reply.get("status") != "ok":
-        raise KernelError(str(reply.get("ename", "Error")), str(reply.get("evalue", "")))
-    result = reply.get("user_expressions", {}).get("value", {})
-    if result.get("status") != "ok":
-        raise KernelError(
-            str(result.get("ename", "Error")),
-            str(result.get("evalue", "")),
-            result.get("traceback", []),
-        )
-    try:
-        text = ast.literal_eval(result.get("data", {}).get("text/plain", "''"))
-        if not isinstance(text, str):
-            raise TypeError(f"the kernel answered {type(text).__name__}, not JSON text")
-        return json.loads(text)
-    except (ValueError, SyntaxError, TypeError) as error:  # a custom formatter, say
-        raise KernelError(type(error).__name__, f"unreadable answer: {error}") from None
 
 
 def _check_expression(expression: str) -> None:

@@ -37,9 +37,7 @@ which cell, follow-ups) read best together.
 
 from __future__ import annotations
 
-import ast
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -48,7 +46,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import KernelUnavailable
-from ..kernel.procedures import install_code
+from ..kernel.procedures import install_code, json_answer
 
 PREVIEW_MSG_TYPE = "preview"
 
@@ -344,10 +342,7 @@ class KernelPreview:
         reply = await client.execute(
             "", user_expressions={"p": self._call()}, on_subshell=True, until_idle=True
         )
-        result = reply.get("user_expressions", {}).get("p", {})
-        if result.get("status") != "ok":
-            raise RuntimeError(f"preview failed in the kernel: {result.get('evalue')}")
-        info: dict[str, Any] = json.loads(ast.literal_eval(result["data"]["text/plain"]))
+        info: dict[str, Any] = json_answer(reply, "p")
         return info
 
     def _fold(self, info: dict[str, Any], parent: dict[str, Any], *, force: bool) -> None:
