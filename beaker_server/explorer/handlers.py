@@ -35,6 +35,7 @@ BadFilter = _error("BadFilter", 400, "A filter that cannot apply; the view is le
 BadSort = _error("BadSort", 400, "A sort key that cannot apply; the view is left as it was.")
 TooManyViews = _error("TooManyViews", 429, "The kernel holds as many views as it may.")
 ViewChanged = _error("ViewChanged", 409, "Another sort or filter of the view ended first.")
+Cancelled = _error("Cancelled", 409, "Cancelled: by table_cancel, or by a newer request.")
 
 _ERRORS: dict[str, type[BeakerError]] = {
     cls.__name__: cls
@@ -47,6 +48,7 @@ _ERRORS: dict[str, type[BeakerError]] = {
         BadSort,
         TooManyViews,
         ViewChanged,
+        Cancelled,
     )
 }
 
