@@ -1114,6 +1114,20 @@ FIRST_ROWS = 1000
 FIRST_ROWS_MIN = 200_000
 
 
+_handed_over = [0.0]
+
+
+def _hand_over() -> None:
+    """Let a thread waiting for the GIL have it, at most every few milliseconds.
+    Python lets a waiting thread ask for the GIL only when it saw no switch for
+    5 ms, and short releases inside numpy count as switches: a loop of short
+    chunks would starve the other threads for its whole length without this."""
+    now = time.perf_counter()
+    if now - _handed_over[0] >= 0.004:
+        time.sleep(0.0001)
+        _handed_over[0] = time.perf_counter()
+
+
 class _Steps:
     """A share ``[low, low + span)`` of a task's progress, handed down to the parts."""
 
@@ -1126,6 +1140,7 @@ class _Steps:
 
     def at(self, fraction: float, stage: str = "") -> None:
         _step(self.request, self.low + self.span * min(1.0, max(0.0, fraction)), stage)
+        _hand_over()
 
     def part(self, i: int, count: int) -> _Steps:
         return _Steps(self.request, self.low + self.span * i / count, self.span / count)
@@ -1154,37 +1169,47 @@ class _ValuesSource:
         self.steps = steps
 
     def column(self, j: int) -> _ValuesColumn:
-        np = _np()
-        values = self.source.values(j)
-        n = len(values)
-        array_ = np.empty(n, dtype=object)
-        for a in range(0, n, SORT_CHUNK):
-            self.steps.at(0, "reading")
-            part = values[a : a + SORT_CHUNK]
-            array_[a : a + len(part)] = np.fromiter(part, dtype=object, count=len(part))
-        return _ValuesColumn(array_)
+        self.steps.at(0, "reading")
+        return _ValuesColumn(self.source.values(j))
 
 
-def _take(np: Any, values: Any, rows: Any, steps: _Steps) -> Any:
-    """``values.take(rows)``, in chunks for an object array (its take holds the GIL)."""
-    if values.dtype.kind != "O" or len(rows) <= SORT_CHUNK:
-        return values.take(rows)
-    out = np.empty(len(rows), dtype=object)
+def _is_object(values: Any) -> bool:
+    return isinstance(values, list) or values.dtype.kind == "O"
+
+
+def _picked(values: Any, rows: Any) -> list[Any]:
+    """The values (a list or an object array) at ``rows``, as a list: one chunk."""
+    if isinstance(values, list):
+        return [values[p] for p in rows.tolist()]
+    return list(values.take(rows).tolist())
+
+
+def _gather(values: Any, rows: Any, steps: _Steps) -> list[Any]:
+    """The values at ``rows`` as a list, in chunks: an object array's take, or
+    even its allocation (filled with None, page by page), holds the GIL."""
+    out: list[Any] = []
     for a in range(0, len(rows), SORT_CHUNK):
         steps.at(0, "reading")
-        out[a : a + SORT_CHUNK] = values.take(rows[a : a + SORT_CHUNK])
+        out.extend(_picked(values, rows[a : a + SORT_CHUNK]))
     return out
 
 
-def _plain_key(np: Any, column: Any, base: Any, steps: _Steps) -> tuple[Any, Any]:
-    """The sort key at ``base`` and its null mask (``None``: no nulls)."""
-    key = _take(np, column.sort_key(), base, steps)
-    if key.dtype.kind == "O":
+def _split_key(
+    np: Any, column: Any, base: Any, steps: _Steps, reverse: bool
+) -> tuple[Any, Any, Any]:
+    """``(key, index, tail)``: the key's values at the rows of ``base`` that are
+    not null (an array, or a list of objects), those rows' indices in ``base``
+    (reversed if ``reverse``), and the null rows (positions, in table order)."""
+    values = column.sort_key()
+    whole = False
+    if _is_object(values):
+        whole = _is_range(base)
         pandas = sys.modules.get("pandas") if isinstance(column, _PandasColumn) else None
-        at = np.empty(len(key), dtype=bool)
-        for a in range(0, len(key), SORT_CHUNK):
+        at = np.empty(len(base), dtype=bool)
+        for a in range(0, len(base), SORT_CHUNK):
             steps.at(0, "reading")
-            part = key[a : a + SORT_CHUNK]
+            chunk = slice(a, a + SORT_CHUNK)
+            part = values[chunk] if whole else _picked(values, base[chunk])
             if pandas is not None:
                 at[a : a + len(part)] = pandas.isna(part)
             else:
@@ -1192,7 +1217,20 @@ def _plain_key(np: Any, column: Any, base: Any, steps: _Steps) -> tuple[Any, Any
     else:
         nulls = column.nulls()
         at = None if nulls is None else nulls.take(base)
-    return key, (at if at is not None and at.any() else None)
+    if at is not None and at.any():
+        index, tail, whole = np.flatnonzero(~at), base[at], False
+    else:
+        index, tail = np.arange(len(base)), base[:0]
+    if reverse:
+        index = index[::-1]
+    rows = index if whole else base.take(index)
+    if not _is_object(values):
+        return values.take(rows), index, tail
+    if whole and not isinstance(values, list):
+        return (values[::-1] if reverse else values), index, tail
+    if whole and not reverse:
+        return values, index, tail
+    return _gather(values, rows, steps), index, tail
 
 
 def _starts(np: Any, key: Any, order: Any) -> Any:
@@ -1211,7 +1249,7 @@ def _starts(np: Any, key: Any, order: Any) -> Any:
 def _ascending(np: Any, key: Any, steps: _Steps, groups: bool, natural: bool) -> tuple[Any, Any]:
     """The stable ascending order of a key without nulls, and (``groups``) where
     its runs of equal values start along that order."""
-    if key.dtype.kind == "O":
+    if _is_object(key):
         return _object_order(np, key, steps, groups, natural)
     if key.dtype.kind in "mM":
         key = key.view(np.int64)
@@ -1348,7 +1386,7 @@ def _refine(
         size = max(1, min(SORT_CHUNK, (1 << 22) // width))
         for a in range(0, len(rows), size):
             steps.at(0.9 - 0.4 / (1 + round_), "refining")
-            part = values.take(rows[a : a + size]).tolist()
+            part = _picked(values, rows[a : a + size])
             window[a : a + len(part)] = [s[offset : offset + width] for s in part]
         # Longer than compared: one length, so such rows stay in one run.
         reach = np.minimum(lengths.take(rows), offset + width + 1)
@@ -1386,7 +1424,7 @@ def _sample_order(
     else:
         buckets = n // (PYTHON_SORT_CHUNK // 2) + 1
         picks = np.random.default_rng(n).choice(n, size=min(n, 16 * buckets), replace=False)
-        sample = sorted(values.take(np.sort(picks)).tolist())
+        sample = sorted(_picked(values, np.sort(picks)))
         spacing = max(1, len(sample) // buckets)
         splitters: list[Any] = []
         for x in sample[spacing // 2 :: spacing]:
@@ -1405,7 +1443,7 @@ def _sample_order(
         for b, stop in enumerate(bounds):
             if b % 2 == 0 and stop - start > 1:  # between two splitters
                 segment = order[start:stop]
-                inner, _ = _sample_order(np, values.take(segment), steps, False, depth + 1)
+                inner, _ = _sample_order(np, _picked(values, segment), steps, False, depth + 1)
                 order[start:stop] = segment.take(inner)
             start = stop
     if not groups:
@@ -1415,7 +1453,7 @@ def _sample_order(
         new[0] = True
     for a in range(1, n, SORT_CHUNK):
         steps.at(0.9, "ranking")
-        seen = values.take(order[a - 1 : a + SORT_CHUNK]).tolist()
+        seen = _picked(values, order[a - 1 : a + SORT_CHUNK])
         new[a : a + len(seen) - 1] = np.fromiter(map(operator.lt, seen, seen[1:]), bool)
     return order, new
 
@@ -1437,13 +1475,13 @@ def _grouped_order(np: Any, values: Any, steps: _Steps, groups: bool) -> tuple[A
             order, new = np.arange(len(rows)), np.zeros(len(rows), dtype=bool)
             new[0] = True
         elif code == 1:
-            part = _take(np, values, rows, steps)
-            if all(type(s) is str for s in part.tolist()):
+            part = _gather(values, rows, steps)
+            if all(type(s) is str for s in part):
                 order, new = _string_order(np, part, steps, groups)
             else:
                 order, new = _sample_order(np, part, steps, groups)
         else:
-            part = _take(np, values, rows, steps)
+            part = _gather(values, rows, steps)
             kinds: set[type] = set()
             for a in range(0, len(part), SORT_CHUNK):
                 kinds.update(map(type, part[a : a + SORT_CHUNK]))
@@ -1487,25 +1525,39 @@ def _is_range(base: Any) -> bool:
     return int(base[0]) == 0 and int(base[-1]) == n - 1 and bool((base[1:] > base[:-1]).all())
 
 
-def _numeric_key(np: Any, column: Any, base: Any, ascending: bool) -> Any:
-    """``(key, nulls, strict)`` for a number or datetime key: the key at ``base``
-    transformed so that ascending order is the wanted order (negated, inverted;
-    datetimes as unsigned with NaT last); ``strict``: its nulls order after every
-    value (NaN, NaT), else ``nulls`` is their mask. ``None`` for other keys."""
+def _numeric_values(np: Any, column: Any, base: Any) -> Any:
+    """``(values, nulls)`` of a number or datetime key: the column's array and the
+    null mask at ``base`` where nulls are not NaN or NaT (``None``: none); ``None``
+    for other keys, and for a masked float column with nulls (its NaN is a value,
+    its NA a null: the general sort)."""
     if _arrow_strings(column) is not None:
         return None
     values = column.sort_key()
-    kind = values.dtype.kind
-    if kind not in "iufmM":
+    if _is_object(values) or values.dtype.kind not in "iufmM":
         return None
-    masked = isinstance(column, _PandasColumn) and not column.numpy
+    kind = values.dtype.kind
     at = None
-    if kind in "iu" or masked:
+    if kind in "iu" or (isinstance(column, _PandasColumn) and not column.numpy):
         nulls = column.nulls()
         at = None if nulls is None else nulls.take(base)
         at = at if at is not None and at.any() else None
     if kind == "f" and at is not None:
-        return None  # a masked float column's NaN is a value, its NA a null: the general sort
+        return None
+    return values, at
+
+
+def _numeric_key(np: Any, column: Any, base: Any, ascending: bool, whole: bool = False) -> Any:
+    """``(key, nulls, strict)`` for a number or datetime key: the key at ``base``
+    (``whole``: every row in order) transformed so that its ascending order is the
+    wanted one (negated, inverted; datetimes as unsigned with NaT last); ``strict``:
+    its nulls order after every value (NaN, NaT), else ``nulls`` is their mask."""
+    found = _numeric_values(np, column, base)
+    if found is None:
+        return None
+    values, at = found
+    kind = values.dtype.kind
+    if whole and ascending and kind not in "mM" and at is None:
+        return values, None, True  # sorted as it is: no copy
     key = values.take(base)
     if kind in "mM":
         unsigned = key.view(np.uint64)
@@ -1525,16 +1577,76 @@ def _numeric_key(np: Any, column: Any, base: Any, ascending: bool) -> Any:
     return key, at, at is None
 
 
-def _numeric_order(np: Any, base: Any, key: Any, at: Any, strict: bool) -> Any:
+def _numeric_order(np: Any, base: Any, key: Any, at: Any, strict: bool, whole: bool = False) -> Any:
     if strict:
-        return base.take(np.argsort(key, kind="stable"))
+        order = np.argsort(key, kind="stable")
+        return order if whole else base.take(order)
     keep = ~at
     return np.concatenate((base[keep].take(np.argsort(key[keep], kind="stable")), base[at]))
 
 
-def _first_rows(np: Any, base: Any, key: Any, at: Any, k: int) -> tuple[Any, int]:
-    """Positions whose first ``k`` rows are those of the full sort in its order
-    (the k least by value then position, nulls last), the rest in any order."""
+def _placed(np: Any, base: Any, first: Any, whole: bool) -> Any:
+    """Positions with ``base[first]`` at the front and the other rows after, in any
+    order (those in the front slots move to the chosen rows' slots)."""
+    k = len(first)
+    positions = np.arange(len(base), dtype=np.intp) if whole else base.copy()
+    vacated = np.setdiff1d(np.arange(k), first, assume_unique=True)
+    positions[first[first >= k]] = positions[vacated]
+    positions[:k] = first if whole else base.take(first)
+    return positions
+
+
+def _sampled_first_rows(
+    np: Any, column: Any, base: Any, ascending: bool, k: int, whole: bool
+) -> Any:
+    """``(positions, k)`` whose first ``k`` rows are the full sort's, found from a
+    sample's threshold: the rows on its side, few, sorted (no copy of the column,
+    one comparison over it). ``None`` when the threshold does not hold k rows or
+    holds too many (ties, nulls): :func:`_first_rows` then."""
+    found = _numeric_values(np, column, base)
+    if found is None:
+        return None
+    values, at = found
+    key = values if whole else values.take(base)
+    kind = key.dtype.kind
+    least = None
+    if kind in "mM":
+        key, least = key.view(np.int64), np.iinfo(np.int64).min  # NaT
+    n = len(key)
+    k = min(k, n)
+    picks = np.random.default_rng(n).integers(0, n, size=min(n, 1 << 16)) if n else base[:0]
+    sample = key.take(picks)
+    if kind == "f":
+        sample = sample[~np.isnan(sample)]
+    elif least is not None:
+        sample = sample[sample != least]
+    elif at is not None:
+        sample = sample[~at.take(picks)]
+    if not k or not len(sample):
+        return None
+    sample.sort()
+    j = min(len(sample) - 1, 4 * k * len(picks) // n + 32)
+    if ascending:
+        chosen = key <= sample[j]
+        if least is not None:
+            chosen &= key != least
+    else:
+        chosen = key >= sample[len(sample) - 1 - j]
+    if at is not None:
+        chosen &= ~at
+    rows = np.flatnonzero(chosen)
+    if not k <= len(rows) <= max(1 << 18, 4 * k):
+        return None
+    seen = key.take(rows)
+    if not ascending:
+        seen = np.negative(seen) if kind == "f" else np.invert(seen)
+    first = rows.take(np.argsort(seen, kind="stable")[:k])
+    return _placed(np, base, first, whole), k
+
+
+def _first_rows(np: Any, base: Any, key: Any, at: Any, k: int, whole: bool) -> tuple[Any, int]:
+    """As :func:`_sampled_first_rows`, from a transformed key (:func:`_numeric_key`)
+    and a partition of it."""
     n = len(key)
     k = min(k, n)
     if not k:
@@ -1553,12 +1665,7 @@ def _first_rows(np: Any, base: Any, key: Any, at: Any, k: int) -> tuple[Any, int
     first = chosen.take(np.argsort(key.take(chosen), kind="stable"))
     if len(first) < k and at is not None:
         first = np.concatenate((first, np.flatnonzero(at)[: k - len(first)]))
-    rest = np.ones(n, dtype=bool)
-    rest[first] = False
-    positions = np.empty(n, dtype=np.intp)
-    positions[: len(first)] = base.take(first)
-    positions[len(first) :] = base[rest]
-    return positions, len(first)
+    return _placed(np, base, first, whole), len(first)
 
 
 def _key_order(
@@ -1573,22 +1680,18 @@ def _key_order(
             _arrow_taken(data, base), order="ascending" if ascending else "descending"
         )
         return base.take(np.asarray(order))
-    numeric = _numeric_key(np, column, base, ascending)
+    whole = _is_range(base)
+    numeric = _numeric_key(np, column, base, ascending, whole)
     if numeric is not None:
         steps.at(0.2, "sorting")
-        return _numeric_order(np, base, *numeric)
-    key, at = _plain_key(np, column, base, steps)
-    rows, tail = base, base[:0]
-    if at is not None:
-        keep = np.flatnonzero(~at)
-        rows, tail, key = base.take(keep), base[at], _take(np, key, keep, steps)
-    m = len(key)
-    if ascending:
-        order, _ = _ascending(np, key, steps, False, natural)
-    else:  # the ascending order of the reversed key, reversed: ties in table order
-        order, _ = _ascending(np, key[::-1], steps, False, natural)
-        order = (m - 1) - order[::-1]
-    return np.concatenate((rows.take(order), tail))
+        key, at, strict = numeric
+        return _numeric_order(np, base, key, at, strict, whole)
+    key, index, tail = _split_key(np, column, base, steps, not ascending)
+    order, _ = _ascending(np, key, steps, False, natural)
+    ordered = base.take(index.take(order))
+    if not ascending:  # the ascending order of the reversed key, reversed: ties in table order
+        ordered = ordered[::-1]
+    return np.concatenate((ordered, tail))
 
 
 def _key_ranks(
@@ -1606,20 +1709,16 @@ def _key_ranks(
             tiebreaker="dense",
         )
         return np.asarray(ranks).astype(np.int64)
-    key, at = _plain_key(np, column, base, steps)
-    keep = None
-    if at is not None:
-        keep = np.flatnonzero(~at)
-        key = _take(np, key, keep, steps)
+    key, index, _ = _split_key(np, column, base, steps, False)
     order, new = _ascending(np, key, steps, True, natural)
     dense = np.cumsum(new, dtype=np.int64)
     top = int(dense[-1]) if len(dense) else 0
     ranks = np.empty(len(key), dtype=np.int64)
     ranks[order] = dense - 1 if ascending else top - dense
-    if keep is None:
+    if len(index) == len(base):
         return ranks
     full = np.full(len(base), top, dtype=np.int64)
-    full[keep] = ranks
+    full[index] = ranks
     return full
 
 
@@ -1697,13 +1796,17 @@ def _early_sort(
     np = _np()
     if not view.source.vector or len(specs) != 1 or len(base) < FIRST_ROWS_MIN:
         return None
-    spec = specs[0]
-    numeric = _numeric_key(np, view.source.column(spec["column"]), base, spec["ascending"])
-    if numeric is None:
+    spec, whole = specs[0], not state.filtered
+    column, ascending = view.source.column(spec["column"]), spec["ascending"]
+    if _numeric_values(np, column, base) is None:
         return None
-    key, at, strict = numeric
     _step(request, 0.05, "first_rows")
-    positions, k = _first_rows(np, base, key, at, FIRST_ROWS)
+    numeric = None
+    found = _sampled_first_rows(np, column, base, ascending, FIRST_ROWS, whole)
+    if found is None:
+        numeric = _numeric_key(np, column, base, ascending, whole)
+        found = _first_rows(np, base, numeric[0], numeric[1], FIRST_ROWS, whole)
+    positions, k = found
     early = _State(state.generation + 1, positions, specs, state.filters, state.filtered)
     with _lock:
         if view.state is not state:
@@ -1713,7 +1816,10 @@ def _early_sort(
         view.state = early
     try:
         _step(request, 0.1, "first_rows", generation=early.generation, sorted_rows=k)
-        final = _numeric_order(np, base, key, at, strict)
+        _step(request, 0.15)
+        numeric = numeric or _numeric_key(np, column, base, ascending, whole)
+        key, at, strict = numeric
+        final = _numeric_order(np, base, key, at, strict, whole)
         new = _State(early.generation + 1, final, specs, state.filters, state.filtered)
         _commit(view, early, new, request)
     except BaseException:
