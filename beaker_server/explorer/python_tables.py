@@ -1749,6 +1749,23 @@ def _vector_sort(
     return base.take(np.lexsort(lex[::-1]))
 
 
+def _stable_argsort(np: Any, key: Any, ascending: bool) -> Any:
+    """A numeric key's stable order, ties in table order both ways (numpy sorts it
+    without the GIL; an object key goes through :func:`_key_order`)."""
+    if ascending:
+        return np.argsort(key, kind="stable")
+    n = len(key)
+    return (n - 1) - np.argsort(key[::-1], kind="stable")[::-1]
+
+
+def _dense_ranks(np: Any, key: Any) -> Any:
+    """Dense ranks (0, 1, ..., ties equal) of a numeric key without nulls."""
+    order, new = _ascending(np, key, _Steps(None), True, True)
+    ranks = np.empty(len(key), dtype=np.int64)
+    ranks[order] = np.cumsum(new, dtype=np.int64) - 1
+    return ranks
+
+
 def _grouped(v: Any) -> tuple[int, Any]:
     """A key that orders values of mixed types: numbers, then strings, then the rest
     (in table order)."""
