@@ -1699,6 +1699,23 @@ def _ticks_render(dtype: Any, fmt: _Format, tz: Any = None) -> Callable[[Any], l
     return render
 
 
+def _spread_render(unit: str, fmt: _Format) -> Callable[[Any], list[Any]]:
+    """A spread of float ticks of ``unit`` as an interval, to the microsecond at least
+    (a standard deviation of days is no whole number of days)."""
+    np = _np()
+    tick_us = float(np.timedelta64(1, unit) / np.timedelta64(1, "us"))
+    fine = _ticks_render(np.dtype("m8[us]"), fmt) if tick_us >= 1 else None
+    coarse = _ticks_render(np.dtype(f"m8[{unit}]"), fmt)
+
+    def render(a: Any) -> list[Any]:
+        floats = np.asarray(a, dtype=np.float64)
+        if fine is not None:
+            return fine(np.round(floats * tick_us))
+        return coarse(np.round(floats))
+
+    return render
+
+
 def _array_numbers(values: Any, nulls: Any, fmt: _Format, tz: Any = None) -> _Numbers | None:
     """A numpy array of numbers, booleans, datetimes or intervals as _Numbers."""
     np = _np()
@@ -1715,9 +1732,10 @@ def _array_numbers(values: Any, nulls: Any, fmt: _Format, tz: Any = None) -> _Nu
         nat = np.isnat(values)
         nulls = nat if nulls is None else nulls | nat
         spans = _ticks_render(np.dtype(f"m8[{unit}]"), fmt)
+        spread = _spread_render(unit, fmt)
         if kind == "m":
-            return _Numbers(key, nulls, "interval", spans, spans)
-        return _Numbers(key, nulls, "datetime", _ticks_render(values.dtype, fmt, tz), spans)
+            return _Numbers(key, nulls, "interval", spans, spread)
+        return _Numbers(key, nulls, "datetime", _ticks_render(values.dtype, fmt, tz), spread)
     return None
 
 
@@ -1764,9 +1782,10 @@ def _column_data(source: _Source, j: int, positions: Any, fmt: _Format) -> Any:
         numbers = _array_numbers(taken(data), taken(mask), fmt)  # Int64, Float64, boolean
         if numbers is not None:
             return numbers
-    if column.display == "datetime" and isinstance(series.values, np.ndarray):
-        tz = getattr(column.dtype, "tz", None)  # the UTC datetime64 array of a tz-aware column
-        numbers = _array_numbers(taken(series.values), None, fmt, tz)
+    tz = getattr(column.dtype, "tz", None)
+    utc = getattr(array_, "_ndarray", None)  # a tz-aware column's UTC datetime64, no copy
+    if tz is not None and isinstance(utc, np.ndarray) and utc.dtype.kind == "M":
+        numbers = _array_numbers(taken(utc), None, fmt, tz)
         if numbers is not None:
             return numbers
     part = taken(array_)
@@ -1856,7 +1875,8 @@ def _profile_column(
     try:
         data = _column_data(source, j, positions, profile.fmt)
         if isinstance(data, _Numbers):
-            entry.update(_profile_numbers(data, profile))
+            with _np().errstate(all="ignore"):  # an overflow is a code, never a warning
+                entry.update(_profile_numbers(data, profile))
         elif isinstance(data, _Categories):
             entry.update(_profile_categories(data, profile))
         else:
@@ -1933,7 +1953,7 @@ def _profile_numbers(data: _Numbers, profile: _Profile) -> dict[str, Any]:
         else:  # datetime, interval: the mean in the column's type, the spread as an interval
             stats["mean"] = render(np.array([round(mean)], dtype=np.int64))[0]
             if data.spread is not None:
-                stats["std"] = data.spread(np.array([round(std)], dtype=np.int64))[0]
+                stats["std"] = data.spread(np.array([std]))[0]
         out["stats"] = stats
     profile.step(0.35)
     if "quantiles" in kinds and len(finite):
@@ -1959,22 +1979,27 @@ def _profile_numbers(data: _Numbers, profile: _Profile) -> dict[str, Any]:
 
 def _histogram(finite: Any, data: _Numbers, bins: int) -> dict[str, Any]:
     """Equal-width bins from the least to the greatest finite value (the last bin
-    holds its upper edge); integers spanning fewer values than bins: one bin each."""
+    holds its upper edge); integers spanning fewer values than bins: one bin each
+    (edges k to k + 1); one value: one bin."""
     np = _np()
     low, high = finite.min(), finite.max()
     if data.kind != "float" and int(high) - int(low) < bins:
         width = int(high) - int(low) + 1
-        counts = np.bincount(np.subtract(finite, low, dtype=np.int64), minlength=width)
+        counts = np.bincount((finite - low).astype(np.intp), minlength=width)
         edges = np.arange(int(low), int(low) + width + 1, dtype=np.int64)
         return {"counts": counts.tolist(), "edges": data.render(edges)}
-    span = float(high) - float(low)
-    shifted = np.subtract(finite, low, dtype=np.float64)
-    shifted *= bins / span
+    lo, hi = float(low), float(high)
+    if lo == hi:
+        return {"counts": [len(finite)], "edges": data.render(np.array([low, high]))}
+    half = math.isinf(hi - lo)  # 1e308 - -1e308: the halves' span is finite
+    shifted = np.subtract(finite, low, dtype=np.float64) if not half else finite / 2 - lo / 2
+    shifted *= bins / ((hi / 2 - lo / 2) if half else (hi - lo))
     index = shifted.astype(np.intp)
     del shifted
-    np.minimum(index, bins - 1, out=index)
+    np.clip(index, 0, bins - 1, out=index)
     counts = np.bincount(index, minlength=bins)
-    edges = np.linspace(float(low), float(high), bins + 1)
+    t = np.arange(bins + 1) / bins
+    edges = lo * (1 - t) + hi * t  # no overflow, exact ends
     if data.kind in ("datetime", "interval"):
         ticks = np.round(edges).astype(np.int64)
         ticks[0], ticks[-1] = int(low), int(high)
@@ -2260,7 +2285,7 @@ def _plain_array(values: Any) -> list[Any]:
 
 def _plain_time(text: str) -> str:
     """An ISO datetime64 text with a space for its "T" and without a zero fraction."""
-    whole, dot, fraction = text.replace("T", " ").partition(".")
+    whole, _, fraction = text.replace("T", " ").partition(".")
     return whole if not fraction.strip("0") else text.replace("T", " ")
 
 
