@@ -157,3 +157,31 @@ async def table_filter(ctx: RequestContext) -> Any:
 async def table_close(ctx: RequestContext) -> Any:
     """Close a view: the kernel lets go of its row positions."""
     return await _ask(ctx, "close")
+
+
+@custom_message(
+    schema=object_schema(
+        ["view", "format"],
+        view=_VIEW,
+        generation={"type": "integer", "minimum": 0},
+        format={"enum": ["csv", "tsv", "html", "json"]},
+        rows=object_schema(
+            [], start={"type": "integer", "minimum": 0}, stop={"type": "integer", "minimum": 0}
+        ),
+        columns={"type": "array", "items": _COLUMN, "maxItems": 2000},
+        headers={"type": "boolean"},
+        index={"type": "boolean"},
+        max_bytes={"type": "integer", "minimum": 1, "maximum": 16 * 1024 * 1024},
+    ),
+    default={"view": "", "format": "csv"},
+)
+async def table_export(ctx: RequestContext) -> Any:
+    """A view's rows (``rows``: ``{start, stop}`` positions, default all) and
+    ``columns`` as text in ``format``: csv (RFC 4180), tsv (tabs, newlines and
+    backslashes escaped as ``\\t``, ``\\n``, ``\\\\``), html (a ``<table>``, every
+    value escaped) or json (``{"columns", "index"?, "data"}``), at full precision,
+    with the row labels as first columns when ``index``. Whole rows up to
+    ``max_bytes`` (1 MiB by default): ``truncated`` says it stopped there and
+    ``rows`` how many were written. An older ``generation`` is answered
+    ``{"stale": true, "generation": <current>}``."""
+    return await _ask(ctx, "export")

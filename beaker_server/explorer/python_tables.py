@@ -2380,9 +2380,9 @@ class _Writer:
                 cells = "".join(f"<th>{self.escape(t)}</th>" for t in labels)
                 head += f"<thead>\n<tr>{cells}</tr>\n</thead>\n"
             return head + "<tbody>\n"
-        head = '{"columns": ' + json.dumps(self.names)
+        head = '{"columns": ' + json.dumps(self.names, ensure_ascii=False)
         if self.index_names:
-            head += ', "index_names": ' + json.dumps(self.index_names)
+            head += ', "index_names": ' + json.dumps(self.index_names, ensure_ascii=False)
         return head + ', "data": ['
 
     def row(self, labels: list[Any], cells: list[Any], first: bool) -> tuple[str, str]:
@@ -2396,11 +2396,12 @@ class _Writer:
             tds = "".join(f"<td>{self.escape(_text_cell(v))}</td>" for v in values)
             return f"<tr>{tds}</tr>\n", ""
         sep = "" if first else ", "
-        row = sep + json.dumps([_json_cell(v) for v in cells], allow_nan=False)
+        row = sep + json.dumps([_json_cell(v) for v in cells], allow_nan=False, ensure_ascii=False)
         index = ""
         if self.index_names:
             label = [_json_cell(v) for v in labels]
-            index = sep + json.dumps(label[0] if len(label) == 1 else label, allow_nan=False)
+            entry = label[0] if len(label) == 1 else label
+            index = sep + json.dumps(entry, allow_nan=False, ensure_ascii=False)
         return row, index
 
     def tail(self, index: list[str]) -> str:

@@ -4,6 +4,7 @@ runs, and the errors a client can act on (README, "Data Explorer")."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -154,3 +155,68 @@ async def test_the_rest_route_answers_with_the_errors_status(server, fresh_kerne
     with pytest.raises(HTTPClientError) as refused:
         await server.arest("POST", f"{route}/table_filter", {"view": view, "filters": [bad]})
     assert refused.value.code == 400
+
+
+async def test_export_over_the_websocket(server, fresh_kernel, protocol):
+    async with open_ws(server, fresh_kernel, protocol) as ws:
+        await ws.execute(FRAME + "\ndf.loc[1, 'b'] = '<img src=x onerror=alert(1)>'")
+        view = (await _ok(ws, "table_open", {"name": "df", "rows": 0}))["view"]
+        csv_ = await _ok(
+            ws,
+            "table_export",
+            {"view": view, "format": "csv", "rows": {"start": 2, "stop": 5}, "columns": [2, 0]},
+        )
+        assert (csv_["format"], csv_["mime"], csv_["rows"], csv_["truncated"]) == (
+            "csv",
+            "text/csv",
+            3,
+            False,
+        )
+        assert (
+            csv_["text"] == "c,a\r\n0.00020002000200020003,2\r\n,3\r\n0.00040004000400040005,4\r\n"
+        )
+        html = await _ok(
+            ws, "table_export", {"view": view, "format": "html", "rows": {"stop": 2}, "index": True}
+        )
+        assert "<img" not in html["text"] and "&lt;img src=x onerror=alert(1)&gt;" in html["text"]
+        assert html["text"].startswith("<table>\n<thead>\n<tr><th>index</th><th>a</th>")
+        bounded = await _ok(ws, "table_export", {"view": view, "format": "json", "max_bytes": 4096})
+        assert bounded["truncated"] is True and 0 < bounded["rows"] < 10_000
+        assert len(bounded["text"].encode()) <= 4096
+        sorted_ = await _ok(
+            ws, "table_sort", {"view": view, "keys": [{"column": 0, "ascending": False}]}
+        )
+        stale = await _ok(ws, "table_export", {"view": view, "format": "tsv", "generation": 0})
+        assert stale == {"stale": True, "generation": sorted_["generation"], **_timing(stale)}
+        top = await _ok(
+            ws,
+            "table_export",
+            {"view": view, "format": "tsv", "rows": {"stop": 1}, "columns": [0], "headers": False},
+        )
+        assert top["text"] == "9999\n"
+        bad = await _ask(ws, "table_export", {"view": view, "format": "xlsx"})
+        assert (bad["status"], bad["ename"]) == ("error", "ValidationError"), bad
+
+
+async def test_export_over_rest(server, fresh_kernel):
+    async with open_ws(server, fresh_kernel) as ws:
+        await ws.execute(FRAME)
+    route = f"/beaker/api/kernels/{fresh_kernel}/requests"
+    opened = await server.arest("POST", f"{route}/table_open", {"name": "df", "rows": 0})
+    view = opened["reply"]["content"]["return"]["view"]
+    answer = await server.arest(
+        "POST", f"{route}/table_export", {"view": view, "format": "json", "rows": {"stop": 2}}
+    )
+    exported = answer["reply"]["content"]["return"]
+    assert json.loads(exported["text"]) == {
+        "columns": ["a", "b", "c"],
+        "data": [[0, "even", 0.0], [1, "odd", 0.00010001000100010001]],
+    }
+    with pytest.raises(HTTPClientError) as missing:
+        await server.arest("POST", f"{route}/table_export", {"view": "v999", "format": "csv"})
+    assert missing.value.code == 404
+    with pytest.raises(HTTPClientError) as bad:
+        await server.arest(
+            "POST", f"{route}/table_export", {"view": view, "format": "csv", "columns": [9]}
+        )
+    assert bad.value.code == 400
