@@ -2082,7 +2082,7 @@ def _profile_values(data: _Values, profile: _Profile) -> dict[str, Any]:
     ordered = display in ("datetime", "date", "time", "interval")
     lengths: list[int] = []
     numbers: list[Any] = []
-    as_numbers = display == "number" and _np() is not None
+    as_numbers = display == "number"
     want_top = ("top" in kinds or display == "boolean") and not as_numbers
     chunks = max(1, -(-n // CHUNK_VALUES))
     for k, a in enumerate(range(0, n, CHUNK_VALUES)):
@@ -2117,8 +2117,11 @@ def _profile_values(data: _Values, profile: _Profile) -> dict[str, Any]:
             "min": _format_value(low, profile.fmt)[0],
             "max": _format_value(high, profile.fmt)[0],
         }
-    if as_numbers and numbers:
-        out.update(_python_numbers(numbers, profile))
+    if as_numbers:
+        if _np() is not None:
+            out.update(_python_numbers(numbers, profile) if numbers else {})
+        else:
+            out.update(_plain_numbers([v for part in numbers for v in part], profile))
         return out
     if want_top and counts:
         if pruned:
@@ -2169,10 +2172,10 @@ def _recount(data: _Values, candidates: list[tuple[Any, int]], profile: _Profile
 
 def _numbers_of(values: list[Any]) -> Any:
     """A chunk of Python numbers as a numpy array (ints kept as ints when they all
-    are), or the list itself when numpy is not imported."""
+    are), or as a list of ints and floats when numpy is not imported."""
     np = _np()
     if np is None:
-        return values
+        return [v if type(v) is int else float(v) for v in values if _is_number(v)]
     if all(type(v) is int for v in values):
         try:
             return np.array(values, dtype=np.int64)
@@ -2185,6 +2188,91 @@ def _numbers_of(values: list[Any]) -> Any:
         except (TypeError, ValueError, OverflowError):
             continue  # a value that is no number (a mixed column)
     return np.array(floats, dtype=np.float64)
+
+
+def _is_number(v: Any) -> bool:
+    if type(v) in (int, float):
+        return True
+    try:
+        float(v)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return not issubclass(type(v), (str, bytes))
+
+
+def _plain_numbers(values: list[Any], profile: _Profile) -> dict[str, Any]:
+    """Python numbers summarized without numpy (a Python table in a kernel that
+    never imported it): in Python, sorted once."""
+    kinds, fmt, bins = profile.kinds, profile.fmt, profile.bins
+    ints = all(type(v) is int for v in values)
+    out: dict[str, Any] = {}
+    finite = values if ints else [x for x in values if math.isfinite(x)]
+    if not ints and "nulls" in kinds:
+        pos = sum(1 for x in values if x == math.inf)
+        out.update(nan_count=0, pos_inf_count=pos, neg_inf_count=len(values) - len(finite) - pos)
+
+    def render(x: Any) -> Any:
+        return _format_value(x, fmt)[0]
+
+    ordered = sorted(finite)
+    n = len(ordered)
+    profile.step(0.5)
+    if n:
+        try:
+            if "stats" in kinds:
+                mean = math.fsum(ordered) / n
+                std = math.sqrt(math.fsum((x - mean) * (x - mean) for x in ordered) / n)
+                out["stats"] = {
+                    "min": render(ordered[0]),
+                    "max": render(ordered[-1]),
+                    "mean": _float_text(mean, DIGITS),
+                    "std": _float_text(std, DIGITS),
+                }
+            if "quantiles" in kinds:
+                out["quantiles"] = [
+                    {"q": q, "value": render(_plain_quantile(ordered, q, ints))} for q in QUANTILES
+                ]
+            if "histogram" in kinds:
+                out["histogram"] = _plain_histogram(ordered, ints, bins, render)
+        except OverflowError:  # ints too big for floats
+            pass
+    if "top" in kinds and values:
+        counts: dict[Any, int] = {}
+        _count_into(counts, values)
+        items = _top_items(counts, profile.top)
+        out["distinct"] = len(counts)
+        out["top"] = [{"value": render(v), "count": c} for v, c in items]
+        out["other"] = len(values) - sum(c for _, c in items)
+    return out
+
+
+def _plain_quantile(ordered: list[Any], q: float, lower: bool) -> Any:
+    at = q * (len(ordered) - 1)
+    k = int(at)
+    if lower or k + 1 >= len(ordered):
+        return ordered[k]
+    return ordered[k] + (ordered[k + 1] - ordered[k]) * (at - k)
+
+
+def _plain_histogram(
+    ordered: list[Any], ints: bool, bins: int, render: Callable[[Any], Any]
+) -> dict[str, Any]:
+    low, high = ordered[0], ordered[-1]
+    if ints and high - low < bins:
+        counts = [0] * (high - low + 1)
+        for x in ordered:
+            counts[x - low] += 1
+        return {"counts": counts, "edges": [render(e) for e in range(low, high + 2)]}
+    if low == high:
+        return {"counts": [len(ordered)], "edges": [render(low), render(high)]}
+    lo, hi = float(low), float(high)
+    scale = bins / (hi / 2 - lo / 2)  # halves: no overflow of 1e308 - -1e308
+    counts = [0] * bins
+    for x in ordered:
+        counts[min(bins - 1, int((x / 2 - lo / 2) * scale))] += 1
+    edges = [_float_text(lo * (1 - k / bins) + hi * (k / bins), DIGITS) for k in range(bins + 1)]
+    edges[0], edges[-1] = render(low), render(high)
+    return {"counts": counts, "edges": edges}
 
 
 def _python_numbers(parts: list[Any], profile: _Profile) -> dict[str, Any]:
@@ -2215,7 +2303,7 @@ MAX_EXPORT_BYTES = 16 * 1024 * 1024
 #: Characters of one exported value that is neither text nor a number (a repr).
 EXPORT_VALUE_CHARS = 100_000
 #: Values converted and written per step (GIL rule).
-EXPORT_CHUNK_VALUES = 8_000
+EXPORT_CHUNK_VALUES = 3_000
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 

@@ -472,3 +472,66 @@ def test_a_running_profile_shows_progress_and_is_cancelled(tables):
         Held.release.set()
         thread.join(10)
     assert answers[0]["ename"] == "Cancelled", answers[0]
+
+
+NO_NUMPY = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("_procedure", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+ns = {"t": json.loads(sys.argv[2])}
+opened = json.loads(module.handle(ns, json.dumps({"op": "open", "name": "t"})))
+request = {"op": "profile", "view": opened["view"], "columns": [0, 1, 2], "bins": 7, "sample": True}
+answer = module.handle(ns, json.dumps(request))
+assert "numpy" not in sys.modules and "pandas" not in sys.modules
+print(answer)
+"""
+
+
+def test_a_python_table_is_profiled_alike_without_numpy(tables):
+    import math
+    import subprocess
+    import sys
+
+    from .test_tables_procedure import PROCEDURE
+
+    rows = [
+        {"n": math.isqrt(k), "f": None if k % 9 == 0 else k / 3 - 4, "s": f"s{k % 4}"}
+        for k in range(200)
+    ]
+    rows[5]["f"] = float("inf")
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", NO_NUMPY, str(PROCEDURE), json.dumps(rows)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    plain = json.loads(done.stdout)
+    ns = {"t": rows}
+    view = opened(tables, ns)["view"]
+    with_numpy = profiled(tables, ns, view, [0, 1, 2], bins=7, sample=True)
+    assert plain["status"] == "ok", plain
+    n, f, s = plain["columns"]
+    # ties among the top values are in no given order (numpy: by value; else as met)
+    assert [t["count"] for t in f.pop("top")] == [1] * 10
+    assert [t["count"] for t in with_numpy["columns"][1].pop("top")] == [1] * 10
+    s_top = [(t["count"], t["value"]) for t in s.pop("top")]
+    assert sorted(s_top) == sorted(
+        (t["count"], t["value"]) for t in with_numpy["columns"][2].pop("top")
+    )
+    assert plain["columns"] == with_numpy["columns"]
+    assert n["stats"]["max"] == "14" and sum(n["histogram"]["counts"]) == 200
+    assert n["top"][:2] == [{"value": "13", "count": 27}, {"value": "12", "count": 25}]
+    assert (f["null_count"], f["pos_inf_count"]) == (23, 1)
+    assert s_top == [(50, "s0"), (50, "s1"), (50, "s2"), (50, "s3")]
+
+
+def test_python_dates_have_their_least_and_greatest(tables):
+    import datetime
+
+    days = [datetime.date(2024, 1, d) for d in (5, 1, 9)] + [None]
+    entry = one(tables, {"t": [{"d": d} for d in days]})
+    assert entry["display_type"] == "date" and entry["null_count"] == 1
+    assert entry["stats"] == {"min": "2024-01-01", "max": "2024-01-09"}
+    assert entry["distinct"] == 3
