@@ -2147,8 +2147,9 @@ def _prune(counts: dict[Any, int]) -> dict[Any, int]:
     none counted once when most are): bounded memory for many distinct values."""
     import random
 
-    sample = sorted(random.Random(PROFILE_SEED).sample(list(counts.values()), 1001))
-    floor = sample[500]
+    seen = list(counts.values())
+    sample = sorted(random.Random(PROFILE_SEED).sample(seen, min(1001, len(seen))))
+    floor = sample[len(sample) // 2]
     return {v: c for v, c in counts.items() if c > floor}
 
 
@@ -2331,6 +2332,8 @@ def _plain(v: Any) -> Any:
             return _plain_time(str(np.datetime_as_string(v)))
         if issubclass(tp, (np.bool_, np.integer, np.floating)):
             return _plain(v.item())
+        if issubclass(tp, np.complexfloating):
+            return str(v.item())
     if issubclass(tp, str):
         return str.__str__(v)
     if issubclass(tp, bool):
@@ -2351,6 +2354,9 @@ def _plain_array(values: Any) -> list[Any]:
     """A numpy array's values as :func:`_plain` values, whole-array where the dtype allows."""
     np = _np()
     kind = values.dtype.kind
+    if kind == "f" and values.dtype.itemsize < 8:  # float32's shortest text: 0.1, not 0.100000001
+        shortest = map(float, values.astype(str).tolist())
+        return [None if x != x else x for x in shortest]
     if kind == "f":
         return [None if x != x else x for x in values.tolist()]
     if kind in "iubU":

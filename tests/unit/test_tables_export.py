@@ -253,3 +253,41 @@ def test_an_object_whose_repr_fails_is_exported_as_a_note(tables):
     ns = {"t": pd.DataFrame({"o": pd.Series([Broken()], dtype=object)})}
     rows = parsed_csv(exported(tables, ns, format="csv")["text"])
     assert rows[1][0].startswith("<Broken: repr failed")
+
+
+def test_float32_and_complex_values_are_written_as_their_shortest_text(tables):
+    ns = {
+        "t": pd.DataFrame(
+            {
+                "f32": np.array([0.1, np.nan, 3.25], dtype=np.float32),
+                "z": pd.Series([1 + 2j, 0j, 2 - 1j], dtype=object),
+                "zz": np.array([1 + 2j, 0j, 2 - 1j]),
+            }
+        )
+    }
+    rows = parsed_csv(exported(tables, ns, format="csv")["text"])
+    assert rows[1:] == [["0.1", "(1+2j)", "(1+2j)"], ["", "0j", "0j"], ["3.25", "(2-1j)", "(2-1j)"]]
+    assert json.loads(exported(tables, ns, format="json")["text"])["data"][0][0] == 0.1
+
+
+def test_a_table_changed_in_place_under_a_view_gives_an_error_not_a_crash(tables):
+    rows = [{"n": k, "s": "abcdefghij"[k]} for k in range(10)]
+    ns = {"t": rows}
+    view = opened(tables, ns)["view"]
+    filt(tables, ns, view, {"kind": "compare", "column": 0, "op": ">=", "value": 5})
+    del rows[3:]  # the view's positions 5 to 9 are gone
+    answer = call(tables, ns, op="export", view=view, format="csv")
+    assert answer["status"] == "error" and answer["ename"] == "IndexError", answer
+    profile = call(tables, ns, op="profile", view=view, columns=[0, 1])
+    assert profile["status"] == "ok"
+    assert all(c["error"].startswith("IndexError") for c in profile["columns"])
+    df = pd.DataFrame({"n": [1, 2], "s": ["a", "b"]})
+    ns = {"df": df}
+    view = opened(tables, ns, "df")["view"]
+    df.pop("s")
+    assert (
+        call(tables, ns, op="export", view=view, format="csv", columns=[1])["ename"] == "BadRequest"
+    )
+    assert call(tables, ns, op="profile", view=view, columns=[1])["ename"] == "BadRequest"
+    del ns["df"]  # the view keeps the object: what it shows is still answered
+    assert export(tables, ns, view, format="csv")["text"] == "n\r\n1\r\n2\r\n"
