@@ -2238,14 +2238,15 @@ def _numpy_part(a: Any, rows: list[int]) -> tuple[Any, ...]:
     )
 
 
-def _arrow_part(chunked: Any) -> tuple[Any, ...]:
-    """A pyarrow (chunked) array: immutable, so its identity, length and the addresses
-    of its first and last chunks' buffers."""
+def _arrow_part(chunked: Any, identity: bool = True) -> tuple[Any, ...]:
+    """A pyarrow (chunked) array: immutable, so its identity (unless it is a wrapper
+    made afresh on each call, a table's column), length and the addresses of its first
+    and last chunks' buffers."""
     chunks = getattr(chunked, "chunks", None)
     chunks = [chunked] if chunks is None else chunks
     ends = [chunks[0], chunks[-1]] if chunks else []
     addresses = tuple(b.address if b is not None else 0 for c in ends for b in c.buffers())
-    return (id(chunked), len(chunked), len(chunks), addresses)
+    return (id(chunked) if identity else 0, len(chunked), len(chunks), addresses)
 
 
 def _extension_part(a: Any, rows: list[int]) -> tuple[Any, ...]:
@@ -2375,7 +2376,7 @@ def _fingerprint(source: _Source) -> tuple[Any, ...]:
                 id(obj),
                 obj.num_rows,
                 _names_part(obj.column_names),
-                *map(_arrow_part, columns),
+                *(_arrow_part(c, False) for c in columns),
             )
         return (id(obj), getattr(obj, "_name", None))
     except Exception as error:  # an odd object: a fingerprint that stays the same for it
