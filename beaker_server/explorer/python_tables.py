@@ -2221,15 +2221,15 @@ def _sample_rows(n: int, k: int = FINGERPRINT_ROWS) -> list[int]:
     return found
 
 
-def _numpy_part(a: Any, rows: list[int]) -> tuple[Any, ...]:
-    """An array's identity (object, data pointer, shape, strides, dtype) and a hash of
-    its sampled rows (along its last axis when 2-D, as a pandas block: a row of the
-    table). An object array's sample is its items' addresses."""
+def _numpy_part(a: Any, rows: list[int], axis: int = 0, identity: bool = True) -> tuple[Any, ...]:
+    """An array's identity (object unless ``identity`` is false: a view made afresh,
+    data pointer, shape, strides, dtype) and a hash of its sampled rows (along ``axis``:
+    1 for a pandas block, whose rows are its columns). An object array's sample is its
+    items' addresses."""
     np = _np()
-    axis = a.ndim - 1 if a.ndim == 2 else 0
     taken = a.take(np.asarray(rows, dtype=np.intp), axis=axis) if a.ndim and rows else a
     return (
-        id(a),
+        id(a) if identity else 0,
         a.__array_interface__["data"][0],
         a.shape,
         a.strides,
@@ -2257,7 +2257,7 @@ def _extension_part(a: Any, rows: list[int]) -> tuple[Any, ...]:
     for attr in ("_ndarray", "_data", "_mask", "_codes"):
         piece = getattr(a, attr, None)
         if isinstance(piece, np.ndarray):
-            parts.append(_numpy_part(piece, rows))
+            parts.append(_numpy_part(piece, rows, piece.ndim - 1))
     arrow = getattr(a, "_pa_array", None)
     if arrow is not None:
         parts.append(_arrow_part(arrow))
@@ -2271,12 +2271,30 @@ def _names_part(names: Any) -> Any:
         return len(names)
 
 
+def _index_part(index: Any, rows: list[int]) -> tuple[Any, ...]:
+    """A pandas index through its data (an edit of a frame may give it a new but equal
+    index object): a range's bounds, a multi-index's codes, another's values array."""
+    np = _np()
+    parts: list[Any] = [_type_name(type(index)), _names_part(index.names)]
+    if parts[0] == "RangeIndex":
+        return (*parts, index.start, index.stop, index.step)
+    if parts[0] == "MultiIndex":
+        codes = [_numpy_part(c, rows, 0, False) for c in index.codes]
+        return (*parts, *codes, *(_index_part(level, []) for level in index.levels))
+    data = getattr(index, "_data", None)
+    if isinstance(data, np.ndarray):
+        return (*parts, _numpy_part(data, rows, 0, False))
+    if data is not None:
+        return (*parts, _extension_part(data, rows))
+    return (*parts, id(index))
+
+
 def _pandas_fingerprint(obj: Any) -> tuple[Any, ...]:
     np = _np()
     n = len(obj)
     rows = _sample_rows(n)
     columns = getattr(obj, "columns", None)
-    parts: list[Any] = [n, id(obj.index), id(columns)]
+    parts: list[Any] = [n, _index_part(obj.index, rows)]
     parts.append(_names_part(columns) if columns is not None else obj.name)
     arrays = getattr(getattr(obj, "_mgr", None), "arrays", None)  # the blocks' values
     if arrays is None:
@@ -2285,7 +2303,7 @@ def _pandas_fingerprint(obj: Any) -> tuple[Any, ...]:
         )
     for a in arrays:
         if isinstance(a, np.ndarray):
-            parts.append(_numpy_part(a, rows))
+            parts.append(_numpy_part(a, rows, a.ndim - 1))
         else:
             parts.append(_extension_part(a, rows))
     return tuple(parts)
@@ -2310,7 +2328,11 @@ def _python_part(values: Any, rows: list[int], deep: int) -> tuple[Any, ...]:
 def _polars_fingerprint(obj: Any) -> tuple[Any, ...]:
     """A polars DataFrame: its shape, names, dtypes, the data addresses of its numeric
     columns without nulls (zero-copy numpy views) and a hash of its sampled rows."""
-    parts: list[Any] = [obj.height, _names_part(obj.columns), _names_part(map(str, obj.dtypes))]
+    parts: list[Any] = [
+        obj.height,
+        _names_part(obj.columns),
+        _names_part([str(t) for t in obj.dtypes]),
+    ]
     for j in range(min(obj.width, SCHEMA_COLUMNS)):
         series = obj.to_series(j)
         if series.dtype.is_numeric() and not series.null_count():
@@ -2331,7 +2353,7 @@ def _polars_fingerprint(obj: Any) -> tuple[Any, ...]:
 def _fingerprint(source: _Source) -> tuple[Any, ...]:
     """A cheap summary of a source's object, equal while the object is unchanged.
 
-    pandas: its length, index and columns objects, column names, and per block its
+    pandas: its length, its index's data, column names, and per block its
     array's identity, data pointer, shape and strides and a hash of the values of
     FINGERPRINT_ROWS sampled rows (row 0, the last row, fixed pseudo-random rows);
     numpy: the same of the array; Python tables: the list's (or each column list's)
