@@ -2446,12 +2446,11 @@ def _locate(source: _Source, spec: dict[str, Any], found: dict[str, int]) -> int
 
 
 def _reapplied(
-    view: _View, source: _Source, request: dict[str, Any], done: float
+    view: _View, state: _State, source: _Source, request: dict[str, Any], done: float
 ) -> tuple[Any, ...]:
     """A new view of ``source`` with the old view's filters and sort keys whose columns
     are still there (by name): (view, kept sort, kept filters, dropped)."""
     np = _np()
-    state = view.state
     new = _View(view.id, view.name, source)
     found: dict[str, int] = {}
     filters, combine = state.filters
@@ -2542,7 +2541,7 @@ def _check(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]
         except Exception:  # no table any more: the view closes
             built.append((view, read, None, update))
             continue
-        new, kept_sort, kept_filters, dropped = _reapplied(view, source, request, done)
+        new, kept_sort, kept_filters, dropped = _reapplied(view, read, source, request, done)
         shown = min(source.column_count(), SCHEMA_COLUMNS)
         update.update(
             closed=False,
