@@ -1,21 +1,33 @@
 """The Data Explorer's messages: ``table_open``, ``table_rows``, ``table_sort``,
-``table_filter`` and ``table_close`` (README, "Data Explorer").
+``table_filter``, ``table_profile``, ``table_export``, ``table_cancel`` and
+``table_close``, and the iopub ``table_update`` (README, "Data Explorer").
 
 Each is answered by the kernel procedure ``python_tables.py`` beside this file,
-on the server's subshell (``ctx.kernel.call_procedure``): pages are read while a
+on the server's subshells (``ctx.kernel.call_procedure``): pages are read while a
 user's cell runs, and what a request names (a variable, a filter's text) is data
 in the kernel, never code. A view lives in the kernel as an index of row
 positions into the variable, never a copy of it.
+
+Two lanes: quick requests (open, rows, export, close, a sampled profile, the
+progress of slow ones) on the server's subshell; sorts, filters, exact profiles
+and the check after each cell on a second one, so that a 10 s sort holds up no
+page read. A slow request has a task id in the kernel: its progress is published
+as ``N_response`` while it runs, a newer request of its kind on the same view
+cancels it, and so does ``table_cancel``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import BeakerError, KernelError
-from ..messages.context import RequestContext
-from ..messages.registry import custom_message, object_schema
+from ..messages.context import KernelProxy, RequestContext
+from ..messages.registry import custom_message, kernel_hook, object_schema
 
 MODULE = "_beaker_tables"
 PROCEDURE = Path(__file__).with_name("python_tables.py")
@@ -59,11 +71,35 @@ _COLUMN = {"type": "integer", "minimum": 0}
 _MAX_BYTES = {"type": "integer", "minimum": 4096, "maximum": 2 * 1024 * 1024}
 
 
-async def _ask(ctx: RequestContext, op: str) -> Any:
-    """The procedure's answer to ``op`` with the request's content; its errors as
-    the typed errors above (a fault of the procedure keeps its own name)."""
-    request = {**ctx.content, "op": op}
-    answer = await ctx.kernel.call_procedure(MODULE, PROCEDURE, "handle", request)
+#: Seconds between two progress reports of a slow request (none for a quick one).
+PROGRESS_INTERVAL = 0.25
+#: Seconds a slow request may take (a sort of 10M strings takes some).
+SLOW_TIMEOUT = 600.0
+
+
+@dataclass
+class _Tables:
+    """What the server keeps of one kernel process's views (in ``kernel.state``)."""
+
+    #: Open views: id -> variable name (for the check after cells and restarts).
+    views: dict[str, str] = field(default_factory=dict)
+    #: The newest slow request of each kind on each view: (view, kind) -> task id.
+    newest: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The slow requests in flight on each view: view -> task ids.
+    tasks: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _tables(kernel: KernelProxy) -> _Tables:
+    tables = kernel.state.get(__name__)
+    if not isinstance(tables, _Tables):
+        tables = kernel.state[__name__] = _Tables()
+    return tables
+
+
+async def _call(kernel: KernelProxy, request: dict[str, Any], *, slow: bool = False) -> Any:
+    """The procedure's answer to ``request``; its errors as the typed errors above
+    (a fault of the procedure keeps its own name)."""
+    answer = await kernel.call_procedure(MODULE, PROCEDURE, "handle", request, slow=slow)
     if not isinstance(answer, dict):
         raise KernelError("TypeError", "the table procedure answered no object")
     status = answer.pop("status", None)
@@ -74,6 +110,67 @@ async def _ask(ctx: RequestContext, op: str) -> Any:
     if status == "stale":
         return {"stale": True, **answer}
     return answer
+
+
+async def _ask(ctx: RequestContext, op: str, **extra: Any) -> Any:
+    """A quick request: the procedure's answer to ``op`` with the request's content."""
+    return await _call(ctx.kernel, {**ctx.content, **extra, "op": op})
+
+
+async def _ask_slowly(ctx: RequestContext, op: str, kind: str, **extra: Any) -> Any:
+    """A slow request on the slow lane, as a task: reports its progress while it
+    runs, and cancels the view's older request of the same ``kind``."""
+    kernel, tables = ctx.kernel, _tables(ctx.kernel)
+    view, task = str(ctx.content.get("view")), uuid.uuid4().hex
+    older = tables.newest.get((view, kind))
+    tables.newest[(view, kind)] = task
+    in_flight = tables.tasks.setdefault(view, set())
+    in_flight.add(task)
+    if older is not None:
+        await _call(kernel, {"op": "cancel", "tasks": [older]})
+    reporting = asyncio.ensure_future(_report_progress(ctx, view, task))
+    try:
+        return await _call(kernel, {**ctx.content, **extra, "op": op, "task": task}, slow=True)
+    except asyncio.CancelledError:
+        # Given up (a timeout, a restart, the server stopping): the kernel stops
+        # at its next step, and later requests get a lane of their own.
+        stopping = asyncio.ensure_future(_give_up(kernel, task))
+        stopping.add_done_callback(lambda t: t.cancelled() or t.exception())
+        raise
+    finally:
+        reporting.cancel()
+        in_flight.discard(task)
+        if not in_flight:
+            tables.tasks.pop(view, None)
+        if tables.newest.get((view, kind)) == task:
+            del tables.newest[(view, kind)]
+
+
+async def _give_up(kernel: KernelProxy, task: str) -> None:
+    with contextlib.suppress(Exception):
+        await kernel.give_up_slow_lane()
+        await _call(kernel, {"op": "cancel", "tasks": [task]})
+
+
+async def _report_progress(ctx: RequestContext, view: str, task: str) -> None:
+    """Publish the task's progress every :data:`PROGRESS_INTERVAL` while it runs;
+    the first rows of a sort as soon as they are in order (once)."""
+    told_first_rows = False
+    while True:
+        await asyncio.sleep(PROGRESS_INTERVAL)
+        try:
+            answer = await _call(ctx.kernel, {"op": "progress", "tasks": [task]})
+        except Exception:
+            continue  # the next report may get through; the request goes on regardless
+        progress = answer.get("tasks", {}).get(task)
+        if progress is None:
+            continue  # queued behind another slow request, or just ended
+        if "generation" in progress and not told_first_rows:
+            told_first_rows = True
+            ctx.respond({"view": view, "task": task, **progress, "stage": "first_rows"})
+        else:
+            progress = {k: v for k, v in progress.items() if k not in ("generation",)}
+            ctx.respond({"view": view, "task": task, **progress})
 
 
 @custom_message(
@@ -91,7 +188,9 @@ async def table_open(ctx: RequestContext) -> Any:
     Returns the view id and generation, the kind and shape, the columns (name,
     dtype, display type), row label levels, features, and the first ``rows`` rows.
     """
-    return await _ask(ctx, "open")
+    answer = await _ask(ctx, "open")
+    _tables(ctx.kernel).views[answer["view"]] = str(ctx.content["name"])
+    return answer
 
 
 @custom_message(
@@ -126,11 +225,16 @@ async def table_rows(ctx: RequestContext) -> Any:
         },
     ),
     default={"view": "", "keys": [{"column": 0, "ascending": True}]},
+    timeout=SLOW_TIMEOUT,
 )
 async def table_sort(ctx: RequestContext) -> Any:
     """Sort a view by one or more columns (stable, missing values last; no keys:
-    the table's own order). Returns the view's new generation and row count."""
-    return await _ask(ctx, "sort")
+    the table's own order). Returns the view's new generation and row count.
+
+    Runs on the slow lane: ``table_sort_response`` messages report its progress,
+    and for one numeric key the generation whose first rows are already in order.
+    A newer sort of the view cancels this one (``Cancelled``)."""
+    return await _ask_slowly(ctx, "sort", "sort")
 
 
 @custom_message(
@@ -141,13 +245,15 @@ async def table_sort(ctx: RequestContext) -> Any:
         combine={"enum": ["and", "or"]},
     ),
     default={"view": "", "filters": [], "combine": "and"},
+    timeout=SLOW_TIMEOUT,
 )
 async def table_filter(ctx: RequestContext) -> Any:
     """Filter a view's rows (compare, between, is-null, not-null, contains,
     starts-with, ends-with, regex, in-set; combined with and/or; none: every
     row). A filter that cannot apply is a ``BadFilter`` naming it, and the view
-    is left as it was. Returns the new generation and row count."""
-    return await _ask(ctx, "filter")
+    is left as it was. Returns the new generation and row count. Runs on the
+    slow lane, like ``table_sort``."""
+    return await _ask_slowly(ctx, "filter", "filter")
 
 
 @custom_message(
@@ -156,4 +262,82 @@ async def table_filter(ctx: RequestContext) -> Any:
 )
 async def table_close(ctx: RequestContext) -> Any:
     """Close a view: the kernel lets go of its row positions."""
-    return await _ask(ctx, "close")
+    answer = await _ask(ctx, "close")
+    _tables(ctx.kernel).views.pop(str(ctx.content["view"]), None)
+    return answer
+
+
+_PROFILE_KINDS = ["nulls", "stats", "quantiles", "histogram", "top"]
+
+
+@custom_message(
+    schema=object_schema(
+        ["view", "columns"],
+        view=_VIEW,
+        generation={"type": "integer", "minimum": 0},
+        columns={"type": "array", "items": _COLUMN, "minItems": 1, "maxItems": 50},
+        kinds={"type": "array", "items": {"enum": _PROFILE_KINDS}, "maxItems": 5},
+        bins={"type": "integer", "minimum": 2, "maximum": 100},
+        top={"type": "integer", "minimum": 1, "maximum": 50},
+    ),
+    default={"view": "", "columns": [0], "kinds": _PROFILE_KINDS, "bins": 20, "top": 10},
+    timeout=SLOW_TIMEOUT,
+)
+async def table_profile(ctx: RequestContext) -> Any:
+    """Profile columns of a view: nulls, min/max/mean/std, quantiles, a histogram
+    and the top values. A profile of a sample (at most 100,000 rows, counts scaled)
+    is published first as ``table_profile_response`` with ``approximate: true``;
+    the exact one follows on the slow lane, published too, and is the return.
+    A newer profile of the view cancels this one's exact pass."""
+    sampled = await _ask(ctx, "profile", sample=True)
+    if sampled.get("stale"):
+        return sampled
+    ctx.respond(sampled)
+    if not sampled.get("approximate"):
+        return sampled
+    exact = await _ask_slowly(ctx, "profile", "profile", sample=False)
+    if not exact.get("stale"):
+        ctx.respond(exact)
+    return exact
+
+
+@custom_message(
+    schema=object_schema(["view"], view=_VIEW),
+    default={"view": ""},
+)
+async def table_cancel(ctx: RequestContext) -> Any:
+    """Cancel the view's sorts, filters and exact profiles, running or queued:
+    their replies are ``Cancelled``, and the view stays as it was. Returns
+    ``{"cancelled": <how many were in flight>}``."""
+    tasks = sorted(_tables(ctx.kernel).tasks.get(str(ctx.content["view"]), ()))
+    if tasks:
+        await _call(ctx.kernel, {"op": "cancel", "tasks": tasks})
+    return {"cancelled": len(tasks)}
+
+
+UPDATE_MSG_TYPE = "table_update"
+
+
+@kernel_hook("cell_done")
+async def check_views(kernel: KernelProxy) -> None:
+    """After a user's cell: for each open view whose variable was reassigned,
+    changed in place or deleted, publish ``table_update`` (the kernel re-applies
+    the view's sort and filters where their columns still exist)."""
+    tables = _tables(kernel)
+    if not tables.views:
+        return
+    answer = await _call(kernel, {"op": "check"}, slow=True)
+    for update in answer.get("updates", []):
+        if update.get("closed"):
+            tables.views.pop(str(update.get("view")), None)
+        kernel.broadcast(UPDATE_MSG_TYPE, update)
+
+
+@kernel_hook("restarted")
+async def close_views(kernel: KernelProxy) -> None:
+    """The kernel restarted: every open view is gone with it; its clients are told."""
+    views = _tables(kernel).views
+    for view, name in list(views.items()):
+        update = {"view": view, "name": name, "reason": "restarted", "closed": True}
+        kernel.broadcast(UPDATE_MSG_TYPE, update)
+    views.clear()

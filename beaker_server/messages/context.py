@@ -56,12 +56,23 @@ class KernelProxy:
         *,
         preview: PreviewControl,
         max_variable_bytes: int,
+        state: dict[str, Any] | None = None,
+        broadcast: Publish | None = None,
     ) -> None:
         self.kernel_id = kernel_id
         self._client = client
         self._publish = publish
         self._preview = preview
         self._max_variable_bytes = max_variable_bytes
+        #: What handlers and kernel hooks keep about this kernel process (by their
+        #: own keys); a new, empty one after a restart.
+        self.state: dict[str, Any] = {} if state is None else state
+        self._broadcast = broadcast or publish
+
+    def broadcast(self, msg_type: str, content: dict[str, Any]) -> None:
+        """Publish a message on iopub to every client of the kernel, with no parent
+        (news of the kernel's, not of one request's)."""
+        self._broadcast(msg_type, content)
 
     async def execute(self, code: str, *, stream_output: bool = True) -> dict[str, Any]:
         """Run ``code`` in the kernel; its streams and displays become this request's.
@@ -96,11 +107,21 @@ class KernelProxy:
         return json_answer(reply, "value")
 
     async def call_procedure(
-        self, module: str, path: Path, function: str, request: dict[str, Any]
+        self,
+        module: str,
+        path: Path,
+        function: str,
+        request: dict[str, Any],
+        *,
+        slow: bool = False,
     ) -> Any:
         """Call ``function(user_ns, request_json)`` of the kernel procedure in the
         file at ``path`` (installed once per kernel start as module ``module``) on
         the server's subshell, beside a user's running cell; its JSON answer.
+
+        ``slow`` runs it on a second subshell, the slow lane, so that it holds up
+        neither previews nor quick calls (they run beside it, sharing the GIL:
+        slow work must give it away often). Calls on one lane run in order.
 
         The request travels as a string literal of JSON text: what it holds (a
         variable name, a filter) is data in the kernel, never code. Needs a kernel
@@ -115,12 +136,20 @@ class KernelProxy:
         # Its execute on the subshell must not switch a running cell's input() off.
         await install_procedure(client, client.session_id)
         await client.install(module, install_code(module, path), on_subshell=True)
+        if slow:
+            await client.ensure_slow_lane()
         call = (
             f"__import__('sys').modules[{module!r}].{function}("
             f"__import__('IPython').get_ipython().user_ns, {json.dumps(request)!r})"
         )
-        reply = await client.execute("", user_expressions={"value": call}, on_subshell=True)
+        reply = await client.execute(
+            "", user_expressions={"value": call}, on_subshell=True, slow_lane=slow
+        )
         return json_answer(reply, "value")
+
+    async def give_up_slow_lane(self) -> None:
+        """A slow call was given up and may still run: later ones get a new lane."""
+        (await self._client()).retire_slow_lane()
 
     async def save_variable(
         self, name: str, limit: int | None = None
