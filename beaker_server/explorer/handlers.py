@@ -75,6 +75,9 @@ _MAX_BYTES = {"type": "integer", "minimum": 4096, "maximum": 2 * 1024 * 1024}
 PROGRESS_INTERVAL = 0.25
 #: Seconds a slow request may take (a sort of 10M strings takes some).
 SLOW_TIMEOUT = 600.0
+#: Seconds a view outlives the websockets of the client that opened it (a page
+#: reload makes a new client; a dropped connection that comes back keeps its views).
+ORPHAN_GRACE = 60.0
 
 
 @dataclass
@@ -87,6 +90,27 @@ class _Tables:
     newest: dict[tuple[str, str], str] = field(default_factory=dict)
     #: The slow requests in flight on each view: view -> task ids.
     tasks: dict[str, set[str]] = field(default_factory=dict)
+    #: The client session that opened each view over a websocket (REST: none).
+    owners: dict[str, str] = field(default_factory=dict)
+    #: When each owner was last seen connected (loop time).
+    seen: dict[str, float] = field(default_factory=dict)
+
+    def forget(self, view: str) -> None:
+        self.views.pop(view, None)
+        self.owners.pop(view, None)
+
+    def orphans(self, connected: set[str], now: float) -> list[str]:
+        """Views whose client has had no websocket for :data:`ORPHAN_GRACE` seconds."""
+        for owner in set(self.owners.values()) & connected:
+            self.seen[owner] = now
+        gone = [
+            view
+            for view, owner in self.owners.items()
+            if owner not in connected and now - self.seen.get(owner, now) > ORPHAN_GRACE
+        ]
+        live = set(self.owners.values())
+        self.seen = {owner: at for owner, at in self.seen.items() if owner in live}
+        return gone
 
 
 def _tables(kernel: KernelProxy) -> _Tables:
@@ -188,9 +212,27 @@ async def table_open(ctx: RequestContext) -> Any:
     Returns the view id and generation, the kind and shape, the columns (name,
     dtype, display type), row label levels, features, and the first ``rows`` rows.
     """
+    tables = _tables(ctx.kernel)
+    await _close_orphans(ctx.kernel, tables)
     answer = await _ask(ctx, "open")
-    _tables(ctx.kernel).views[answer["view"]] = str(ctx.content["name"])
+    view = answer["view"]
+    tables.views[view] = str(ctx.content["name"])
+    client = ctx.header.get("session")
+    if isinstance(client, str) and client in ctx.kernel.client_sessions():
+        tables.owners[view] = client
+        tables.seen[client] = asyncio.get_running_loop().time()
     return answer
+
+
+async def _close_orphans(kernel: KernelProxy, tables: _Tables) -> None:
+    """Close the views of clients gone for good (a reloaded page): a view holds
+    its variable alive and 8 bytes a row once sorted. Views opened over REST
+    have no client and live until closed."""
+    now = asyncio.get_running_loop().time()
+    for view in tables.orphans(kernel.client_sessions(), now):
+        tables.forget(view)
+        with contextlib.suppress(BeakerError):
+            await _call(kernel, {"op": "close", "view": view})
 
 
 @custom_message(
@@ -263,7 +305,7 @@ async def table_filter(ctx: RequestContext) -> Any:
 async def table_close(ctx: RequestContext) -> Any:
     """Close a view: the kernel lets go of its row positions."""
     answer = await _ask(ctx, "close")
-    _tables(ctx.kernel).views.pop(str(ctx.content["view"]), None)
+    _tables(ctx.kernel).forget(str(ctx.content["view"]))
     return answer
 
 
@@ -324,20 +366,21 @@ async def check_views(kernel: KernelProxy) -> None:
     changed in place or deleted, publish ``table_update`` (the kernel re-applies
     the view's sort and filters where their columns still exist)."""
     tables = _tables(kernel)
+    await _close_orphans(kernel, tables)
     if not tables.views:
         return
     answer = await _call(kernel, {"op": "check"}, slow=True)
     for update in answer.get("updates", []):
         if update.get("closed"):
-            tables.views.pop(str(update.get("view")), None)
+            tables.forget(str(update.get("view")))
         kernel.broadcast(UPDATE_MSG_TYPE, update)
 
 
 @kernel_hook("restarted")
 async def close_views(kernel: KernelProxy) -> None:
     """The kernel restarted: every open view is gone with it; its clients are told."""
-    views = _tables(kernel).views
-    for view, name in list(views.items()):
+    tables = _tables(kernel)
+    for view, name in list(tables.views.items()):
         update = {"view": view, "name": name, "reason": "restarted", "closed": True}
         kernel.broadcast(UPDATE_MSG_TYPE, update)
-    views.clear()
+        tables.forget(view)

@@ -58,6 +58,7 @@ class KernelProxy:
         max_variable_bytes: int,
         state: dict[str, Any] | None = None,
         broadcast: Publish | None = None,
+        client_sessions: Callable[[], set[str]] | None = None,
     ) -> None:
         self.kernel_id = kernel_id
         self._client = client
@@ -68,6 +69,13 @@ class KernelProxy:
         #: own keys); a new, empty one after a restart.
         self.state: dict[str, Any] = {} if state is None else state
         self._broadcast = broadcast or publish
+        self._client_sessions = client_sessions or set
+
+    def client_sessions(self) -> set[str]:
+        """The session ids of the websockets connected to the kernel now: a request
+        whose header's ``session`` is not among them came over REST, or from a
+        client that has gone."""
+        return self._client_sessions()
 
     def broadcast(self, msg_type: str, content: dict[str, Any]) -> None:
         """Publish a message on iopub to every client of the kernel, with no parent
