@@ -71,6 +71,9 @@ _COLUMN = {"type": "integer", "minimum": 0}
 _MAX_BYTES = {"type": "integer", "minimum": 4096, "maximum": 2 * 1024 * 1024}
 
 
+#: The lanes of slow requests, by kind (quick ones run on the server's subshell):
+#: a profile need not wait for a 10 s sort, nor a sort for a profile.
+LANES = {"sort": "tables", "filter": "tables", "profile": "profiles"}
 #: Seconds between two progress reports of a slow request (none for a quick one).
 PROGRESS_INTERVAL = 0.25
 #: Seconds a slow request may take (a sort of 10M strings takes some).
@@ -120,10 +123,10 @@ def _tables(kernel: KernelProxy) -> _Tables:
     return tables
 
 
-async def _call(kernel: KernelProxy, request: dict[str, Any], *, slow: bool = False) -> Any:
+async def _call(kernel: KernelProxy, request: dict[str, Any], *, lane: str | None = None) -> Any:
     """The procedure's answer to ``request``; its errors as the typed errors above
     (a fault of the procedure keeps its own name)."""
-    answer = await kernel.call_procedure(MODULE, PROCEDURE, "handle", request, slow=slow)
+    answer = await kernel.call_procedure(MODULE, PROCEDURE, "handle", request, lane=lane)
     if not isinstance(answer, dict):
         raise KernelError("TypeError", "the table procedure answered no object")
     status = answer.pop("status", None)
@@ -142,8 +145,8 @@ async def _ask(ctx: RequestContext, op: str, **extra: Any) -> Any:
 
 
 async def _ask_slowly(ctx: RequestContext, op: str, kind: str, **extra: Any) -> Any:
-    """A slow request on the slow lane, as a task: reports its progress while it
-    runs, and cancels the view's older request of the same ``kind``."""
+    """A slow request on the lane of its ``kind``, as a task: reports its progress
+    while it runs, and cancels the view's older request of the same kind."""
     kernel, tables = ctx.kernel, _tables(ctx.kernel)
     view, task = str(ctx.content.get("view")), uuid.uuid4().hex
     older = tables.newest.get((view, kind))
@@ -154,11 +157,12 @@ async def _ask_slowly(ctx: RequestContext, op: str, kind: str, **extra: Any) -> 
         await _call(kernel, {"op": "cancel", "tasks": [older]})
     reporting = asyncio.ensure_future(_report_progress(ctx, view, task))
     try:
-        return await _call(kernel, {**ctx.content, **extra, "op": op, "task": task}, slow=True)
+        request = {**ctx.content, **extra, "op": op, "task": task}
+        return await _call(kernel, request, lane=LANES[kind])
     except asyncio.CancelledError:
         # Given up (a timeout, a restart, the server stopping): the kernel stops
-        # at its next step, and later requests get a lane of their own.
-        stopping = asyncio.ensure_future(_give_up(kernel, task))
+        # at its next step, and later requests get a subshell of their own.
+        stopping = asyncio.ensure_future(_give_up(kernel, LANES[kind], task))
         stopping.add_done_callback(lambda t: t.cancelled() or t.exception())
         raise
     finally:
@@ -170,9 +174,9 @@ async def _ask_slowly(ctx: RequestContext, op: str, kind: str, **extra: Any) -> 
             del tables.newest[(view, kind)]
 
 
-async def _give_up(kernel: KernelProxy, task: str) -> None:
+async def _give_up(kernel: KernelProxy, lane: str, task: str) -> None:
     with contextlib.suppress(Exception):
-        await kernel.give_up_slow_lane()
+        await kernel.give_up_lane(lane)
         await _call(kernel, {"op": "cancel", "tasks": [task]})
 
 
@@ -331,7 +335,9 @@ async def table_profile(ctx: RequestContext) -> Any:
     is published first as ``table_profile_response`` with ``approximate: true``;
     the exact one follows on the slow lane, published too, and is the return.
     A newer profile of the view cancels this one's exact pass."""
-    sampled = await _ask(ctx, "profile", sample=True)
+    sampled = await _call(
+        ctx.kernel, {**ctx.content, "op": "profile", "sample": True}, lane=LANES["profile"]
+    )
     if sampled.get("stale"):
         return sampled
     ctx.respond(sampled)
@@ -369,7 +375,7 @@ async def check_views(kernel: KernelProxy) -> None:
     await _close_orphans(kernel, tables)
     if not tables.views:
         return
-    answer = await _call(kernel, {"op": "check"}, slow=True)
+    answer = await _call(kernel, {"op": "check"}, lane=LANES["filter"])
     for update in answer.get("updates", []):
         if update.get("closed"):
             tables.forget(str(update.get("view")))
