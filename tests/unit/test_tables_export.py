@@ -291,3 +291,35 @@ def test_a_table_changed_in_place_under_a_view_gives_an_error_not_a_crash(tables
     assert call(tables, ns, op="profile", view=view, columns=[1])["ename"] == "BadRequest"
     del ns["df"]  # the view keeps the object: what it shows is still answered
     assert export(tables, ns, view, format="csv")["text"] == "n\r\n1\r\n2\r\n"
+
+
+def test_polars_pyarrow_and_lazy_frames_are_exported(tables):
+    import datetime
+
+    polars = pytest.importorskip("polars")
+    dd = pytest.importorskip("dask.dataframe")
+    frame = polars.DataFrame(
+        {
+            "n": [1, None, 3],
+            "s": ["a,b", None, "c"],
+            "z": polars.Series(
+                [datetime.datetime(2024, 3, 30, 12), None, datetime.datetime(2024, 3, 31, 12)]
+            ).dt.replace_time_zone("Europe/Paris"),
+        }
+    )
+    expected = [
+        ["n", "s", "z"],
+        ["1", "a,b", "2024-03-30 12:00:00+01:00"],
+        ["", "", ""],
+        ["3", "c", "2024-03-31 12:00:00+02:00"],
+    ]
+    ns = {"p": frame, "a": frame.to_arrow(), "lazy": frame.lazy()}
+    for name in ns:
+        assert parsed_csv(exported(tables, ns, name, format="csv")["text"]) == expected, name
+    ns["dask"] = dd.from_pandas(pd.DataFrame({"n": range(10)}, index=range(10, 20)), npartitions=3)
+    answer = exported(tables, ns, "dask", format="csv", index=True, rows={"start": 2, "stop": 6})
+    assert parsed_csv(answer["text"]) == [["index", "n"]] + [
+        [str(k + 10), str(k)] for k in range(2, 6)
+    ]
+    whole = exported(tables, ns, "dask", format="json", rows={"start": 8})
+    assert json.loads(whole["text"])["data"] == [[8], [9]] and whole["rows"] == 2

@@ -535,3 +535,45 @@ def test_python_dates_have_their_least_and_greatest(tables):
     assert entry["display_type"] == "date" and entry["null_count"] == 1
     assert entry["stats"] == {"min": "2024-01-01", "max": "2024-01-09"}
     assert entry["distinct"] == 3
+
+
+@pytest.mark.parametrize("library", ["polars", "pyarrow"])
+def test_polars_and_pyarrow_columns_are_profiled(tables, library):
+    import datetime
+
+    polars = pytest.importorskip("polars")
+    frame = polars.DataFrame(
+        {
+            "n": [1, None, 3, 3],
+            "f": [1.5, float("nan"), None, 2.0],
+            "s": ["a", None, "b", "a"],
+            "z": polars.Series(
+                [
+                    datetime.datetime(2024, 3, 30, 12),
+                    None,
+                    datetime.datetime(2024, 3, 31, 12),
+                    datetime.datetime(2024, 4, 1, 12),
+                ]
+            ).dt.replace_time_zone("Europe/Paris"),
+            "b": [True, False, None, True],
+        }
+    )
+    ns = {"t": frame if library == "polars" else frame.to_arrow()}
+    view = opened(tables, ns)["view"]
+    n, f, s, z, b = profiled(tables, ns, view, [0, 1, 2, 3, 4], bins=3)["columns"]
+    assert (n["count"], n["null_count"], n["stats"]["max"]) == (3, 1, "3")
+    assert n["top"][0] == {"value": "3", "count": 2}
+    assert (f["count"], f["null_count"], f["nan_count"]) == (2, 1, 1)  # NaN is no null here
+    assert s["top"] == [{"value": "a", "count": 2}, {"value": "b", "count": 1}]
+    cells = column(page(tables, ns, view), 3)
+    assert (z["stats"]["min"], z["stats"]["max"]) == (cells[0], cells[3])
+    assert z["histogram"]["edges"][0] == "2024-03-30 12:00:00+01:00"
+    assert b["top"] == [{"value": "True", "count": 2}, {"value": "False", "count": 1}]
+
+
+def test_a_lazy_frame_is_not_profiled(tables):
+    polars = pytest.importorskip("polars")
+    ns = {"t": polars.DataFrame({"n": [1, 2]}).lazy()}
+    view = opened(tables, ns)["view"]
+    answer = call(tables, ns, op="profile", view=view, columns=[0])
+    assert answer["ename"] == "BadRequest" and "collect()" in answer["evalue"]
