@@ -277,3 +277,28 @@ async def test_export_over_rest(server, fresh_kernel):
             "POST", f"{route}/table_export", {"view": view, "format": "csv", "columns": [9]}
         )
     assert bad.value.code == 400
+
+
+async def test_a_profile_is_published_sampled_then_exact(server, fresh_kernel):
+    async with open_ws(server, fresh_kernel) as ws:
+        await ws.execute(
+            "import pandas as pd, numpy as np\nk = np.arange(300_000)\n"
+            "big = pd.DataFrame({'n': k % 7, 's': np.where(k % 3, 'x', 'y')})"
+        )
+        view = (await _ok(ws, "table_open", {"name": "big", "rows": 0}))["view"]
+        messages = await ws.request("table_profile_request", {"view": view, "columns": [0, 1]})
+        published = [m["content"] for m in messages if m["msg_type"] == "table_profile_response"]
+        answers = [p for p in published if "columns" in p]
+        assert [a["approximate"] for a in answers] == [True, False], published
+        sampled, exact = answers
+        assert sampled["sample_rows"] == 100_000 and exact["sample_rows"] == 300_000
+        assert sum(t["count"] for t in sampled["columns"][1]["top"]) == pytest.approx(
+            300_000, abs=2
+        )
+        assert exact["columns"][1]["top"] == [
+            {"value": "x", "count": 200_000},
+            {"value": "y", "count": 100_000},
+        ]
+        assert exact["columns"][0]["histogram"]["edges"] == [str(k) for k in range(8)]
+        reply = reply_of(messages)["content"]
+        assert reply["status"] == "ok" and reply["return"]["columns"] == exact["columns"]
