@@ -2323,6 +2323,23 @@ def _array_numbers(values: Any, nulls: Any, fmt: _Format, tz: Any = None) -> _Nu
     return None
 
 
+_NUMBER_KINDS = "fiubmM"
+
+
+def _chunks_of(values: Any, positions: Any) -> tuple[Callable[[int, int], list[Any]], int]:
+    """Python values of an array (numpy or pandas) at ``positions``, a chunk at a time:
+    taking from an object array holds the GIL, so it too is done a chunk at a time."""
+
+    def listed(part: Any) -> list[Any]:
+        if isinstance(part, _np().ndarray):
+            return list(part.tolist())
+        return list(part.to_numpy(dtype=object, na_value=None).tolist())
+
+    if positions is None:
+        return (lambda a, b: listed(values[a:b])), len(values)
+    return (lambda a, b: listed(values.take(positions[a:b]))), len(positions)
+
+
 def _column_data(source: _Source, j: int, positions: Any, fmt: _Format) -> Any:
     """Column ``j`` at ``positions`` (None: every row) as _Numbers, _Categories or
     _Values. Whole-column arrays are the source's own (no copy) until taken."""
@@ -2344,24 +2361,18 @@ def _column_data(source: _Source, j: int, positions: Any, fmt: _Format) -> Any:
     def taken(values: Any) -> Any:
         return values if positions is None else values.take(positions)
 
-    if isinstance(column, _ArrayColumn):
-        values = column.values
-        numbers = _array_numbers(taken(values), None, fmt)
-        if numbers is not None:
-            return numbers
-        objects = taken(values)
+    if isinstance(column, _ArrayColumn) or (
+        isinstance(column, _PandasColumn) and column.numpy and not column.categorical
+    ):
+        values = column.values if isinstance(column, _ArrayColumn) else column.series.to_numpy()
+        if values.dtype.kind in _NUMBER_KINDS:
+            return _array_numbers(taken(values), None, fmt)
         display = "object" if values.dtype.kind == "c" else column.display
-        return _Values(lambda a, b: objects[a:b].tolist(), len(objects), display)
+        return _Values(*_chunks_of(values, positions), display)
     assert isinstance(column, _PandasColumn)
     series = column.series
     if column.categorical:
         return _Categories(taken(series.cat.codes.to_numpy()), column.categories)
-    if column.numpy:
-        numbers = _array_numbers(taken(series.to_numpy()), None, fmt)
-        if numbers is not None:
-            return numbers
-        objects = taken(series.to_numpy())
-        return _Values(lambda a, b: objects[a:b].tolist(), len(objects), column.display)
     array_ = series.array
     data, mask = getattr(array_, "_data", None), getattr(array_, "_mask", None)
     if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray) and data.shape == mask.shape:
@@ -2374,8 +2385,8 @@ def _column_data(source: _Source, j: int, positions: Any, fmt: _Format) -> Any:
         numbers = _array_numbers(taken(utc), None, fmt, tz)
         if numbers is not None:
             return numbers
-    part = taken(array_)
     if column.display == "number":  # pyarrow and other extension numbers: one column's copy
+        part = taken(array_)
         try:
             values = np.asarray(part.to_numpy(dtype="float64", na_value=np.nan))
         except (TypeError, ValueError):
@@ -2384,11 +2395,7 @@ def _column_data(source: _Source, j: int, positions: Any, fmt: _Format) -> Any:
             return _Numbers(
                 values, np.asarray(part.isna()), "float", _float_render(values.dtype), None
             )
-
-    def chunk_of(a: int, b: int) -> list[Any]:
-        return list(part[a:b].to_numpy(dtype=object, na_value=None).tolist())
-
-    return _Values(chunk_of, len(part), column.display)
+    return _Values(*_chunks_of(array_, positions), column.display)
 
 
 def _library_data(column: _LibColumn, positions: Any, fmt: _Format) -> Any:

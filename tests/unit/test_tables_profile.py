@@ -277,19 +277,20 @@ def test_numpy_two_dimensional_structured_and_string_arrays(tables):
 
 
 def test_a_profile_is_of_the_views_rows(tables):
-    df = pd.DataFrame({"n": np.arange(100), "s": np.where(np.arange(100) < 10, "low", "high")})
+    low = np.where(np.arange(100) < 10, "low", "high")
+    df = pd.DataFrame({"n": np.arange(100), "s": low, "o": pd.Series(low, dtype=object)})
     ns = {"t": df}
     view = opened(tables, ns)["view"]
-    before = profiled(tables, ns, view, [0, 1])
+    before = profiled(tables, ns, view, [0, 1, 2])
     sort(tables, ns, view, (0, False))
-    after_sort = profiled(tables, ns, view, [0, 1])
+    after_sort = profiled(tables, ns, view, [0, 1, 2])
     assert after_sort["columns"] == before["columns"]  # the order of rows changes nothing
     filt(tables, ns, view, {"kind": "compare", "column": 0, "op": "<", "value": 10})
-    answer = profiled(tables, ns, view, [0, 1])
+    answer = profiled(tables, ns, view, [0, 1, 2])
     assert answer["row_count"] == 10 and answer["generation"] == 2
-    n, s = answer["columns"]
+    n, s, o = answer["columns"]
     assert (n["count"], n["stats"]["max"]) == (10, "9")
-    assert s["top"] == [{"value": "low", "count": 10}]
+    assert s["top"] == o["top"] == [{"value": "low", "count": 10}]
 
 
 def test_a_sample_of_a_big_view_is_scaled_and_says_so(tables):
