@@ -2201,7 +2201,7 @@ MAX_BINS = 100
 MAX_TOP = 50
 QUANTILES = (0.25, 0.5, 0.75)
 #: Python values handled per step (GIL rule: a chunk holds the GIL ~5-20 ms).
-CHUNK_VALUES = 40_000
+CHUNK_VALUES = 25_000
 #: Distinct values counted exactly; past it, counts of rare values are dropped and
 #: the top values are counted again exactly in a second pass.
 MAX_DISTINCT = 100_000
