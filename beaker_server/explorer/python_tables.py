@@ -762,8 +762,11 @@ class _PandasColumn(_Column):
                 return np.array(_python_mask(series.tolist(), spec, self.display), dtype=bool)
             return self._text_mask(spec)
         if kind == "in":
-            wanted = [self._coerce(x) for x in spec["values"]]
-            return series.isin(wanted).to_numpy(dtype=bool, na_value=False)
+            wanted = [self._coerce(x) for x in spec["values"] if x is not None]
+            chosen = series.isin(wanted).to_numpy(dtype=bool, na_value=False)
+            if None in spec["values"]:  # null is in the set: every missing value is chosen
+                chosen = chosen | series.isna().to_numpy()
+            return chosen
         if self.display == "object":
             return np.array(_python_mask(series.tolist(), spec, self.display), dtype=bool)
         result = None
