@@ -230,6 +230,34 @@ def test_odd_columns(series, ascending):
         assert positions(tables, view) == reference([values, list(range(len(series)))], keys)
 
 
+@pytest.mark.parametrize("kind", ["float", "object", "records", "arrow"])
+@pytest.mark.parametrize("kept", [0, 1, 3])
+def test_a_view_filtered_to_its_first_rows_sorts_those_only(kind, kept):
+    """A filter that keeps rows 0..k-1: the sort must not take them for the whole table."""
+    floats = [3.0, 1.0, 2.0, 0.5, np.nan]
+    texts = ["c", "a", "b", "0", None]
+    if kind == "float":
+        table: Any = pd.DataFrame({"v": floats, "i": range(5)})
+    elif kind == "object":
+        table = pd.DataFrame({"v": pd.Series(texts, dtype=object), "i": range(5)})
+    elif kind == "arrow":
+        table = pd.DataFrame({"v": pd.Series(texts, dtype="str"), "i": range(5)})
+    else:
+        table = [{"v": v, "i": i} for i, v in enumerate(texts)]
+    values = floats if kind == "float" else texts
+    tables = fresh_procedure()
+    ns = {"t": table}
+    view = opened(tables, ns, rows=0)["view"]
+    spec = {"kind": "compare", "column": 1, "op": "<", "value": kept}
+    assert call(tables, ns, op="filter", view=view, filters=[spec])["row_count"] == kept
+    for keys in ([(0, True)], [(0, False), (1, True)]):
+        specs = [{"column": c, "ascending": a} for c, a in keys]
+        answer = call(tables, ns, op="sort", view=view, keys=specs)
+        assert answer["status"] == "ok" and answer["row_count"] == kept, answer
+        expected = reference([values[:kept], list(range(kept))], keys)
+        assert positions(tables, view) == expected, keys
+
+
 def test_a_column_changed_under_the_view_sorts_as_it_now_is():
     frame = pd.DataFrame({"v": pd.Series(["b", "a", "c"], dtype=object)})
     tables = fresh_procedure()
@@ -486,7 +514,7 @@ def test_a_sort_cancelled_after_its_first_rows_puts_the_former_order_back():
     assert answer["ename"] == "Cancelled", answer
     state = tables._views[view].state
     assert state.generation == 4  # 1, 2: the first sort (early rows, all); 3 early; 4 undone
-    assert state.sort == [{"column": 0, "ascending": False}]
+    assert [(s["column"], s["ascending"]) for s in state.sort] == [(0, False)]
     assert positions(tables, view) == before
 
 
