@@ -2107,7 +2107,7 @@ def _is_range(base: Any, rows: int) -> bool:
     return int(base[0]) == 0 and int(base[-1]) == n - 1 and bool((base[1:] > base[:-1]).all())
 
 
-def _numeric_values(np: Any, column: Any, base: Any) -> Any:
+def _numeric_values(np: Any, column: Any, base: Any, whole: bool = False) -> Any:
     """``(values, nulls)`` of a number or datetime key: the column's array and the
     null mask at ``base`` where nulls are not NaN or NaT (``None``: none); ``None``
     for other keys, and for a masked float column with nulls (its NaN is a value,
@@ -2121,8 +2121,9 @@ def _numeric_values(np: Any, column: Any, base: Any) -> Any:
     at = None
     if kind in "iu" or (isinstance(column, _PandasColumn) and not column.numpy):
         nulls = column.nulls()
-        at = None if nulls is None else nulls.take(base)
-        at = at if at is not None and at.any() else None
+        if nulls is not None and not (whole and len(nulls) == len(base)):
+            nulls = nulls.take(base)  # (whole: base may be reused by _placed, unread)
+        at = nulls if nulls is not None and nulls.any() else None
     if kind == "f" and at is not None:
         return None
     return values, at
@@ -2133,7 +2134,7 @@ def _numeric_key(np: Any, column: Any, base: Any, ascending: bool, whole: bool =
     (``whole``: every row in order) transformed so that its ascending order is the
     wanted one (negated, inverted; datetimes as unsigned with NaT last); ``strict``:
     its nulls order after every value (NaN, NaT), else ``nulls`` is their mask."""
-    found = _numeric_values(np, column, base)
+    found = _numeric_values(np, column, base, whole)
     if found is None:
         return None
     values, at = found
@@ -2141,7 +2142,7 @@ def _numeric_key(np: Any, column: Any, base: Any, ascending: bool, whole: bool =
     whole = whole and len(values) == len(base)
     if whole and ascending and kind not in "mM" and at is None:
         return values, None, True  # sorted as it is: no copy
-    key = values.take(base)
+    key = values.copy() if whole else values.take(base)  # (base may be reused: _placed)
     if kind in "mM":
         unsigned = key.view(np.uint64)
         unsigned ^= np.uint64(1 << 63)  # NaT, the least int64, is now 0
@@ -2165,14 +2166,17 @@ def _numeric_order(np: Any, base: Any, key: Any, at: Any, strict: bool, whole: b
         order = np.argsort(key, kind="stable")
         return order if whole else base.take(order)
     keep = ~at
-    return np.concatenate((base[keep].take(np.argsort(key[keep], kind="stable")), base[at]))
+    rows, tail = (np.flatnonzero(keep), np.flatnonzero(at)) if whole else (base[keep], base[at])
+    return np.concatenate((rows.take(np.argsort(key[keep], kind="stable")), tail))
 
 
 def _placed(np: Any, base: Any, first: Any, whole: bool) -> Any:
     """Positions with ``base[first]`` at the front and the other rows after, in any
-    order (those in the front slots move to the chosen rows' slots)."""
+    order (those in the front slots move to the chosen rows' slots). ``whole``:
+    ``base`` is every row in order, a new array, and becomes the positions (a new
+    array of 10M rows costs its page faults: up to 150 ms here)."""
     k = len(first)
-    positions = np.arange(len(base), dtype=np.intp) if whole else base.copy()
+    positions = base if whole else base.copy()
     vacated = np.setdiff1d(np.arange(k), first, assume_unique=True)
     positions[first[first >= k]] = positions[vacated]
     positions[:k] = first if whole else base.take(first)
@@ -2186,7 +2190,7 @@ def _sampled_first_rows(
     sample's threshold: the rows on its side, few, sorted (no copy of the column,
     one comparison over it). ``None`` when the threshold does not hold k rows or
     holds too many (ties, nulls): :func:`_first_rows` then."""
-    found = _numeric_values(np, column, base)
+    found = _numeric_values(np, column, base, whole)
     if found is None:
         return None
     values, at = found
@@ -2399,7 +2403,7 @@ def _early_sort(
         return None
     spec, whole = specs[0], not state.filtered
     column, ascending = view.source.column(spec["column"]), spec["ascending"]
-    if _numeric_values(np, column, base) is None:
+    if _numeric_values(np, column, base, whole) is None:
         return None
     _step(request, 0.05, "first_rows")
     numeric = None
