@@ -71,10 +71,16 @@ _COLUMN = {"type": "integer", "minimum": 0}
 _MAX_BYTES = {"type": "integer", "minimum": 4096, "maximum": 2 * 1024 * 1024}
 
 
+#: The lanes of slow requests, by kind (quick ones run on the server's subshell):
+#: a profile need not wait for a 10 s sort, nor a sort for a profile.
+LANES = {"sort": "tables", "filter": "tables", "profile": "profiles"}
 #: Seconds between two progress reports of a slow request (none for a quick one).
 PROGRESS_INTERVAL = 0.25
 #: Seconds a slow request may take (a sort of 10M strings takes some).
 SLOW_TIMEOUT = 600.0
+#: Seconds a view outlives the websockets of the client that opened it (a page
+#: reload makes a new client; a dropped connection that comes back keeps its views).
+ORPHAN_GRACE = 60.0
 
 
 @dataclass
@@ -87,6 +93,27 @@ class _Tables:
     newest: dict[tuple[str, str], str] = field(default_factory=dict)
     #: The slow requests in flight on each view: view -> task ids.
     tasks: dict[str, set[str]] = field(default_factory=dict)
+    #: The client session that opened each view over a websocket (REST: none).
+    owners: dict[str, str] = field(default_factory=dict)
+    #: When each owner was last seen connected (loop time).
+    seen: dict[str, float] = field(default_factory=dict)
+
+    def forget(self, view: str) -> None:
+        self.views.pop(view, None)
+        self.owners.pop(view, None)
+
+    def orphans(self, connected: set[str], now: float) -> list[str]:
+        """Views whose client has had no websocket for :data:`ORPHAN_GRACE` seconds."""
+        for owner in set(self.owners.values()) & connected:
+            self.seen[owner] = now
+        gone = [
+            view
+            for view, owner in self.owners.items()
+            if owner not in connected and now - self.seen.get(owner, now) > ORPHAN_GRACE
+        ]
+        live = set(self.owners.values())
+        self.seen = {owner: at for owner, at in self.seen.items() if owner in live}
+        return gone
 
 
 def _tables(kernel: KernelProxy) -> _Tables:
@@ -96,10 +123,10 @@ def _tables(kernel: KernelProxy) -> _Tables:
     return tables
 
 
-async def _call(kernel: KernelProxy, request: dict[str, Any], *, slow: bool = False) -> Any:
+async def _call(kernel: KernelProxy, request: dict[str, Any], *, lane: str | None = None) -> Any:
     """The procedure's answer to ``request``; its errors as the typed errors above
     (a fault of the procedure keeps its own name)."""
-    answer = await kernel.call_procedure(MODULE, PROCEDURE, "handle", request, slow=slow)
+    answer = await kernel.call_procedure(MODULE, PROCEDURE, "handle", request, lane=lane)
     if not isinstance(answer, dict):
         raise KernelError("TypeError", "the table procedure answered no object")
     status = answer.pop("status", None)
@@ -118,8 +145,8 @@ async def _ask(ctx: RequestContext, op: str, **extra: Any) -> Any:
 
 
 async def _ask_slowly(ctx: RequestContext, op: str, kind: str, **extra: Any) -> Any:
-    """A slow request on the slow lane, as a task: reports its progress while it
-    runs, and cancels the view's older request of the same ``kind``."""
+    """A slow request on the lane of its ``kind``, as a task: reports its progress
+    while it runs, and cancels the view's older request of the same kind."""
     kernel, tables = ctx.kernel, _tables(ctx.kernel)
     view, task = str(ctx.content.get("view")), uuid.uuid4().hex
     older = tables.newest.get((view, kind))
@@ -130,11 +157,12 @@ async def _ask_slowly(ctx: RequestContext, op: str, kind: str, **extra: Any) -> 
         await _call(kernel, {"op": "cancel", "tasks": [older]})
     reporting = asyncio.ensure_future(_report_progress(ctx, view, task))
     try:
-        return await _call(kernel, {**ctx.content, **extra, "op": op, "task": task}, slow=True)
+        request = {**ctx.content, **extra, "op": op, "task": task}
+        return await _call(kernel, request, lane=LANES[kind])
     except asyncio.CancelledError:
         # Given up (a timeout, a restart, the server stopping): the kernel stops
-        # at its next step, and later requests get a lane of their own.
-        stopping = asyncio.ensure_future(_give_up(kernel, task))
+        # at its next step, and later requests get a subshell of their own.
+        stopping = asyncio.ensure_future(_give_up(kernel, LANES[kind], task))
         stopping.add_done_callback(lambda t: t.cancelled() or t.exception())
         raise
     finally:
@@ -146,9 +174,9 @@ async def _ask_slowly(ctx: RequestContext, op: str, kind: str, **extra: Any) -> 
             del tables.newest[(view, kind)]
 
 
-async def _give_up(kernel: KernelProxy, task: str) -> None:
+async def _give_up(kernel: KernelProxy, lane: str, task: str) -> None:
     with contextlib.suppress(Exception):
-        await kernel.give_up_slow_lane()
+        await kernel.give_up_lane(lane)
         await _call(kernel, {"op": "cancel", "tasks": [task]})
 
 
@@ -188,9 +216,27 @@ async def table_open(ctx: RequestContext) -> Any:
     Returns the view id and generation, the kind and shape, the columns (name,
     dtype, display type), row label levels, features, and the first ``rows`` rows.
     """
+    tables = _tables(ctx.kernel)
+    await _close_orphans(ctx.kernel, tables)
     answer = await _ask(ctx, "open")
-    _tables(ctx.kernel).views[answer["view"]] = str(ctx.content["name"])
+    view = answer["view"]
+    tables.views[view] = str(ctx.content["name"])
+    client = ctx.header.get("session")
+    if isinstance(client, str) and client in ctx.kernel.client_sessions():
+        tables.owners[view] = client
+        tables.seen[client] = asyncio.get_running_loop().time()
     return answer
+
+
+async def _close_orphans(kernel: KernelProxy, tables: _Tables) -> None:
+    """Close the views of clients gone for good (a reloaded page): a view holds
+    its variable alive and 8 bytes a row once sorted. Views opened over REST
+    have no client and live until closed."""
+    now = asyncio.get_running_loop().time()
+    for view in tables.orphans(kernel.client_sessions(), now):
+        tables.forget(view)
+        with contextlib.suppress(BeakerError):
+            await _call(kernel, {"op": "close", "view": view})
 
 
 @custom_message(
@@ -263,7 +309,7 @@ async def table_filter(ctx: RequestContext) -> Any:
 async def table_close(ctx: RequestContext) -> Any:
     """Close a view: the kernel lets go of its row positions."""
     answer = await _ask(ctx, "close")
-    _tables(ctx.kernel).views.pop(str(ctx.content["view"]), None)
+    _tables(ctx.kernel).forget(str(ctx.content["view"]))
     return answer
 
 
@@ -289,7 +335,9 @@ async def table_profile(ctx: RequestContext) -> Any:
     is published first as ``table_profile_response`` with ``approximate: true``;
     the exact one follows on the slow lane, published too, and is the return.
     A newer profile of the view cancels this one's exact pass."""
-    sampled = await _ask(ctx, "profile", sample=True)
+    sampled = await _call(
+        ctx.kernel, {**ctx.content, "op": "profile", "sample": True}, lane=LANES["profile"]
+    )
     if sampled.get("stale"):
         return sampled
     ctx.respond(sampled)
@@ -324,20 +372,21 @@ async def check_views(kernel: KernelProxy) -> None:
     changed in place or deleted, publish ``table_update`` (the kernel re-applies
     the view's sort and filters where their columns still exist)."""
     tables = _tables(kernel)
+    await _close_orphans(kernel, tables)
     if not tables.views:
         return
-    answer = await _call(kernel, {"op": "check"}, slow=True)
+    answer = await _call(kernel, {"op": "check"}, lane=LANES["filter"])
     for update in answer.get("updates", []):
         if update.get("closed"):
-            tables.views.pop(str(update.get("view")), None)
+            tables.forget(str(update.get("view")))
         kernel.broadcast(UPDATE_MSG_TYPE, update)
 
 
 @kernel_hook("restarted")
 async def close_views(kernel: KernelProxy) -> None:
     """The kernel restarted: every open view is gone with it; its clients are told."""
-    views = _tables(kernel).views
-    for view, name in list(views.items()):
+    tables = _tables(kernel)
+    for view, name in list(tables.views.items()):
         update = {"view": view, "name": name, "reason": "restarted", "closed": True}
         kernel.broadcast(UPDATE_MSG_TYPE, update)
-    views.clear()
+        tables.forget(view)

@@ -225,7 +225,13 @@ class KernelSession:
             max_variable_bytes=self.settings.max_variable_bytes,
             state=self.handler_state,
             broadcast=self._broadcast_news,
+            client_sessions=self.client_sessions,
         )
+
+    def client_sessions(self) -> set[str]:
+        """The session ids of the kernel's websockets now (JupyterLab's client ids)."""
+        sessions = (getattr(connection, "session_id", None) for connection in self.connections)
+        return {session for session in sessions if isinstance(session, str) and session}
 
     def _hook_kernel_proxy(self) -> KernelProxy:
         """The kernel as a kernel hook sees it: what it publishes has no parent."""
