@@ -61,8 +61,10 @@ with the same frame in its kernel, what a user gets without the explorer
   text of the first and last rows).
 
 The two servers take turns, the order flipped each round. Reported: the median
-over rounds of each figure, every round's value, and the issue's targets with
-ok / MISS. A figure is ``n/a`` when the server does not answer that yet (no
+over rounds of each figure, the procedure's own time in the kernel beside it
+(its ``elapsed_ms``: the rest is the way through server and subshell, and for a
+page during a sort, the wait for the kernel's GIL), every round's value, and
+the issue's targets with ok / MISS. A figure is ``n/a`` when the server does not answer that yet (no
 ``first_rows`` stage, ``table_profile`` unknown to the kernel procedure).
 Reading it: the explorer figures are for a user who has the whole 10M rows at
 hand (any page, sorted and filtered); the inspector's are for 10,000 rows, and
@@ -257,6 +259,12 @@ class Answer:
     size: int
     stale: bool = False  # a page read again at the current generation (``Explorer.read``)
 
+    @property
+    def kernel_ms(self) -> float | None:
+        """The procedure's own time in the kernel (its ``elapsed_ms``)."""
+        value = self.value.get("elapsed_ms")
+        return None if value is None else float(value)
+
 
 #: Called with a response's content and its milliseconds since the request was sent.
 OnResponse = Callable[[dict[str, Any], float], None]
@@ -370,27 +378,27 @@ async def explorer_round(side: Explorer, out: Results) -> None:
     opened = await ask(channel, "table_open", {"name": "df", "rows": PAGE_ROWS})
     view, generation = opened.value["view"], opened.value["generation"]
     out["open_ms"].append(opened.ms)
+    out["open_kernel_ms"].append(opened.kernel_ms)
     out["open_bytes"].append(opened.size)
     try:
-        pages = [(await side.read(view, generation)).ms for _ in range(side.pages)]
-        out["page_p50_ms"].append(percentile(pages, 50))
-        out["page_p95_ms"].append(percentile(pages, 95))
+        pages = [await side.read(view, generation) for _ in range(side.pages)]
+        spread(out, "page", pages)
 
         await numeric_sort(side, view, out)
 
         by_string = {"view": view, "keys": [{"column": STRING, "ascending": True}]}
         answer = await ask(channel, "table_sort", by_string, timeout=SLOW_TIMEOUT)
-        out["string_sort_ms"].append(answer.ms)
+        timed(out, "string_sort", answer)
         await ask(channel, "table_sort", {"view": view, "keys": []}, timeout=SLOW_TIMEOUT)
 
         compare = {"kind": "compare", "column": FLOAT_FILTERED, "op": ">", "value": 0.5}
         answer = await ask(channel, "table_filter", {"view": view, "filters": [compare]})
-        out["numeric_filter_ms"].append(answer.ms)
+        timed(out, "numeric_filter", answer)
         contains = {"kind": "contains", "column": STRING_SEARCHED, "term": CONTAINS_TERM}
         answer = await ask(
             channel, "table_filter", {"view": view, "filters": [contains]}, timeout=SLOW_TIMEOUT
         )
-        out["string_contains_ms"].append(answer.ms)
+        timed(out, "string_contains", answer)
         answer = await ask(channel, "table_filter", {"view": view, "filters": []})
         generation = answer.value["generation"]
 
@@ -398,6 +406,22 @@ async def explorer_round(side: Explorer, out: Results) -> None:
         await pages_during_sort(side, view, generation, out)
     finally:
         await ask(channel, "table_close", {"view": view})
+
+
+def timed(out: Results, key: str, answer: Answer) -> None:
+    """An answer's milliseconds at the client and in the kernel."""
+    out[f"{key}_ms"].append(answer.ms)
+    out[f"{key}_kernel_ms"].append(answer.kernel_ms)
+
+
+def spread(out: Results, key: str, answers: list[Answer]) -> None:
+    """p50 and p95 of answers' milliseconds, at the client and in the kernel."""
+    for q in (50, 95):
+        for suffix, values in (
+            ("ms", [a.ms for a in answers]),
+            ("kernel_ms", [a.kernel_ms for a in answers if a.kernel_ms is not None]),
+        ):
+            out[f"{key}_p{q}_{suffix}"].append(percentile(values, q) if values else None)
 
 
 async def numeric_sort(side: Explorer, view: str, out: Results) -> None:
@@ -426,7 +450,7 @@ async def numeric_sort(side: Explorer, view: str, out: Results) -> None:
         await first_page(int(answer.value["generation"]))
     out["sort_first_rows_ms"].append(first.get("response_ms"))
     out["sort_first_page_ms"].append(first["page_ms"])
-    out["sort_full_ms"].append(answer.ms)
+    timed(out, "sort_full", answer)
 
 
 async def profile(side: Explorer, view: str, out: Results) -> None:
@@ -443,12 +467,13 @@ async def profile(side: Explorer, view: str, out: Results) -> None:
     except Unsupported:
         out["profile_sampled_ms"].append(None)
         out["profile_exact_ms"].append(None)
+        out["profile_exact_kernel_ms"].append(None)
         return
     if answer.value.get("approximate"):
         raise RuntimeError("table_profile's reply is approximate; the exact one was expected")
     # A view of at most 100,000 rows gets only the exact profile: then no sampled figure.
     out["profile_sampled_ms"].append(sampled[0] if sampled else None)
-    out["profile_exact_ms"].append(answer.ms)
+    timed(out, "profile_exact", answer)
 
 
 async def pages_during_sort(side: Explorer, view: str, generation: int, out: Results) -> None:
@@ -458,20 +483,18 @@ async def pages_during_sort(side: Explorer, view: str, generation: int, out: Res
         ask(side.channel, "table_sort", {"view": view, "keys": keys}, None, SLOW_TIMEOUT)
     )
     await asyncio.sleep(SORT_HEAD_START)
-    times: list[float] = []
+    pages: list[Answer] = []
     stale = 0
     while not sort.done():
         answer = await side.read(view, generation)
-        times.append(answer.ms)
+        pages.append(answer)
         if answer.stale:  # the sort committed while this page waited: the last one
             stale += 1
             break
-    sorted_ = await sort
-    out["during_sort_ms"].append(sorted_.ms)
-    out["during_sort_pages"].append(len(times))
+    timed(out, "during_sort", await sort)
+    out["during_sort_pages"].append(len(pages))
     out["during_sort_stale"].append(stale)
-    out["during_sort_p50_ms"].append(percentile(times, 50) if times else None)
-    out["during_sort_p95_ms"].append(percentile(times, 95) if times else None)
+    spread(out, "during_sort", pages)
 
 
 def rss(pid: int) -> int:
@@ -648,7 +671,7 @@ def verdict(value: float | None, target: float | None) -> str:
 
 
 def format_table(results: Results) -> str:
-    lines = [f"{'measure':52} {'median':>10}  {'target':>9} {'':4}  per round"]
+    lines = [f"{'measure':52} {'median':>10} {'(kernel)':>9}  {'target':>9} {'':4}  per round"]
     for row in ROWS_REPORTED:
         if row.key == "inspector_ms":
             lines.append(f"-- on {INSPECTOR}, the same frame --")
@@ -656,8 +679,11 @@ def format_table(results: Results) -> str:
         value = median_of(values)
         target = "" if row.target is None else f"<= {row.target:g} {row.unit}"
         rounds = " ".join(show(v, row.unit).replace(" ", "") for v in values)
+        kernel = ""
+        if row.key.endswith("_ms") and f"{row.key[:-3]}_kernel_ms" in results:
+            kernel = show(median_of(results[f"{row.key[:-3]}_kernel_ms"]), "ms")
         lines.append(
-            f"{row.label:52} {show(value, row.unit):>10}  {target:>9} "
+            f"{row.label:52} {show(value, row.unit):>10} {kernel:>9}  {target:>9} "
             f"{verdict(value, row.target):4}  {rounds}"
         )
     lines += ["", "ratios, medians of this run:"]
