@@ -35,6 +35,7 @@ import re
 import sys
 import threading
 import time
+from collections import _count_elements  # type: ignore[attr-defined]
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -761,8 +762,11 @@ class _PandasColumn(_Column):
                 return np.array(_python_mask(series.tolist(), spec, self.display), dtype=bool)
             return self._text_mask(spec)
         if kind == "in":
-            wanted = [self._coerce(x) for x in spec["values"]]
-            return series.isin(wanted).to_numpy(dtype=bool, na_value=False)
+            wanted = [self._coerce(x) for x in spec["values"] if x is not None]
+            chosen = series.isin(wanted).to_numpy(dtype=bool, na_value=False)
+            if None in spec["values"]:  # null is in the set: every missing value is chosen
+                chosen = chosen | series.isna().to_numpy()
+            return chosen
         if self.display == "object":
             return np.array(_python_mask(series.tolist(), spec, self.display), dtype=bool)
         result = None
@@ -823,6 +827,7 @@ class _Source:
 
     kind = ""
     vector = True  # numpy positions and whole-column numpy operations
+    lazy = False  # paged a window at a time (a LazyFrame, a dask frame): ``_WindowSource``
 
     def __init__(self, obj: Any, name: str) -> None:
         self.obj = obj
@@ -1072,6 +1077,9 @@ def _source(obj: Any, name: str) -> _Source:
         if (obj.dtype.names and ndim == 1) or (not obj.dtype.names and ndim in (1, 2)):
             return _ArraySource(obj, name)
         raise NotATable(f"a {ndim}-dimensional array is not a table")
+    library = _library_source(obj, name, tp)
+    if library is not None:
+        return library
     if issubclass(tp, list):
         if not list.__len__(obj):
             raise NotATable("an empty list")
@@ -1091,6 +1099,578 @@ def _source(obj: Any, name: str) -> _Source:
 
 def _is_1d(obj: Any) -> bool:
     return _is(type(obj), "numpy", ("ndarray",)) and obj.ndim == 1
+
+
+# -- library sources: polars, pyarrow, dask --------------------------------------------------
+#
+# A polars or pyarrow column is read through its library's small ``ops`` (below): a page
+# is gathered first and only its rows converted (no copy of a 10M-row string column per
+# page); sorting and filtering use whole-column numpy arrays, zero-copy where the library
+# has one (a numeric column without nulls), and the library's own kernels for strings.
+# A polars LazyFrame and a dask DataFrame are *windowed*: a page computes only its rows
+# (``lf.slice(start, n).collect()``; the dask partitions the rows fall in), their row
+# count is ``None`` until the last row was paged, and they refuse sort and filter
+# (``BadRequest``: that would compute the whole frame; collect or compute it first).
+
+#: Rows of a Python-level pass over a library column (Decimal, struct, list values) done
+#: at once: the GIL is let go between them.
+_LIB_CHUNK = 50_000
+_NUMPY_INTS = {f"{s}Int{b}" for s in ("", "U") for b in (8, 16, 32, 64)}
+_UTC = datetime.timezone.utc
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
+_TICKS_PER_US = {"ns": 1000, "us": 1, "ms": 1 / 1000, "s": 1 / 1_000_000}
+
+
+class _PolarsOps:
+    """A polars Series' few operations used by :class:`_LibColumn`."""
+
+    @staticmethod
+    def describe(s: Any) -> tuple[str, str, Any]:
+        """(category, display type, (time zone, unit) of a zoned datetime)."""
+        dtype = s.dtype
+        name = _type_name(type(dtype))
+        if name in _NUMPY_INTS or name in ("Float16", "Float32", "Float64"):
+            return "numpy", "number", None
+        if name == "Boolean":
+            return "numpy", "boolean", None
+        if name == "Date":
+            return "numpy", "date", None
+        if name == "Duration":
+            return "numpy", "interval", None
+        if name == "Datetime":
+            if dtype.time_zone is None:
+                return "numpy", "datetime", None
+            return "tz", "datetime", (dtype.time_zone, dtype.time_unit)
+        if name in ("String", "Categorical", "Enum"):
+            return "text", "string", None
+        if name in ("Decimal", "Int128", "UInt128"):
+            return "other", "number", None
+        if name == "Time":
+            return "other", "time", None
+        if name == "Binary":
+            return "other", "string", None
+        if name == "Null":
+            return "other", "unknown", None
+        if name == "Object":
+            return "other", _display_of_values(s.head(SAMPLE_ROWS).to_list()), None
+        return "other", "object", None  # List, Array, Struct
+
+    @staticmethod
+    def dtype_text(s: Any) -> str:
+        return str(s.dtype)
+
+    @staticmethod
+    def length(s: Any) -> int:
+        return int(s.len())
+
+    @staticmethod
+    def null_count(s: Any) -> int:
+        return int(s.null_count())
+
+    @staticmethod
+    def take(s: Any, positions: Any) -> Any:
+        return s.gather(positions)
+
+    @staticmethod
+    def piece(s: Any, start: int, stop: int) -> Any:
+        return s.slice(start, stop - start)
+
+    @staticmethod
+    def is_null(s: Any) -> Any:
+        return s.is_null().to_numpy()
+
+    @staticmethod
+    def filled(s: Any, display: str) -> Any:
+        """The values as numpy, nulls as 0 / False (floats: NaN, times: NaT)."""
+        if s.null_count() and display in ("number", "boolean") and not s.dtype.is_float():
+            s = s.fill_null(False if display == "boolean" else 0)
+        return s.to_numpy()
+
+    @staticmethod
+    def physical(s: Any) -> Any:
+        return s.to_physical().fill_null(0).to_numpy()
+
+    @staticmethod
+    def to_list(s: Any) -> list[Any]:
+        return list(s.to_list())
+
+    @staticmethod
+    def _text(s: Any) -> Any:
+        return s if _type_name(type(s.dtype)) == "String" else s.cast(sys.modules["polars"].String)
+
+    @staticmethod
+    def rank(s: Any) -> Any:
+        if _type_name(type(s.dtype)) == "Categorical":  # categories in text order, as pandas'
+            s = _PolarsOps._text(s)
+        return s.rank("dense").fill_null(0).to_numpy()
+
+    @staticmethod
+    def text_mask(s: Any, spec: dict[str, Any]) -> Any:
+        s = _PolarsOps._text(s)
+        kind, term, case = spec["kind"], spec["term"], spec["case_sensitive"]
+        if kind == "regex":
+            found = s.str.contains(term if case else f"(?i){term}")
+        else:
+            if not case:
+                s, term = s.str.to_lowercase(), term.lower()
+            if kind == "contains":
+                found = s.str.contains(term, literal=True)
+            else:
+                found = s.str.starts_with(term) if kind == "starts_with" else s.str.ends_with(term)
+        return found.fill_null(False).to_numpy()
+
+    @staticmethod
+    def compare(s: Any, op: Callable[[Any, Any], Any], value: str) -> Any:
+        return op(_PolarsOps._text(s), value).fill_null(False).to_numpy()
+
+    @staticmethod
+    def is_in(s: Any, values: list[Any]) -> Any:
+        polars = sys.modules["polars"]
+        wanted = polars.Series(values, dtype=polars.String)
+        return _PolarsOps._text(s).is_in(wanted).fill_null(False).to_numpy()
+
+
+class _ArrowOps:
+    """A pyarrow ChunkedArray's (or Array's) few operations used by :class:`_LibColumn`."""
+
+    @staticmethod
+    def _types() -> Any:
+        return sys.modules["pyarrow"].types
+
+    @staticmethod
+    def _compute() -> Any:
+        import importlib  # the variable is a pyarrow table: pyarrow is imported
+
+        return importlib.import_module("pyarrow.compute")
+
+    @staticmethod
+    def describe(a: Any) -> tuple[str, str, Any]:
+        types, tp = _ArrowOps._types(), a.type
+        if types.is_integer(tp) or types.is_floating(tp):
+            return "numpy", "number", None
+        if types.is_boolean(tp):
+            return "numpy", "boolean", None
+        if types.is_date(tp):
+            return "numpy", "date", None
+        if types.is_duration(tp):
+            return "numpy", "interval", None
+        if types.is_timestamp(tp):
+            if tp.tz is None:
+                return "numpy", "datetime", None
+            return "tz", "datetime", (tp.tz, tp.unit)
+        if types.is_dictionary(tp) and (
+            types.is_string(tp.value_type) or types.is_large_string(tp.value_type)
+        ):
+            return "text", "string", None
+        if types.is_string(tp) or types.is_large_string(tp) or _is_string_view(types, tp):
+            return "text", "string", None
+        if types.is_decimal(tp):
+            return "other", "number", None
+        if types.is_time(tp):
+            return "other", "time", None
+        if types.is_binary(tp) or types.is_large_binary(tp) or types.is_fixed_size_binary(tp):
+            return "other", "string", None
+        if types.is_null(tp):
+            return "other", "unknown", None
+        return "other", "object", None
+
+    @staticmethod
+    def dtype_text(a: Any) -> str:
+        return str(a.type)
+
+    @staticmethod
+    def length(a: Any) -> int:
+        return len(a)
+
+    @staticmethod
+    def null_count(a: Any) -> int:
+        return int(a.null_count)
+
+    @staticmethod
+    def take(a: Any, positions: Any) -> Any:
+        return a.take(positions)
+
+    @staticmethod
+    def piece(a: Any, start: int, stop: int) -> Any:
+        return a.slice(start, stop - start)
+
+    @staticmethod
+    def is_null(a: Any) -> Any:
+        return a.is_null().to_numpy(zero_copy_only=False)
+
+    @staticmethod
+    def filled(a: Any, display: str) -> Any:
+        types = _ArrowOps._types()
+        if a.null_count and display in ("number", "boolean") and not types.is_floating(a.type):
+            a = a.fill_null(False if display == "boolean" else 0)
+        return a.to_numpy(zero_copy_only=False)
+
+    @staticmethod
+    def physical(a: Any) -> Any:
+        return a.cast(sys.modules["pyarrow"].int64()).fill_null(0).to_numpy(zero_copy_only=False)
+
+    @staticmethod
+    def to_list(a: Any) -> list[Any]:
+        return list(a.to_pylist())
+
+    @staticmethod
+    def _text(a: Any) -> Any:
+        if _ArrowOps._types().is_dictionary(a.type):
+            return a.cast(a.type.value_type)
+        return a
+
+    @staticmethod
+    def rank(a: Any) -> Any:
+        compute = _ArrowOps._compute()
+        ranks = compute.rank(_ArrowOps._text(a), sort_keys="ascending", tiebreaker="dense")
+        return ranks.to_numpy(zero_copy_only=False)
+
+    @staticmethod
+    def text_mask(a: Any, spec: dict[str, Any]) -> Any:
+        compute = _ArrowOps._compute()
+        a = _ArrowOps._text(a)
+        kind, term, ignore = spec["kind"], spec["term"], not spec["case_sensitive"]
+        method = {
+            "contains": compute.match_substring,
+            "starts_with": compute.starts_with,
+            "ends_with": compute.ends_with,
+            "regex": compute.match_substring_regex,
+        }[kind]
+        found = method(a, term, ignore_case=ignore)
+        return found.fill_null(False).to_numpy(zero_copy_only=False)
+
+    @staticmethod
+    def compare(a: Any, op: Callable[[Any, Any], Any], value: str) -> Any:
+        compute = _ArrowOps._compute()
+        names = {
+            operator.eq: "equal",
+            operator.ne: "not_equal",
+            operator.lt: "less",
+            operator.le: "less_equal",
+            operator.gt: "greater",
+            operator.ge: "greater_equal",
+        }
+        found = getattr(compute, names[op])(_ArrowOps._text(a), value)
+        return found.fill_null(False).to_numpy(zero_copy_only=False)
+
+    @staticmethod
+    def is_in(a: Any, values: list[Any]) -> Any:
+        compute, pyarrow = _ArrowOps._compute(), sys.modules["pyarrow"]
+        found = compute.is_in(_ArrowOps._text(a), value_set=pyarrow.array(values, pyarrow.string()))
+        return found.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _is_string_view(types: Any, tp: Any) -> bool:
+    test = getattr(types, "is_string_view", None)
+    return bool(test(tp)) if test is not None else False
+
+
+class _LibColumn(_Column):
+    """A polars or pyarrow column, by category: ``numpy`` (numbers, booleans, dates,
+    datetimes without a zone, durations: numpy arrays, nulls filled and masked, as an
+    :class:`_ArrayColumn`), ``tz`` (zoned datetimes: Python values on a page, their
+    UTC ticks to sort and filter), ``text`` (strings, categoricals: the library's
+    kernels) and ``other`` (Python values, filtered in chunks)."""
+
+    def __init__(self, ops: Any, data: Any) -> None:
+        self.ops, self.data = ops, data
+        self.category, self.display, self.zone = ops.describe(data)
+        self.dtype = ops.dtype_text(data)
+        self.categorical = False
+
+    def _null_code(self) -> int:
+        return NAT if self.display in ("datetime", "interval") else NULL
+
+    def format(self, positions: Any, fmt: _Format) -> tuple[Any, ...]:
+        np, ops = _np(), self.ops
+        small = ops.take(self.data, positions)
+        missing = ops.is_null(small) if ops.null_count(small) else None
+        if self.category == "numpy":
+            values, clipped = _format_array(ops.filled(small, self.display), fmt)
+            if missing is not None:
+                code = self._null_code()
+                for i in np.flatnonzero(missing).tolist():
+                    values[i] = code
+            return values, clipped
+        return _format_many(ops.to_list(small), fmt, missing, self._null_code())
+
+    def whole(self) -> Any:
+        """The column as a numpy array (``numpy`` category), nulls filled."""
+        return self.ops.filled(self.data, self.display)
+
+    def nulls(self) -> Any:
+        np = _np()
+        if self.category == "numpy" and self.display == "number":
+            values = self.whole()
+            if values.dtype.kind == "f":
+                return np.isnan(values)  # nulls are NaN here, and NaN is null (as pandas')
+        if not self.ops.null_count(self.data):
+            return None
+        return self.ops.is_null(self.data)
+
+    def sort_key(self) -> Any:
+        np = _np()
+        if self.category == "numpy":
+            return self.whole()
+        if self.category == "tz":
+            return self.ops.physical(self.data)
+        try:
+            return self.ops.rank(self.data)
+        except Exception:  # a type the library does not rank: Python values
+            keys = np.empty(self.ops.length(self.data), dtype=object)
+            keys[:] = self.ops.to_list(self.data)
+            return keys
+
+    def mask(self, spec: dict[str, Any]) -> Any:
+        np, ops, kind = _np(), self.ops, spec["kind"]
+        if kind in ("is_null", "not_null"):
+            nulls = self.nulls()
+            none = np.zeros(ops.length(self.data), dtype=bool) if nulls is None else nulls
+            return none if kind == "is_null" else ~none
+        if kind in _TEXT_KINDS and self.display not in ("string", "object", "unknown"):
+            raise ValueError(f"a text filter on a {self.display} column")
+        null = ops.is_null(self.data) if ops.null_count(self.data) else None
+        if self.category == "numpy":
+            result = _ArrayColumn(self.whole()).mask(spec)
+        elif self.category == "tz":
+            result = self._zoned_mask(spec)
+        elif self.category == "text":
+            result = self._text_mask(spec)
+        else:
+            result = self._python_mask(spec)
+        if null is not None:
+            result = result & ~null
+            if kind == "in" and any(x is None for x in spec["values"]):
+                result = result | null
+        return result
+
+    def _text_mask(self, spec: dict[str, Any]) -> Any:
+        kind, ops = spec["kind"], self.ops
+        try:
+            if kind in _TEXT_KINDS:
+                return ops.text_mask(self.data, spec)
+            if kind == "in":
+                wanted = [_coerce(x, "string") for x in spec["values"]]
+                return ops.is_in(self.data, [x for x in wanted if x is not None])
+            result = None
+            for op, x in _comparisons(spec, "string"):
+                part = ops.compare(self.data, op, x)
+                result = part if result is None else result & part
+            return result
+        except (ValueError, TypeError):
+            raise
+        except Exception as error:  # the library's own error (a pattern it cannot read)
+            raise ValueError(_describe(error)) from None
+
+    def _zoned_mask(self, spec: dict[str, Any]) -> Any:
+        np = _np()
+        zone, unit = self.zone
+        ticks = self.ops.physical(self.data)
+
+        def tick(value: Any) -> Any:
+            stamp = _coerce(value, "datetime")
+            if stamp is None:
+                return None
+            if stamp.tzinfo is None:
+                import zoneinfo
+
+                stamp = stamp.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+            micros = (stamp - _EPOCH) // datetime.timedelta(microseconds=1)
+            return micros * _TICKS_PER_US[unit]
+
+        if spec["kind"] == "in":
+            wanted = [tick(x) for x in spec["values"]]
+            return np.isin(ticks, [x for x in wanted if x is not None])
+        if spec["kind"] == "between":
+            return (ticks >= tick(spec["low"])) & (ticks <= tick(spec["high"]))
+        return _COMPARE[spec["op"]](ticks, tick(spec["value"]))
+
+    def _python_mask(self, spec: dict[str, Any]) -> Any:
+        """Python values a chunk at a time, the GIL let go between chunks."""
+        np, n = _np(), self.ops.length(self.data)
+        parts = []
+        for start in range(0, n, _LIB_CHUNK):
+            items = self.ops.to_list(self.ops.piece(self.data, start, min(n, start + _LIB_CHUNK)))
+            parts.append(np.array(_python_mask(items, spec, self.display), dtype=bool))
+            time.sleep(0)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+class _LibSource(_Source):
+    """A polars DataFrame or a pyarrow Table / RecordBatch (no row labels)."""
+
+    def __init__(self, obj: Any, name: str, kind: str, ops: Any) -> None:
+        super().__init__(obj, name)
+        self.kind, self.ops = kind, ops
+        self.polars = ops is _PolarsOps
+        self.names = list(obj.columns if self.polars else obj.column_names)
+
+    def length(self) -> int:
+        return int(self.obj.height if self.polars else self.obj.num_rows)
+
+    def column_count(self) -> int:
+        return len(self.names)
+
+    def column(self, j: int) -> Any:
+        return _LibColumn(self.ops, self.obj.to_series(j) if self.polars else self.obj.column(j))
+
+    def schema(self, j: int) -> dict[str, Any]:
+        column = self.column(j)
+        return {
+            "name": _label_text(self.names[j]),
+            "dtype": column.dtype,
+            "display_type": column.display,
+        }
+
+
+class _WindowSource(_Source):
+    """A frame computed a page at a time (a polars LazyFrame, a dask DataFrame)."""
+
+    lazy = True
+    refusal = ""
+
+    def __init__(self, obj: Any, name: str) -> None:
+        super().__init__(obj, name)
+        self.rows: int | None = None  # known once the last row was paged
+        self.schema_source: _Source = self._schema_source()
+
+    def _schema_source(self) -> _Source:
+        raise NotImplementedError
+
+    def length(self) -> int | None:  # type: ignore[override]
+        return self.rows
+
+    def column_count(self) -> int:
+        return self.schema_source.column_count()
+
+    def schema(self, j: int) -> dict[str, Any]:
+        return self.schema_source.schema(j)
+
+    def label_levels(self) -> list[dict[str, Any]]:
+        return self.schema_source.label_levels()
+
+    def column(self, j: int) -> Any:
+        raise BadRequest(self.refusal)
+
+    def window(self, start: int, count: int) -> _Source:
+        """An eager source of the rows ``start`` to ``start + count`` (fewer at the end)."""
+        raise NotImplementedError
+
+    def _learned(self, start: int, count: int, got: int) -> None:
+        if got < count and (got or not start):
+            self.rows = start + got
+
+
+class _LazyPolarsSource(_WindowSource):
+    kind = "polars.LazyFrame"
+    refusal = (
+        "a polars LazyFrame is paged without computing it whole; sorting or filtering it "
+        "would: collect() it into a DataFrame and open that"
+    )
+
+    def _schema_source(self) -> _Source:
+        polars = sys.modules["polars"]
+        empty = polars.DataFrame(schema=self.obj.collect_schema())
+        return _LibSource(empty, self.name, "polars.DataFrame", _PolarsOps)
+
+    def window(self, start: int, count: int) -> _Source:
+        frame = self.obj.slice(start, count).collect()
+        self._learned(start, count, frame.height)
+        return _LibSource(frame, self.name, "polars.DataFrame", _PolarsOps)
+
+
+class _DaskSource(_WindowSource):
+    """A dask DataFrame or Series, a partition at a time: a page computes the
+    partitions its rows fall in (and, once, those before it to learn their lengths);
+    the last two computed partitions are kept."""
+
+    refusal = (
+        "a dask DataFrame is paged a partition at a time; sorting or filtering it would "
+        "compute it whole: compute() it into pandas and open that"
+    )
+    KEPT = 2
+
+    def __init__(self, obj: Any, name: str) -> None:
+        self.lengths: list[int | None] = [None] * int(obj.npartitions)
+        self.kept: dict[int, Any] = {}
+        super().__init__(obj, name)
+        self.kind = "dask.Series" if obj.ndim == 1 else "dask.DataFrame"
+
+    def _schema_source(self) -> _Source:
+        return _PandasSource(self.obj._meta, self.name)
+
+    def _partition(self, i: int) -> Any:
+        frame = self.kept.get(i)
+        if frame is None:
+            frame = self.obj.get_partition(i).compute()
+            self.lengths[i] = len(frame)
+            if len(self.kept) >= self.KEPT:
+                self.kept.pop(next(iter(self.kept)))
+            self.kept[i] = frame
+        return frame
+
+    def window(self, start: int, count: int) -> _Source:
+        pandas = sys.modules["pandas"]
+        pieces, offset, stop = [], 0, start + count
+        for i in range(len(self.lengths)):
+            if offset >= stop:
+                break
+            length = self.lengths[i]
+            if length is None:
+                length = len(self._partition(i))
+            if offset + length > start and count:
+                frame = self._partition(i)
+                pieces.append(frame.iloc[max(0, start - offset) : stop - offset])
+            offset += length
+        if all(n is not None for n in self.lengths):
+            self.rows = offset
+        frame = pandas.concat(pieces) if pieces else self.obj._meta
+        return _PandasSource(frame, self.name)
+
+
+def _library_source(obj: Any, name: str, tp: type) -> _Source | None:
+    """The adapter of a polars, pyarrow or dask frame (by type: nothing imported)."""
+    if _is(tp, "polars", ("DataFrame",)):
+        return _LibSource(obj, name, "polars.DataFrame", _PolarsOps)
+    if _is(tp, "polars", ("LazyFrame",)):
+        return _LazyPolarsSource(obj, name)
+    if _is(tp, "pyarrow", ("Table", "RecordBatch")):
+        return _LibSource(obj, name, f"pyarrow.{_type_name(tp)}", _ArrowOps)
+    if _is(tp, "dask", ("DataFrame", "Series")) and hasattr(obj, "npartitions"):
+        return _DaskSource(obj, name)
+    return None
+
+
+def _window_rows(
+    view: _View, state: _State, request: dict[str, Any], max_bytes: int
+) -> dict[str, Any]:
+    """A page of a windowed source: its rows computed, then paged as an eager table."""
+    source = view.source
+    assert isinstance(source, _WindowSource)
+    start = _int(request, "start", 0, 0, 2**62)
+    count = _int(request, "count", OPEN_ROWS, 0, MAX_ROWS)
+    window = _View(view.id, view.name, source.window(start, count))
+    answer = _rows(window, window.state, {**request, "start": 0}, max_bytes)
+    answer.update(generation=state.generation, start=start, row_count=source.length())
+    answer["positions"] = [start + p for p in answer["positions"]]
+    return answer
+
+
+def _refuse_windowed(view: _View) -> None:
+    if getattr(view.source, "lazy", False):
+        raise BadRequest(view.source.refusal)  # type: ignore[attr-defined]
+
+
+def _view_features(source: _Source) -> dict[str, Any]:
+    """``_features()`` as they hold for this source: a windowed one neither sorts nor filters."""
+    features = _features()
+    lazy = bool(getattr(source, "lazy", False))
+    for op in ("sort", "filter"):
+        features[op] = {**features[op], "supported": not lazy}
+        if lazy:
+            features[op]["reason"] = source.refusal  # type: ignore[attr-defined]
+    features["row_count"] = "unknown until the last row is paged" if lazy else "known"
+    return features
 
 
 # -- sorting and filtering -----------------------------------------------------------------
@@ -1227,13 +1807,14 @@ class _State(NamedTuple):
 
 
 class _View:
-    __slots__ = ("id", "name", "source", "state")
+    __slots__ = ("fingerprint", "id", "name", "source", "state")
 
     def __init__(self, view_id: str, name: str, source: _Source) -> None:
         self.id = view_id
         self.name = name
         self.source = source
         self.state = _State(0, None, [], ([], "and"), False)
+        self.fingerprint: Any = None  # of the source's object, for ``check``
 
     def row_count(self, state: _State) -> int:
         return self.source.length() if state.positions is None else len(state.positions)
@@ -1293,6 +1874,8 @@ def _column_index(view: _View, value: Any, what: str) -> int:
 def _rows(view: _View, state: _State, request: dict[str, Any], max_bytes: int) -> dict[str, Any]:
     """A page: formatted values column by column, row labels and row positions."""
     source = view.source
+    if source.lazy:
+        return _window_rows(view, state, request, max_bytes)
     start = _int(request, "start", 0, 0, 2**62)
     count = _int(request, "count", OPEN_ROWS, 0, MAX_ROWS)
     fmt = _Format(
@@ -1369,6 +1952,7 @@ def _open(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
             raise TooManyViews(f"{MAX_VIEWS} views are open; close one first")
         view = _View(f"v{next(_counter)}", name, source)
         _views[view.id] = view
+    view.fingerprint = _fingerprint(source)
     shown = min(source.column_count(), SCHEMA_COLUMNS)
     answer: dict[str, Any] = {
         "status": "ok",
@@ -1378,7 +1962,7 @@ def _open(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         "shape": [source.length(), source.column_count()],
         "columns": _schema(source, shown, max_bytes // 2),
         "row_label_levels": source.label_levels(),
-        "features": _features(),
+        "features": _view_features(source),
     }
     if len(answer["columns"]) < source.column_count():
         answer["columns_truncated"] = True
@@ -1411,13 +1995,14 @@ def _features() -> dict[str, Any]:
             "max_set_values": MAX_SET_VALUES,
         },
         "special_values": SPECIAL_VALUES,
-        "profile": False,
-        "export": False,
+        "profile": _profile_features(),
+        "export": _export_features(),
     }
 
 
 def _sort(request: dict[str, Any]) -> dict[str, Any]:
     view = _view(request)
+    _refuse_windowed(view)
     keys = request.get("keys")
     if type(keys) is not list or len(keys) > MAX_SORT_KEYS:
         raise BadRequest(f"keys must be a list of at most {MAX_SORT_KEYS} sort keys")
@@ -1429,7 +2014,8 @@ def _sort(request: dict[str, Any]) -> dict[str, Any]:
             column = _column_index(view, key.get("column"), f"sort key {i}")
         except BadRequest as error:
             raise BadSort(str(error), key=i) from None
-        specs.append({"column": column, "ascending": key.get("ascending", True)})
+        name = _column_name(view.source, column)
+        specs.append({"column": column, "ascending": key.get("ascending", True), "name": name})
     state = view.state
     positions = view.ordered(view.base(state), specs, state.filtered)
     new = _State(state.generation + 1, positions, specs, state.filters, state.filtered)
@@ -1528,6 +2114,7 @@ def _checked_filter(view: _View, i: int, spec: Any) -> dict[str, Any]:
     except BadRequest as error:
         raise BadFilter(str(error), filter=i) from None
     checked: dict[str, Any] = {"kind": kind, "column": column}
+    checked["name"] = _column_name(view.source, column)
     if kind == "compare":
         if spec.get("op") not in _COMPARE or "value" not in spec:
             raise BadFilter(
@@ -1558,6 +2145,7 @@ def _checked_filter(view: _View, i: int, spec: Any) -> dict[str, Any]:
 def _filter(request: dict[str, Any]) -> dict[str, Any]:
     np = _np()
     view = _view(request)
+    _refuse_windowed(view)
     filters, combine = request.get("filters"), request.get("combine", "and")
     if type(filters) is not list or len(filters) > MAX_FILTERS or combine not in ("and", "or"):
         raise BadRequest(f"filters: a list of at most {MAX_FILTERS}; combine: and or or")
@@ -1605,6 +2193,1443 @@ def _page(request: dict[str, Any]) -> dict[str, Any]:
     return _rows(view, state, request, max_bytes)
 
 
+# -- profiles: a summary of each of some columns of a view ---------------------------------
+
+PROFILE_KINDS = ("nulls", "stats", "quantiles", "histogram", "top")
+PROFILE_COLUMNS = 50
+#: Rows of a sampled profile (a fixed-seed random sample of the view's positions).
+PROFILE_SAMPLE_ROWS = 100_000
+PROFILE_SEED = 12_345
+MAX_BINS = 100
+MAX_TOP = 50
+QUANTILES = (0.25, 0.5, 0.75)
+#: Python values handled per step (GIL rule: a chunk holds the GIL ~5-20 ms).
+CHUNK_VALUES = 25_000
+#: Distinct values counted exactly; past it, counts of rare values are dropped and
+#: the top values are counted again exactly in a second pass.
+MAX_DISTINCT = 100_000
+
+
+def _profile_features() -> dict[str, Any]:
+    return {
+        "kinds": list(PROFILE_KINDS),
+        "max_columns": PROFILE_COLUMNS,
+        "max_bins": MAX_BINS,
+        "max_top": MAX_TOP,
+        "sample_rows": PROFILE_SAMPLE_ROWS,
+        "quantiles": list(QUANTILES),
+    }
+
+
+class _Numbers(NamedTuple):
+    """A column as numbers: ``key`` is a numeric numpy array (a datetime's or an
+    interval's integer ticks), ``render`` formats key values as the cells are."""
+
+    key: Any
+    nulls: Any  # a boolean mask, or None
+    kind: str  # float, int, bool, datetime, interval
+    render: Callable[[Any], list[Any]]
+    spread: Callable[[Any], list[Any]] | None  # a datetime's std, as an interval
+
+
+class _Categories(NamedTuple):
+    codes: Any  # categorical codes, -1 for null
+    categories: Any  # a _PandasColumn of the categories
+
+
+class _Values(NamedTuple):
+    """A column as Python values, read ``chunk(start, stop)`` at a time."""
+
+    chunk: Callable[[int, int], list[Any]]
+    length: int
+    display: str
+
+
+class _Profile:
+    __slots__ = ("bins", "fmt", "kinds", "request", "share", "start", "top")
+
+    def __init__(self, request: dict[str, Any], kinds: set[str], bins: int, top: int) -> None:
+        self.request = request
+        self.kinds = kinds
+        self.bins = bins
+        self.top = top
+        self.fmt = _Format(VALUE_CHARS, DIGITS)
+        self.start = 0.0  # progress at this column's start, and its share of the whole
+        self.share = 1.0
+
+    def step(self, fraction: float) -> None:
+        _step(self.request, self.start + self.share * min(fraction, 1.0), "profile")
+
+
+def _float_render(dtype: Any) -> Callable[[Any], list[Any]]:
+    digits = min(DIGITS, {2: 3, 4: 7}.get(dtype.itemsize, 17))
+    np = _np()
+    return lambda a: [_float_text(x, digits) for x in np.asarray(a, dtype=np.float64).tolist()]
+
+
+def _int_render(a: Any) -> list[Any]:
+    return [_int_text(int(x)) for x in _np().asarray(a).tolist()]
+
+
+def _ticks_render(dtype: Any, fmt: _Format, tz: Any = None) -> Callable[[Any], list[Any]]:
+    """Integer ticks as values of a datetime64 or timedelta64 dtype, formatted as the
+    cells are (a time zone's through pandas' Timestamps)."""
+    np = _np()
+
+    def render(a: Any) -> list[Any]:
+        values = np.asarray(a, dtype=np.int64).view(dtype)
+        if tz is None:
+            return list(_format_array(values, fmt)[0])
+        index = sys.modules["pandas"].DatetimeIndex(values).tz_localize("UTC").tz_convert(tz)
+        return [_format_value(v, fmt)[0] for v in index]
+
+    return render
+
+
+def _spread_render(unit: str, fmt: _Format) -> Callable[[Any], list[Any]]:
+    """A spread of float ticks of ``unit`` as an interval, to the microsecond at least
+    (a standard deviation of days is no whole number of days)."""
+    np = _np()
+    tick_us = float(np.timedelta64(1, unit) / np.timedelta64(1, "us"))
+    fine = _ticks_render(np.dtype("m8[us]"), fmt) if tick_us >= 1 else None
+    coarse = _ticks_render(np.dtype(f"m8[{unit}]"), fmt)
+
+    def render(a: Any) -> list[Any]:
+        floats = np.asarray(a, dtype=np.float64)
+        if fine is not None:
+            return fine(np.round(floats * tick_us))
+        return coarse(np.round(floats))
+
+    return render
+
+
+def _array_numbers(values: Any, nulls: Any, fmt: _Format, tz: Any = None) -> _Numbers | None:
+    """A numpy array of numbers, booleans, datetimes or intervals as _Numbers."""
+    np = _np()
+    kind = values.dtype.kind
+    if kind == "f":
+        return _Numbers(values, nulls, "float", _float_render(values.dtype), None)
+    if kind in "iu":
+        return _Numbers(values, nulls, "int", _int_render, None)
+    if kind == "b":
+        return _Numbers(values, nulls, "bool", lambda a: a, None)
+    if kind in "mM":
+        unit = np.datetime_data(values.dtype)[0]
+        key = values.view(np.int64)
+        nat = np.isnat(values)
+        nulls = nat if nulls is None else nulls | nat
+        spans = _ticks_render(np.dtype(f"m8[{unit}]"), fmt)
+        spread = _spread_render(unit, fmt)
+        if kind == "m":
+            return _Numbers(key, nulls, "interval", spans, spread)
+        return _Numbers(key, nulls, "datetime", _ticks_render(values.dtype, fmt, tz), spread)
+    return None
+
+
+_NUMBER_KINDS = "fiubmM"
+
+
+def _chunks_of(values: Any, positions: Any) -> tuple[Callable[[int, int], list[Any]], int]:
+    """Python values of an array (numpy or pandas) at ``positions``, a chunk at a time:
+    taking from an object array holds the GIL, so it too is done a chunk at a time."""
+
+    def listed(part: Any) -> list[Any]:
+        if isinstance(part, _np().ndarray):
+            return list(part.tolist())
+        return list(part.to_numpy(dtype=object, na_value=None).tolist())
+
+    if positions is None:
+        return (lambda a, b: listed(values[a:b])), len(values)
+    return (lambda a, b: listed(values.take(positions[a:b]))), len(positions)
+
+
+def _column_data(source: _Source, j: int, positions: Any, fmt: _Format) -> Any:
+    """Column ``j`` at ``positions`` (None: every row) as _Numbers, _Categories or
+    _Values. Whole-column arrays are the source's own (no copy) until taken."""
+    np = _np()
+    if not source.vector:
+        assert isinstance(source, _PythonSource)
+        rows = range(source.length()) if positions is None else positions
+
+        def chunk(a: int, b: int) -> list[Any]:
+            part = rows[a:b]
+            part = part.tolist() if hasattr(part, "tolist") else part
+            return [source.get(p, j) for p in part]
+
+        return _Values(chunk, len(rows), source.display(j))
+    column = source.column(j)
+    if isinstance(column, _LibColumn):
+        return _library_data(column, positions, fmt)
+
+    def taken(values: Any) -> Any:
+        return values if positions is None else values.take(positions)
+
+    if isinstance(column, _ArrayColumn) or (
+        isinstance(column, _PandasColumn) and column.numpy and not column.categorical
+    ):
+        values = column.values if isinstance(column, _ArrayColumn) else column.series.to_numpy()
+        if values.dtype.kind in _NUMBER_KINDS:
+            return _array_numbers(taken(values), None, fmt)
+        display = "object" if values.dtype.kind == "c" else column.display
+        return _Values(*_chunks_of(values, positions), display)
+    assert isinstance(column, _PandasColumn)
+    series = column.series
+    if column.categorical:
+        return _Categories(taken(series.cat.codes.to_numpy()), column.categories)
+    array_ = series.array
+    data, mask = getattr(array_, "_data", None), getattr(array_, "_mask", None)
+    if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray) and data.shape == mask.shape:
+        numbers = _array_numbers(taken(data), taken(mask), fmt)  # Int64, Float64, boolean
+        if numbers is not None:
+            return numbers
+    tz = getattr(column.dtype, "tz", None)
+    utc = getattr(array_, "_ndarray", None)  # a tz-aware column's UTC datetime64, no copy
+    if tz is not None and isinstance(utc, np.ndarray) and utc.dtype.kind == "M":
+        numbers = _array_numbers(taken(utc), None, fmt, tz)
+        if numbers is not None:
+            return numbers
+    if column.display == "number":  # pyarrow and other extension numbers: one column's copy
+        part = taken(array_)
+        try:
+            values = np.asarray(part.to_numpy(dtype="float64", na_value=np.nan))
+        except (TypeError, ValueError):
+            values = None
+        if values is not None:
+            return _Numbers(
+                values, np.asarray(part.isna()), "float", _float_render(values.dtype), None
+            )
+    return _Values(*_chunks_of(array_, positions), column.display)
+
+
+def _library_data(column: _LibColumn, positions: Any, fmt: _Format) -> Any:
+    """A polars or pyarrow column as _Numbers (numbers, booleans, dates, datetimes,
+    durations: the library's numpy array, nulls masked) or _Values (a chunk of Python
+    values at a time)."""
+    ops = column.ops
+    data = column.data if positions is None else ops.take(column.data, positions)
+    nulls = ops.is_null(data) if ops.null_count(data) else None
+    if column.category == "numpy":
+        numbers = _array_numbers(ops.filled(data, column.display), nulls, fmt)
+        if numbers is not None:
+            return numbers
+    if column.category == "tz":
+        zone, unit = column.zone
+        ticks = ops.physical(data)
+        return _Numbers(
+            ticks,
+            nulls,
+            "datetime",
+            _zoned_render(zone, unit, fmt),
+            _spread_render(unit, fmt),
+        )
+
+    def chunk(a: int, b: int) -> list[Any]:
+        return list(ops.to_list(ops.piece(data, a, min(b, ops.length(data)))))
+
+    return _Values(chunk, ops.length(data), column.display)
+
+
+def _zoned_render(zone: str, unit: str, fmt: _Format) -> Callable[[Any], list[Any]]:
+    """Ticks since the epoch (UTC) as datetimes in ``zone``, as the cells show them
+    (Python datetimes, as polars and pyarrow give them)."""
+    import zoneinfo
+
+    where = zoneinfo.ZoneInfo(zone) if zone not in ("UTC", "utc") else _UTC
+    per_us = _TICKS_PER_US[unit]
+
+    def render(a: Any) -> list[Any]:
+        out = []
+        for tick in _np().asarray(a, dtype="int64").tolist():
+            micros = tick // int(per_us) if per_us >= 1 else tick * round(1 / per_us)
+            stamp = _EPOCH + datetime.timedelta(microseconds=int(micros))
+            out.append(_format_value(stamp.astimezone(where), fmt)[0])
+        return out
+
+    return render
+
+
+def _profile(request: dict[str, Any]) -> dict[str, Any]:
+    view = _view(request)
+    if view.source.lazy:
+        raise BadRequest(
+            "a profile reads every row, which would compute this lazy frame whole: "
+            "collect() or compute() it and open that"
+        )
+    state = view.state
+    generation = request.get("generation")
+    if generation is not None and generation != state.generation:
+        return {"status": "stale", "generation": state.generation}
+    wanted = request.get("columns")
+    if type(wanted) is not list or not 0 < len(wanted) <= PROFILE_COLUMNS:
+        raise BadRequest(f"columns must be a list of 1 to {PROFILE_COLUMNS} indexes")
+    indexes = [_column_index(view, j, "columns") for j in wanted]
+    kinds = request.get("kinds", list(PROFILE_KINDS))
+    if type(kinds) is not list or any(k not in PROFILE_KINDS for k in kinds):
+        raise BadRequest(f"kinds must be a list of {', '.join(PROFILE_KINDS)}")
+    sample = request.get("sample", False)
+    if type(sample) is not bool:
+        raise BadRequest("sample must be true or false")
+    profile = _Profile(
+        request,
+        set(kinds),
+        _int(request, "bins", 20, 2, MAX_BINS),
+        _int(request, "top", 10, 1, MAX_TOP),
+    )
+    row_count = view.row_count(state)
+    positions, sample_rows = _profile_rows(view, state, sample)
+    scale = row_count / sample_rows if sample_rows else 1.0
+    columns = []
+    for i, j in enumerate(indexes):
+        profile.start, profile.share = i / len(indexes), 1 / len(indexes)
+        profile.step(0.0)
+        columns.append(_profile_column(view.source, j, positions, profile, scale))
+    _step(request, 1.0, "profile")
+    return {
+        "status": "ok",
+        "generation": state.generation,
+        "row_count": row_count,
+        "approximate": sample_rows < row_count,
+        "sample_rows": sample_rows,
+        "columns": columns,
+    }
+
+
+def _profile_rows(view: _View, state: _State, sample: bool) -> tuple[Any, int]:
+    """The source positions profiled (None: every row) and how many they are. The
+    order of rows does not change a profile: a sorted, unfiltered view is the whole
+    source."""
+    rows = view.row_count(state)
+    whole = None if state.positions is None or not state.filtered else state.positions
+    if not sample or rows <= PROFILE_SAMPLE_ROWS:
+        return whole, rows
+    np = _np()
+    if view.source.vector or np is not None:
+        rng = np.random.default_rng(PROFILE_SEED)
+        offsets = np.sort(rng.choice(rows, size=PROFILE_SAMPLE_ROWS, replace=False))
+        if whole is None:
+            return offsets, PROFILE_SAMPLE_ROWS
+        return np.asarray(whole).take(offsets), PROFILE_SAMPLE_ROWS
+    import random
+
+    chosen = sorted(random.Random(PROFILE_SEED).sample(range(rows), PROFILE_SAMPLE_ROWS))
+    return (chosen if whole is None else [whole[k] for k in chosen]), PROFILE_SAMPLE_ROWS
+
+
+def _profile_column(
+    source: _Source, j: int, positions: Any, profile: _Profile, scale: float
+) -> dict[str, Any]:
+    display = source.schema(j)["display_type"]
+    entry: dict[str, Any] = {"index": j, "display_type": display}
+    try:
+        data = _column_data(source, j, positions, profile.fmt)
+        if isinstance(data, _Numbers):
+            with _np().errstate(all="ignore"):  # an overflow is a code, never a warning
+                entry.update(_profile_numbers(data, profile))
+        elif isinstance(data, _Categories):
+            entry.update(_profile_categories(data, profile))
+        else:
+            entry.update(_profile_values(data, profile))
+    except Cancelled:
+        raise
+    except Exception as error:  # an odd column: said in its entry, the others still profiled
+        entry["error"] = _describe(error)
+        return entry
+    if scale != 1.0:
+        _scale_counts(entry, scale)
+        entry.pop("distinct", None)  # a sample's distinct values are not the view's
+        entry.pop("distinct_over", None)
+    return entry
+
+
+def _scale_counts(entry: dict[str, Any], scale: float) -> None:
+    for key in ("count", "null_count", "nan_count", "pos_inf_count", "neg_inf_count", "other"):
+        if key in entry:
+            entry[key] = round(entry[key] * scale)
+    if "histogram" in entry:
+        entry["histogram"]["counts"] = [round(c * scale) for c in entry["histogram"]["counts"]]
+    for item in entry.get("top", ()):
+        item["count"] = round(item["count"] * scale)
+
+
+def _top_of(values: Any, counts: Any, top: int) -> tuple[Any, Any]:
+    """The ``top`` most frequent of unique ``values`` (ties: the first), as arrays."""
+    np = _np()
+    order = np.argsort(-counts, kind="stable")[:top]
+    return values[order], counts[order]
+
+
+def _profile_numbers(data: _Numbers, profile: _Profile) -> dict[str, Any]:
+    np = _np()
+    kinds, key = profile.kinds, data.key
+    n = len(key)
+    nulls = data.nulls
+    valid = key if nulls is None or not nulls.any() else key[~nulls]
+    out: dict[str, Any] = {"count": len(valid), "null_count": n - len(valid)}
+    profile.step(0.1)
+    if data.kind == "bool":
+        trues = int(np.count_nonzero(valid))
+        pairs = sorted([("True", trues), ("False", len(valid) - trues)], key=lambda p: -p[1])
+        pairs = [p for p in pairs if p[1]]
+        out["distinct"] = len(pairs)
+        if "top" in kinds:
+            out["top"] = [{"value": v, "count": c} for v, c in pairs[: profile.top]]
+            out["other"] = 0 if len(pairs) <= profile.top else pairs[-1][1]
+        return out
+    counted = finite = valid
+    if data.kind == "float":
+        nan = np.isnan(valid)
+        nan_count = int(np.count_nonzero(nan))
+        if nan_count:
+            counted = finite = valid[~nan]
+        inf = np.isinf(counted)
+        pos = int(np.count_nonzero(inf & (counted > 0))) if inf.any() else 0
+        neg = int(np.count_nonzero(inf)) - pos
+        if pos or neg:
+            finite = counted[~inf]
+        out["count"] = len(counted)
+        if "nulls" in kinds:
+            out.update(nan_count=nan_count, pos_inf_count=pos, neg_inf_count=neg)
+    profile.step(0.2)
+    render = data.render
+    if "stats" in kinds and len(finite):
+        low, high = render(np.array([finite.min(), finite.max()], dtype=finite.dtype))
+        stats: dict[str, Any] = {"min": low, "max": high}
+        mean = float(finite.mean(dtype=np.float64))
+        std = float(finite.std(dtype=np.float64))
+        if data.kind in ("float", "int"):
+            stats.update(mean=_float_text(mean, DIGITS), std=_float_text(std, DIGITS))
+        else:  # datetime, interval: the mean in the column's type, the spread as an interval
+            stats["mean"] = render(np.array([round(mean)], dtype=np.int64))[0]
+            if data.spread is not None:
+                stats["std"] = data.spread(np.array([std]))[0]
+        out["stats"] = stats
+    profile.step(0.35)
+    if "quantiles" in kinds and len(finite):
+        method = "linear" if data.kind == "float" else "lower"  # else a value of the column
+        found = np.quantile(finite, QUANTILES, method=method)
+        texts = render(found.astype(finite.dtype) if method == "lower" else found)
+        out["quantiles"] = [{"q": q, "value": t} for q, t in zip(QUANTILES, texts, strict=True)]
+    profile.step(0.55)
+    if "histogram" in kinds and len(finite):
+        out["histogram"] = _histogram(finite, data, profile.bins)
+    profile.step(0.7)
+    if "top" in kinds and len(counted):
+        uniques, counts = np.unique(counted, return_counts=True)
+        values, most = _top_of(uniques, counts, profile.top)
+        out["distinct"] = len(uniques)
+        out["top"] = [
+            {"value": v, "count": int(c)}
+            for v, c in zip(render(values), most.tolist(), strict=True)
+        ]
+        out["other"] = len(counted) - int(most.sum())
+    return out
+
+
+def _histogram(finite: Any, data: _Numbers, bins: int) -> dict[str, Any]:
+    """Equal-width bins from the least to the greatest finite value (the last bin
+    holds its upper edge); integers spanning fewer values than bins: one bin each
+    (edges k to k + 1); one value: one bin."""
+    np = _np()
+    low, high = finite.min(), finite.max()
+    if data.kind != "float" and int(high) - int(low) < bins:
+        width = int(high) - int(low) + 1
+        counts = np.bincount((finite - low).astype(np.intp), minlength=width)
+        edges = np.arange(int(low), int(low) + width + 1, dtype=np.int64)
+        return {"counts": counts.tolist(), "edges": data.render(edges)}
+    lo, hi = float(low), float(high)
+    if lo == hi:
+        return {"counts": [len(finite)], "edges": data.render(np.array([low, high]))}
+    half = math.isinf(hi - lo)  # 1e308 - -1e308: the halves' span is finite
+    shifted = np.subtract(finite, low, dtype=np.float64) if not half else finite / 2 - lo / 2
+    shifted *= bins / ((hi / 2 - lo / 2) if half else (hi - lo))
+    index = shifted.astype(np.intp)
+    del shifted
+    np.clip(index, 0, bins - 1, out=index)
+    counts = np.bincount(index, minlength=bins)
+    t = np.arange(bins + 1) / bins
+    edges = lo * (1 - t) + hi * t  # no overflow, exact ends
+    if data.kind in ("datetime", "interval"):
+        ticks = np.round(edges).astype(np.int64)
+        ticks[0], ticks[-1] = int(low), int(high)
+        texts = data.render(ticks)
+    else:
+        texts = [_float_text(x, DIGITS) for x in edges.tolist()]
+        texts[0], texts[-1] = data.render(np.array([low, high], dtype=finite.dtype))
+    return {"counts": counts.tolist(), "edges": texts}
+
+
+def _profile_categories(data: _Categories, profile: _Profile) -> dict[str, Any]:
+    np = _np()
+    codes = data.codes
+    missing = codes < 0
+    null_count = int(np.count_nonzero(missing))
+    valid = codes[~missing] if null_count else codes
+    out: dict[str, Any] = {"count": len(valid), "null_count": null_count}
+    size = len(data.categories.series)
+    counts = np.bincount(valid, minlength=size) if len(valid) else np.zeros(size, dtype=np.int64)
+    out["distinct"] = int(np.count_nonzero(counts))
+    if "top" in profile.kinds and len(valid):
+        chosen, most = _top_of(np.arange(size), counts, profile.top)
+        keep = most > 0
+        chosen, most = chosen[keep], most[keep]
+        texts = data.categories.format(chosen, profile.fmt)[0]
+        out["top"] = [
+            {"value": v, "count": int(c)} for v, c in zip(texts, most.tolist(), strict=True)
+        ]
+        out["other"] = len(valid) - int(most.sum())
+    return out
+
+
+class _Shown(str):
+    """The text standing for a value that cannot be a dict key (a list in a cell)."""
+
+    __slots__ = ()
+
+
+def _hashable_keys(values: list[Any]) -> list[Any]:
+    keys = []
+    for v in values:
+        try:
+            hash(v)
+            keys.append(v)
+        except TypeError:
+            keys.append(_Shown(_brief(v, VALUE_CHARS + 1)))
+    return keys
+
+
+def _count_into(counts: dict[Any, int], values: list[Any]) -> None:
+    """Add the occurrences of ``values`` to ``counts`` (in C but the merge)."""
+    fresh: dict[Any, int] = {}
+    try:
+        _count_elements(fresh, values)
+    except TypeError:
+        fresh = {}
+        _count_elements(fresh, _hashable_keys(values))
+    if not counts:
+        counts.update(fresh)
+        return
+    get = counts.get
+    for value, count in fresh.items():
+        counts[value] = get(value, 0) + count
+
+
+def _not_null(values: list[Any]) -> list[Any]:
+    return [v for v in values if type(v) is str or not _is_null(v)]
+
+
+def _profile_values(data: _Values, profile: _Profile) -> dict[str, Any]:
+    """Python values, a chunk at a time: nulls, top values (all of them counted, to
+    MAX_DISTINCT distinct ones), string lengths, the least and greatest of ordered
+    values; numbers are summarized as numbers."""
+    kinds, display, n = profile.kinds, data.display, data.length
+    counts: dict[Any, int] = {}
+    pruned = False
+    count = 0
+    low: Any = _MISSING
+    high: Any = _MISSING
+    ordered = display in ("datetime", "date", "time", "interval")
+    lengths: list[int] = []
+    numbers: list[Any] = []
+    as_numbers = display == "number"
+    want_top = ("top" in kinds or display == "boolean") and not as_numbers
+    chunks = max(1, -(-n // CHUNK_VALUES))
+    for k, a in enumerate(range(0, n, CHUNK_VALUES)):
+        values = _not_null(data.chunk(a, a + CHUNK_VALUES))
+        count += len(values)
+        if want_top:
+            _count_into(counts, values)
+            if len(counts) > MAX_DISTINCT:
+                pruned = True
+                counts = _prune(counts)
+        if display == "string" and values:
+            try:
+                sizes = list(map(len, values))
+                lengths.extend((min(sizes), max(sizes)))
+            except TypeError:
+                pass
+        if as_numbers:
+            numbers.append(_numbers_of(values))
+        if ordered and values and "stats" in kinds:
+            try:
+                least, most = min(values), max(values)
+                low = least if low is _MISSING or least < low else low
+                high = most if high is _MISSING or most > high else high
+            except TypeError:  # values that do not compare: no least or greatest
+                ordered = False
+        profile.step((k + 1) / chunks * (0.5 if pruned else 0.9))
+    out: dict[str, Any] = {"count": count, "null_count": n - count}
+    if lengths:
+        out["length"] = {"min": min(lengths), "max": max(lengths)}
+    if ordered and low is not _MISSING:
+        out["stats"] = {
+            "min": _format_value(low, profile.fmt)[0],
+            "max": _format_value(high, profile.fmt)[0],
+        }
+    if as_numbers:
+        if _np() is not None:
+            out.update(_python_numbers(numbers, profile) if numbers else {})
+        else:
+            out.update(_plain_numbers([v for part in numbers for v in part], profile))
+        return out
+    if want_top and counts:
+        if pruned:
+            counts = _recount(data, _top_items(counts, 4 * profile.top), profile)
+        else:
+            out["distinct"] = len(counts)
+        items = _top_items(counts, profile.top)
+        out["top"] = [{"value": _format_value(v, profile.fmt)[0], "count": c} for v, c in items]
+        out["other"] = count - sum(c for _, c in items)
+        if pruned:
+            out["distinct_over"] = MAX_DISTINCT
+    return out
+
+
+def _top_items(counts: dict[Any, int], top: int) -> list[tuple[Any, int]]:
+    import heapq
+
+    return heapq.nlargest(top, counts.items(), key=operator.itemgetter(1))
+
+
+def _prune(counts: dict[Any, int]) -> dict[Any, int]:
+    """The more frequent values counted (about half, by a sample's median count;
+    none counted once when most are): bounded memory for many distinct values."""
+    import random
+
+    seen = list(counts.values())
+    sample = sorted(random.Random(PROFILE_SEED).sample(seen, min(1001, len(seen))))
+    floor = sample[len(sample) // 2]
+    return {v: c for v, c in counts.items() if c > floor}
+
+
+def _recount(data: _Values, candidates: list[tuple[Any, int]], profile: _Profile) -> dict[Any, int]:
+    """Exact counts of some values, in a second pass."""
+    exact = dict.fromkeys((v for v, _ in candidates), 0)
+    n = data.length
+    chunks = max(1, -(-n // CHUNK_VALUES))
+    for k, a in enumerate(range(0, n, CHUNK_VALUES)):
+        fresh: dict[Any, int] = {}
+        values = _not_null(data.chunk(a, a + CHUNK_VALUES))
+        try:
+            _count_elements(fresh, values)
+        except TypeError:
+            _count_elements(fresh, _hashable_keys(values))
+        for value in exact:
+            exact[value] += fresh.get(value, 0)
+        profile.step(0.5 + 0.5 * (k + 1) / chunks)
+    return exact
+
+
+def _numbers_of(values: list[Any]) -> Any:
+    """A chunk of Python numbers as a numpy array (ints kept as ints when they all
+    are), or as a list of ints and floats when numpy is not imported."""
+    np = _np()
+    if np is None:
+        return [v if type(v) is int else float(v) for v in values if _is_number(v)]
+    if all(type(v) is int for v in values):
+        try:
+            return np.array(values, dtype=np.int64)
+        except OverflowError:
+            pass
+    floats = []
+    for v in values:
+        try:
+            floats.append(float(v))
+        except (TypeError, ValueError, OverflowError):
+            continue  # a value that is no number (a mixed column)
+    return np.array(floats, dtype=np.float64)
+
+
+def _is_number(v: Any) -> bool:
+    if type(v) in (int, float):
+        return True
+    try:
+        float(v)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return not issubclass(type(v), (str, bytes))
+
+
+def _plain_numbers(values: list[Any], profile: _Profile) -> dict[str, Any]:
+    """Python numbers summarized without numpy (a Python table in a kernel that
+    never imported it): in Python, sorted once."""
+    kinds, fmt, bins = profile.kinds, profile.fmt, profile.bins
+    ints = all(type(v) is int for v in values)
+    out: dict[str, Any] = {}
+    finite = values if ints else [x for x in values if math.isfinite(x)]
+    if not ints and "nulls" in kinds:
+        pos = sum(1 for x in values if x == math.inf)
+        out.update(nan_count=0, pos_inf_count=pos, neg_inf_count=len(values) - len(finite) - pos)
+
+    def render(x: Any) -> Any:
+        return _format_value(x, fmt)[0]
+
+    ordered = sorted(finite)
+    n = len(ordered)
+    profile.step(0.5)
+    if n:
+        try:
+            if "stats" in kinds:
+                mean = math.fsum(ordered) / n
+                std = math.sqrt(math.fsum((x - mean) * (x - mean) for x in ordered) / n)
+                out["stats"] = {
+                    "min": render(ordered[0]),
+                    "max": render(ordered[-1]),
+                    "mean": _float_text(mean, DIGITS),
+                    "std": _float_text(std, DIGITS),
+                }
+            if "quantiles" in kinds:
+                out["quantiles"] = [
+                    {"q": q, "value": render(_plain_quantile(ordered, q, ints))} for q in QUANTILES
+                ]
+            if "histogram" in kinds:
+                out["histogram"] = _plain_histogram(ordered, ints, bins, render)
+        except OverflowError:  # ints too big for floats
+            pass
+    if "top" in kinds and values:
+        counts: dict[Any, int] = {}
+        _count_into(counts, values)
+        items = _top_items(counts, profile.top)
+        out["distinct"] = len(counts)
+        out["top"] = [{"value": render(v), "count": c} for v, c in items]
+        out["other"] = len(values) - sum(c for _, c in items)
+    return out
+
+
+def _plain_quantile(ordered: list[Any], q: float, lower: bool) -> Any:
+    at = q * (len(ordered) - 1)
+    k = int(at)
+    if lower or k + 1 >= len(ordered):
+        return ordered[k]
+    return ordered[k] + (ordered[k + 1] - ordered[k]) * (at - k)
+
+
+def _plain_histogram(
+    ordered: list[Any], ints: bool, bins: int, render: Callable[[Any], Any]
+) -> dict[str, Any]:
+    low, high = ordered[0], ordered[-1]
+    if ints and high - low < bins:
+        counts = [0] * (high - low + 1)
+        for x in ordered:
+            counts[x - low] += 1
+        return {"counts": counts, "edges": [render(e) for e in range(low, high + 2)]}
+    if low == high:
+        return {"counts": [len(ordered)], "edges": [render(low), render(high)]}
+    lo, hi = float(low), float(high)
+    scale = bins / (hi / 2 - lo / 2)  # halves: no overflow of 1e308 - -1e308
+    counts = [0] * bins
+    for x in ordered:
+        counts[min(bins - 1, int((x / 2 - lo / 2) * scale))] += 1
+    edges = [_float_text(lo * (1 - k / bins) + hi * (k / bins), DIGITS) for k in range(bins + 1)]
+    edges[0], edges[-1] = render(low), render(high)
+    return {"counts": counts, "edges": edges}
+
+
+def _python_numbers(parts: list[Any], profile: _Profile) -> dict[str, Any]:
+    """Numbers read from Python values, summarized by the numpy path."""
+    np = _np()
+    ints = all(p.dtype.kind == "i" for p in parts)
+    key = np.concatenate([p.astype(np.int64 if ints else np.float64) for p in parts])
+    if ints:
+        data = _Numbers(key, None, "int", _int_render, None)
+    else:
+        data = _Numbers(key, None, "float", _float_render(key.dtype), None)
+    out = _profile_numbers(data, profile)
+    out.pop("null_count", None)
+    out.pop("count", None)
+    return out
+
+
+# -- export: rows of a view as CSV, TSV, HTML or JSON text ---------------------------------
+
+EXPORT_FORMATS = {
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "html": "text/html",
+    "json": "application/json",
+}
+EXPORT_BYTES = 1024 * 1024
+MAX_EXPORT_BYTES = 16 * 1024 * 1024
+#: Characters of one exported value that is neither text nor a number (a repr).
+EXPORT_VALUE_CHARS = 100_000
+#: Values converted and written per step (GIL rule).
+EXPORT_CHUNK_VALUES = 3_000
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _export_features() -> dict[str, Any]:
+    return {
+        "formats": list(EXPORT_FORMATS),
+        "max_bytes": MAX_EXPORT_BYTES,
+        "default_bytes": EXPORT_BYTES,
+        "tsv": "escaped",
+    }
+
+
+def _plain(v: Any) -> Any:
+    """A value at full precision as None, bool, int, a float (finite or not) or text."""
+    tp = type(v)
+    if v is None or tp is str or tp is bool or tp is int:
+        return v
+    if tp is float:
+        return None if v != v else v
+    if _is_null(v):
+        return None
+    np = _np()
+    if np is not None and issubclass(tp, np.generic):
+        if issubclass(tp, np.datetime64):
+            return _plain_time(str(np.datetime_as_string(v)))
+        if issubclass(tp, (np.bool_, np.integer, np.floating)):
+            return _plain(v.item())
+        if issubclass(tp, np.complexfloating):
+            return str(v.item())
+    if issubclass(tp, str):
+        return str.__str__(v)
+    if issubclass(tp, bool):
+        return bool(v)
+    if issubclass(tp, int):
+        return int.__index__(v)
+    if issubclass(tp, float):
+        return _plain(float.__float__(v))
+    if issubclass(tp, (bytes, bytearray)):
+        return bytes(v).decode("utf-8", "backslashreplace")
+    module = _type_module(tp)
+    if issubclass(tp, _SHORT) or (type(module) is str and module.startswith("pandas")):
+        return str(v)  # datetime, Decimal, pandas' Timestamp (nanoseconds, zone), Period...
+    return _brief(v, EXPORT_VALUE_CHARS)
+
+
+def _plain_array(values: Any) -> list[Any]:
+    """A numpy array's values as :func:`_plain` values, whole-array where the dtype allows."""
+    np = _np()
+    kind = values.dtype.kind
+    if kind == "f" and values.dtype.itemsize < 8:  # float32's shortest text: 0.1, not 0.100000001
+        shortest = map(float, values.astype(str).tolist())
+        return [None if x != x else x for x in shortest]
+    if kind == "f":
+        return [None if x != x else x for x in values.tolist()]
+    if kind in "iubU":
+        return list(values.tolist())
+    if kind == "M":
+        nat = np.isnat(values).tolist()
+        texts = np.datetime_as_string(values).tolist()
+        return [None if m else _plain_time(t) for t, m in zip(texts, nat, strict=True)]
+    if kind == "m":
+        nat = np.isnat(values).tolist()
+        pandas = sys.modules.get("pandas")
+        if pandas is not None:  # "0 days 00:00:05.000000001"
+            spans = [str(t) for t in pandas.TimedeltaIndex(values)]
+        else:
+            unit = np.datetime_data(values.dtype)[0]
+            spans = [f"{t} {unit}" for t in values.view(np.int64).tolist()]
+        return [None if m else t for t, m in zip(spans, nat, strict=True)]
+    return [_plain(x) for x in values.tolist()]
+
+
+def _plain_time(text: str) -> str:
+    """An ISO datetime64 text with a space for its "T" and without a zero fraction."""
+    whole, _, fraction = text.replace("T", " ").partition(".")
+    return whole if not fraction.strip("0") else text.replace("T", " ")
+
+
+def _export_column(source: _Source, j: int, positions: Any) -> list[Any]:
+    np = _np()
+    if not source.vector:
+        assert isinstance(source, _PythonSource)
+        return [_plain(source.get(p, j)) for p in positions]
+    column = source.column(j)
+    if isinstance(column, _ArrayColumn):
+        return _plain_array(column.values.take(positions))
+    if isinstance(column, _LibColumn):  # polars, pyarrow: their Python values
+        return [_plain(v) for v in column.ops.to_list(column.ops.take(column.data, positions))]
+    assert isinstance(column, _PandasColumn)
+    if column.numpy:
+        return _plain_array(column.series.to_numpy().take(positions))
+    taken = column.series.array.take(positions)
+    missing = np.asarray(taken.isna()).tolist()
+    return [None if m else _plain(v) for v, m in zip(list(taken), missing, strict=True)]
+
+
+def _export_labels(source: _Source, positions: Any) -> tuple[list[str], list[list[Any]]]:
+    """The names and values of the row label levels (pandas' index) at ``positions``."""
+    if not isinstance(source, _PandasSource):
+        return [], []
+    np = _np()
+    index = source.obj.index
+    names = [
+        _label_text(name) if name is not None else ("index" if index.nlevels == 1 else f"level_{k}")
+        for k, name in enumerate(index.names)
+    ]
+    levels = []
+    for k in range(index.nlevels):
+        if index.nlevels == 1:
+            taken, missing = index.take(positions), None
+        else:
+            codes = index.codes[k].take(positions)
+            missing = (codes < 0).tolist()
+            taken = index.levels[k].take(np.where(codes < 0, 0, codes))
+        values = [_plain(v) for v in list(taken)]
+        if missing is not None:
+            values = [None if m else v for v, m in zip(values, missing, strict=True)]
+        levels.append(values)
+    return names, levels
+
+
+def _text_cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if type(v) is float:
+        return repr(v)
+    return str(v)
+
+
+def _json_cell(v: Any) -> Any:
+    if type(v) is float and v in (math.inf, -math.inf):
+        return repr(v)  # JSON has no infinity: "inf", "-inf"
+    return v
+
+
+class _Writer:
+    """One export format: a head, rows and a tail, each as text."""
+
+    def __init__(self, kind: str, headers: bool, names: list[str], index_names: list[str]) -> None:
+        self.kind = kind
+        self.headers = headers
+        self.names = names
+        self.index_names = index_names
+        import csv
+        import html
+        import io
+
+        self.escape = html.escape
+        self.buffer = io.StringIO()
+        self.csv = csv.writer(self.buffer, lineterminator="\r\n")
+
+    def _csv_line(self, cells: list[Any]) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.csv.writerow(cells)
+        return self.buffer.getvalue()
+
+    def head(self) -> str:
+        labels = self.index_names + self.names
+        if self.kind == "csv":
+            return self._csv_line(labels) if self.headers else ""
+        if self.kind == "tsv":
+            return (
+                "\t".join(t.translate(_TSV_ESCAPES) for t in labels) + "\n" if self.headers else ""
+            )
+        if self.kind == "html":
+            head = "<table>\n"
+            if self.headers:
+                cells = "".join(f"<th>{self.escape(t)}</th>" for t in labels)
+                head += f"<thead>\n<tr>{cells}</tr>\n</thead>\n"
+            return head + "<tbody>\n"
+        head = '{"columns": ' + json.dumps(self.names, ensure_ascii=False)
+        if self.index_names:
+            head += ', "index_names": ' + json.dumps(self.index_names, ensure_ascii=False)
+        return head + ', "data": ['
+
+    def row(self, labels: list[Any], cells: list[Any], first: bool) -> tuple[str, str]:
+        """A row's text, and for JSON its index entry's."""
+        values = labels + cells
+        if self.kind == "csv":
+            return self._csv_line([_text_cell(v) for v in values]), ""
+        if self.kind == "tsv":
+            return "\t".join(_text_cell(v).translate(_TSV_ESCAPES) for v in values) + "\n", ""
+        if self.kind == "html":
+            tds = "".join(f"<td>{self.escape(_text_cell(v))}</td>" for v in values)
+            return f"<tr>{tds}</tr>\n", ""
+        sep = "" if first else ", "
+        row = sep + json.dumps([_json_cell(v) for v in cells], allow_nan=False, ensure_ascii=False)
+        index = ""
+        if self.index_names:
+            label = [_json_cell(v) for v in labels]
+            entry = label[0] if len(label) == 1 else label
+            index = sep + json.dumps(entry, allow_nan=False, ensure_ascii=False)
+        return row, index
+
+    def tail(self, index: list[str]) -> str:
+        if self.kind == "html":
+            return "</tbody>\n</table>\n"
+        if self.kind == "json":
+            return "]" + (', "index": [' + "".join(index) + "]" if self.index_names else "") + "}"
+        return ""
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _export(request: dict[str, Any]) -> dict[str, Any]:
+    view = _view(request)
+    state = view.state
+    generation = request.get("generation")
+    if generation is not None and generation != state.generation:
+        return {"status": "stale", "generation": state.generation}
+    kind = request.get("format")
+    if kind not in EXPORT_FORMATS:
+        raise BadRequest(f"format must be one of {', '.join(EXPORT_FORMATS)}")
+    headers, with_index = request.get("headers", True), request.get("index", False)
+    if type(headers) is not bool or type(with_index) is not bool:
+        raise BadRequest("headers and index must be true or false")
+    max_bytes = _int(request, "max_bytes", EXPORT_BYTES, 1, MAX_EXPORT_BYTES)
+    source = view.source
+    wanted = request.get("columns")
+    if wanted is None:
+        indexes = list(range(min(source.column_count(), SCHEMA_COLUMNS)))
+    elif type(wanted) is list and len(wanted) <= SCHEMA_COLUMNS:
+        indexes = [_column_index(view, j, "columns") for j in wanted]
+    else:
+        raise BadRequest(f"columns must be a list of at most {SCHEMA_COLUMNS} indexes")
+    row_count = view.row_count(state)  # None: a lazy frame's, until its last row was read
+    span = request.get("rows", {})
+    if type(span) is not dict:
+        raise BadRequest("rows must be {start, stop}")
+    start = _int(span, "start", 0, 0, 2**62)
+    stop = _int(span, "stop", 2**62, 0, 2**62)
+    stop = stop if row_count is None else min(stop, row_count)
+    start = min(start, stop)
+    names = [source.schema(j)["name"] for j in indexes]
+    shape = source.schema_source if isinstance(source, _WindowSource) else source
+    label_names = _export_labels(shape, [])[0] if with_index else []
+    writer = _Writer(kind, headers, names, label_names)
+    head = writer.head()
+    tail_room = _utf8_size(writer.tail([]))
+    used = _utf8_size(head) + tail_room
+    parts, index_parts = [head], []
+    step_rows = max(1, EXPORT_CHUNK_VALUES // max(1, len(indexes) + len(label_names)))
+    written, truncated = 0, used > max_bytes
+    np = _np()
+    for a in range(start, stop, step_rows):
+        if truncated:
+            break
+        _step(request, (a - start) / max(1, stop - start), "export")
+        b = min(a + step_rows, stop)
+        rows_of = source
+        if isinstance(source, _WindowSource):  # these rows computed, as an eager table
+            rows_of = source.window(a, b - a)
+            got = rows_of.length()
+            positions, b = np.arange(got, dtype=np.intp), a + got
+        elif state.positions is not None:
+            positions = state.positions[a:b]
+        elif source.vector:
+            positions = np.arange(a, b, dtype=np.intp)
+        else:
+            positions = range(a, b)
+        columns = [_export_column(rows_of, j, positions) for j in indexes]
+        labels = _export_labels(rows_of, positions)[1] if with_index else []
+        for r in range(b - a):
+            text, index = writer.row(
+                [level[r] for level in labels], [column[r] for column in columns], written == 0
+            )
+            size = _utf8_size(text) + _utf8_size(index)
+            if used + size > max_bytes:
+                truncated = True
+                break
+            used += size
+            parts.append(text)
+            index_parts.append(index)
+            written += 1
+        if b < min(a + step_rows, stop):
+            break  # a lazy frame's last rows
+    parts.append(writer.tail(index_parts))
+    return {
+        "status": "ok",
+        "generation": state.generation,
+        "format": kind,
+        "mime": EXPORT_FORMATS[kind],
+        "text": "".join(parts),
+        "rows": written,
+        "truncated": truncated,
+    }
+
+
+# -- check: has a view's variable changed? ---------------------------------------------------
+#
+# A view keeps a *fingerprint* of its object, taken at open and after each rebuild:
+# cheap (about a millisecond on 10M rows x 10 columns, see ``_fingerprint``) and equal
+# while the object is unchanged. ``check`` compares each open view's variable with its
+# source's object and that fingerprint, and rebuilds the changed ones.
+
+#: Rows sampled by a fingerprint (row 0, the last row and fixed pseudo-random rows).
+FINGERPRINT_ROWS = 1000
+_SAMPLE_SEED = 0x5EED
+_samples: dict[int, list[int]] = {}
+
+
+def _sample_rows(n: int, k: int = FINGERPRINT_ROWS) -> list[int]:
+    """``k`` fixed row positions of a table of ``n`` rows, 0 and ``n - 1`` among them:
+    the same for the same ``n``, so two fingerprints sample the same rows."""
+    key = n * 4096 + k
+    found = _samples.get(key)
+    if found is None:
+        import random
+
+        if n <= k:
+            found = list(range(n))
+        else:
+            inner = random.Random(_SAMPLE_SEED).sample(range(1, n - 1), k - 2)
+            found = [0, *sorted(inner), n - 1]
+        if len(_samples) >= 64:
+            _samples.clear()
+        _samples[key] = found
+    return found
+
+
+def _numpy_part(a: Any, rows: list[int], axis: int = 0, identity: bool = True) -> tuple[Any, ...]:
+    """An array's identity (object unless ``identity`` is false: a view made afresh,
+    data pointer, shape, strides, dtype) and a hash of its sampled rows (along ``axis``:
+    1 for a pandas block, whose rows are its columns). An object array's sample is its
+    items' addresses."""
+    np = _np()
+    taken = a.take(np.asarray(rows, dtype=np.intp), axis=axis) if a.ndim and rows else a
+    return (
+        id(a) if identity else 0,
+        a.__array_interface__["data"][0],
+        a.shape,
+        a.strides,
+        a.dtype.str,
+        hash(np.ascontiguousarray(taken).tobytes()),
+    )
+
+
+def _arrow_part(chunked: Any, identity: bool = True) -> tuple[Any, ...]:
+    """A pyarrow (chunked) array: immutable, so its identity (unless it is a wrapper
+    made afresh on each call, a table's column), length and the addresses of its first
+    and last chunks' buffers."""
+    chunks = getattr(chunked, "chunks", None)
+    chunks = [chunked] if chunks is None else chunks
+    ends = [chunks[0], chunks[-1]] if chunks else []
+    addresses = tuple(b.address if b is not None else 0 for c in ends for b in c.buffers())
+    return (id(chunked) if identity else 0, len(chunked), len(chunks), addresses)
+
+
+def _extension_part(a: Any, rows: list[int]) -> tuple[Any, ...]:
+    """A pandas extension array through its numpy pieces (a masked array's values and
+    mask, a categorical's codes, a datetime array's int64s) or its arrow array."""
+    np = _np()
+    parts: list[Any] = [id(a), _type_name(type(a)), len(a)]
+    for attr in ("_ndarray", "_data", "_mask", "_codes"):
+        piece = getattr(a, attr, None)
+        if isinstance(piece, np.ndarray):
+            parts.append(_numpy_part(piece, rows, piece.ndim - 1))
+    arrow = getattr(a, "_pa_array", None)
+    if arrow is not None:
+        parts.append(_arrow_part(arrow))
+    return tuple(parts)
+
+
+def _names_part(names: Any) -> Any:
+    try:
+        return hash(tuple(names)) if len(names) <= 10 * SCHEMA_COLUMNS else len(names)
+    except TypeError:
+        return len(names)
+
+
+def _index_part(index: Any, rows: list[int]) -> tuple[Any, ...]:
+    """A pandas index through its data (an edit of a frame may give it a new but equal
+    index object): a range's bounds, a multi-index's codes, another's values array."""
+    np = _np()
+    parts: list[Any] = [_type_name(type(index)), _names_part(index.names)]
+    if parts[0] == "RangeIndex":
+        return (*parts, index.start, index.stop, index.step)
+    if parts[0] == "MultiIndex":
+        codes = [_numpy_part(c, rows, 0, False) for c in index.codes]
+        return (*parts, *codes, *(_index_part(level, []) for level in index.levels))
+    data = getattr(index, "_data", None)
+    if isinstance(data, np.ndarray):
+        return (*parts, _numpy_part(data, rows, 0, False))
+    if data is not None:
+        return (*parts, _extension_part(data, rows))
+    return (*parts, id(index))
+
+
+def _pandas_fingerprint(obj: Any) -> tuple[Any, ...]:
+    np = _np()
+    n = len(obj)
+    rows = _sample_rows(n)
+    columns = getattr(obj, "columns", None)
+    parts: list[Any] = [n, _index_part(obj.index, rows)]
+    parts.append(_names_part(columns) if columns is not None else obj.name)
+    arrays = getattr(getattr(obj, "_mgr", None), "arrays", None)  # the blocks' values
+    if arrays is None:
+        arrays = (
+            [obj.iloc[:, j].array for j in range(obj.shape[1])] if obj.ndim == 2 else [obj.array]
+        )
+    for a in arrays:
+        if isinstance(a, np.ndarray):
+            parts.append(_numpy_part(a, rows, a.ndim - 1))
+        else:
+            parts.append(_extension_part(a, rows))
+    return tuple(parts)
+
+
+def _python_part(values: Any, rows: list[int], deep: int) -> tuple[Any, ...]:
+    """A Python list's identity, length and its sampled items' addresses; for the first
+    ``deep`` sampled rows that are dicts or lists, their values' addresses too."""
+    if _is(type(values), "numpy", ("ndarray",)):
+        return _numpy_part(values, rows)
+    items = [values[p] for p in rows if p < len(values)]
+    inner = []
+    for item in items[:deep]:
+        tp = type(item)
+        if issubclass(tp, dict):
+            inner.append(tuple(map(id, dict.values(item))))
+        elif issubclass(tp, list):
+            inner.append(tuple(map(id, list.__iter__(item))))
+    return (id(values), len(values), hash(tuple(map(id, items))), hash(tuple(inner)))
+
+
+def _polars_fingerprint(obj: Any) -> tuple[Any, ...]:
+    """A polars DataFrame: its shape, names, dtypes, the data addresses of its numeric
+    columns without nulls (zero-copy numpy views) and a hash of its sampled rows."""
+    parts: list[Any] = [
+        obj.height,
+        _names_part(obj.columns),
+        _names_part([str(t) for t in obj.dtypes]),
+    ]
+    for j in range(min(obj.width, SCHEMA_COLUMNS)):
+        series = obj.to_series(j)
+        if series.dtype.is_numeric() and not series.null_count():
+            try:
+                parts.append(series.to_numpy().__array_interface__["data"][0])
+            except Exception:
+                parts.append(None)
+    rows = _sample_rows(obj.height)
+    if rows:
+        try:
+            sampled = obj[_np().asarray(rows)]
+            parts.append(hash(sampled.hash_rows().to_numpy().tobytes()))
+        except Exception:  # a dtype polars does not hash (Object)
+            parts.append(None)
+    return tuple(parts)
+
+
+def _fingerprint(source: _Source) -> tuple[Any, ...]:
+    """A cheap summary of a source's object, equal while the object is unchanged.
+
+    pandas: its length, its index's data, column names, and per block its
+    array's identity, data pointer, shape and strides and a hash of the values of
+    FINGERPRINT_ROWS sampled rows (row 0, the last row, fixed pseudo-random rows);
+    numpy: the same of the array; Python tables: the list's (or each column list's)
+    identity, length and its sampled items' addresses, and the values' addresses of
+    sampled rows that are dicts or lists; polars: shape, names, dtypes, numeric data
+    addresses and a hash of the sampled rows; pyarrow (immutable): identity and
+    buffer addresses; a LazyFrame or a dask frame (immutable graphs): identity and
+    dask's graph name.
+
+    What it can miss: an in-place edit of a row that is not sampled, in a column whose
+    array (block) stays the same object at the same address (``df.iloc[12345, 0] = 1``
+    with row 12345 unsampled); an in-place change inside a value of an object column
+    (``df.at[5, "lists"].append(1)``; an item's address does not change); a
+    pyarrow buffer written through a foreign view. A changed array that happens to get
+    the address of the one it replaced (freed first) is caught by its sample, unless
+    the sampled values are equal too.
+    """
+    obj = source.obj
+    try:
+        if isinstance(source, _PandasSource):
+            return _pandas_fingerprint(obj)
+        if isinstance(source, _ArraySource):
+            return _numpy_part(obj, _sample_rows(int(obj.shape[0])))
+        if isinstance(source, _ColumnsSource):
+            rows = _sample_rows(
+                source.length(), max(16, FINGERPRINT_ROWS // max(1, len(source.lists)))
+            )
+            keys = _names_part(source.keys)
+            values = dict.values(obj)
+            return (
+                id(obj),
+                keys,
+                *(_python_part(c, rows, 8) for c in itertools.islice(values, SCHEMA_COLUMNS)),
+            )
+        if isinstance(source, _PythonSource):
+            return _python_part(obj, _sample_rows(list.__len__(obj)), 100)
+        if isinstance(source, _LibSource) and source.polars:
+            return _polars_fingerprint(obj)
+        if isinstance(source, _LibSource):
+            columns = obj.columns[:SCHEMA_COLUMNS]
+            return (
+                id(obj),
+                obj.num_rows,
+                _names_part(obj.column_names),
+                *(_arrow_part(c, False) for c in columns),
+            )
+        return (id(obj), getattr(obj, "_name", None))
+    except Exception as error:  # an odd object: a fingerprint that stays the same for it
+        return ("unreadable", type(error).__name__)
+
+
+def _column_name(source: _Source, j: int) -> str:
+    """Column ``j``'s name as ``open`` gives it (sort keys and filters remember it:
+    after a change their column is found again by name)."""
+    if isinstance(source, _WindowSource):
+        source = source.schema_source
+    if isinstance(source, _PandasSource):
+        if source.series:
+            label = source.obj.name if source.obj.name is not None else source.name
+        else:
+            label = source.obj.columns[j]
+        if type(label) is tuple:
+            return " / ".join(_label_text(part) for part in label)
+        return _label_text(label)
+    if isinstance(source, _ArraySource):
+        if source.fields:
+            return _label_text(source.fields[j])
+        return source.name if source.obj.ndim == 1 else str(j)
+    if isinstance(source, _LibSource):
+        return _label_text(source.names[j])
+    if isinstance(source, _PythonSource):
+        return source.names[j]
+    return str(source.schema(j).get("name"))
+
+
+def _locate(source: _Source, spec: dict[str, Any], found: dict[str, int]) -> int | None:
+    """Where a sort key's or filter's column is in a rebuilt source: at its old
+    position if the name is there still, else the first column of that name."""
+    name, j = spec.get("name"), spec["column"]
+    if name is None:
+        return None
+    if type(j) is int and j < source.column_count() and _column_name(source, j) == name:
+        return j
+    if not found:
+        for k in range(source.column_count()):
+            found.setdefault(_column_name(source, k), k)
+        found.setdefault("", -1)  # looked: not again
+    at = found.get(str(name))
+    return None if at is None or at < 0 else at
+
+
+def _reapplied(
+    view: _View, state: _State, source: _Source, request: dict[str, Any], done: float
+) -> tuple[Any, ...]:
+    """A new view of ``source`` with the old view's filters and sort keys whose columns
+    are still there (by name): (view, kept sort, kept filters, dropped)."""
+    np = _np()
+    new = _View(view.id, view.name, source)
+    found: dict[str, int] = {}
+    filters, combine = state.filters
+    kept_filters, dropped_filters, combined = [], [], None
+    lazy = bool(getattr(source, "lazy", False))
+    for i, spec in enumerate(filters):
+        _step(request, done, "reapplying filters")
+        j = None if lazy else _locate(source, spec, found)
+        try:
+            if j is None:
+                raise BadFilter("its column is gone")
+            checked = _checked_filter(new, i, {**spec, "column": j})
+            mask = _filter_mask(source, checked)
+        except Cancelled:
+            raise
+        except (TableError, ValueError, TypeError, re.error, OverflowError):
+            dropped_filters.append(spec)
+            continue
+        kept_filters.append(checked)
+        if combined is None:
+            combined = mask
+        elif source.vector:
+            combined = combined & mask if combine == "and" else combined | mask
+        else:
+            join = all if combine == "and" else any
+            combined = [join(pair) for pair in zip(combined, mask, strict=True)]
+    kept_sort, dropped_sort = [], []
+    for spec in state.sort:
+        j = None if lazy else _locate(source, spec, found)
+        if j is None:
+            dropped_sort.append(spec)
+        else:
+            kept_sort.append({**spec, "column": j, "name": _column_name(source, j)})
+    _step(request, done, "reapplying the sort")
+    filtered = combined is not None
+    if not filtered:
+        base = new.base(new.state) if kept_sort else None
+    elif source.vector:
+        base = np.flatnonzero(combined)
+    else:
+        base = [p for p, keep in enumerate(combined or []) if keep]
+    try:
+        positions = None if lazy else new.ordered(base, kept_sort, filtered)
+    except (TableError, ValueError, TypeError):
+        dropped_sort, kept_sort = dropped_sort + kept_sort, []
+        positions = new.ordered(base, [], filtered)
+    new.state = _State(
+        state.generation + 1, positions, kept_sort, (kept_filters, combine), filtered
+    )
+    new.fingerprint = _fingerprint(source)
+    return new, kept_sort, kept_filters, {"sort": dropped_sort, "filters": dropped_filters}
+
+
+def _check(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """Compare every open view with its variable; close the views of deleted variables
+    (and of ones that are no tables any more), rebuild those reassigned or changed in
+    place (filters and sort keys kept where their columns still are, by name). A
+    cancelled check commits nothing."""
+    with _lock:
+        views = list(_views.values())
+    changes: list[tuple[_View, _State, str, Any]] = []
+    for i, view in enumerate(views):
+        if i % 16 == 0:
+            _step(request, 0.1 * i / max(1, len(views)), "fingerprints")
+        obj = namespace.get(view.name, _MISSING)
+        if obj is _MISSING:
+            changes.append((view, view.state, "deleted", None))
+        elif obj is not view.source.obj:
+            changes.append((view, view.state, "reassigned", obj))
+        elif _fingerprint(view.source) != view.fingerprint:
+            changes.append((view, view.state, "mutated", obj))
+    room = max(16 * 1024, MAX_ANSWER_BYTES // (2 * max(1, len(changes))))
+    built: list[tuple[_View, _State, Any, dict[str, Any]]] = []
+    for i, (view, read, reason, obj) in enumerate(changes):
+        done = 0.1 + 0.9 * i / len(changes)
+        _step(request, done, "rebuilding")
+        update: dict[str, Any] = {
+            "view": view.id,
+            "name": view.name,
+            "reason": reason,
+            "closed": True,
+        }
+        if obj is None:
+            built.append((view, read, None, update))
+            continue
+        try:
+            source = _source(obj, view.name)
+        except Exception:  # no table any more: the view closes
+            built.append((view, read, None, update))
+            continue
+        new, kept_sort, kept_filters, dropped = _reapplied(view, read, source, request, done)
+        shown = min(source.column_count(), SCHEMA_COLUMNS)
+        update.update(
+            closed=False,
+            generation=new.state.generation,
+            kind=source.kind,
+            shape=[source.length(), source.column_count()],
+            columns=_schema(source, shown, room),
+            row_label_levels=source.label_levels(),
+            row_count=new.row_count(new.state),
+            sort=kept_sort,
+            filters=kept_filters,
+            combine=new.state.filters[1],
+            dropped=dropped,
+            features=_view_features(source),
+        )
+        if len(update["columns"]) < source.column_count():
+            update["columns_truncated"] = True
+        built.append((view, read, new, update))
+    _step(request, 1.0)
+    updates = []
+    with _lock:
+        for view, read, new, update in built:
+            if _views.get(view.id) is not view or view.state is not read:
+                continue  # closed, sorted or filtered meanwhile: the next check sees it
+            if new is None:
+                _views.pop(view.id, None)
+            else:
+                _views[view.id] = new
+            view.state = read._replace()  # a sort still running on the old view commits nothing
+            updates.append(update)
+    return {"status": "ok", "updates": updates}
+
+
 #: Requests that may take long: they run on the slow lane, with a ``task`` id.
 _SLOW_OPS = ("sort", "filter", "profile", "check")
 
@@ -1632,10 +3657,16 @@ def handle(namespace: dict[str, Any], request_json: str) -> str:
             answer = _filter(request)
         elif op == "close":
             answer = _close(request)
+        elif op == "profile":
+            answer = _profile(request)
+        elif op == "export":
+            answer = _export(request)
         elif op == "progress":
             answer = _progress(request)
         elif op == "cancel":
             answer = _cancel(request)
+        elif op == "check":
+            answer = _check(namespace, request)
         else:
             raise BadRequest(f"unknown op {_clip(str(op), 40)[0]!r}")
     except TableError as error:
