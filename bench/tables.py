@@ -21,12 +21,12 @@ same view would cancel the older one), and closes it:
 - ``page``: ``table_rows`` of 100 rows x 10 columns at random positions
   (``--pages`` a round), p50 and p95 of the round;
 - ``numeric sort`` (float column with NaN): the ``table_sort_response`` of stage
-  ``first_rows`` (the first rows are in final order; the server looks for it
-  every 250 ms), and the first sorted page, what the user sees first: a
-  ``table_rows`` of that generation sent the moment that response arrives, to
-  its reply, or, when the sort ended before any such response (none sent, or a
-  sort quicker than 250 ms), one sent at the sort's reply; the full order is
-  the sort's reply;
+  ``first_rows`` (the first rows are in final order; the server looks for
+  them every 50 ms in the sort's first second), and the first sorted page,
+  what the user sees first: a ``table_rows`` of that generation sent the
+  moment that response arrives, to its reply, or, when the sort ended before
+  any such response (none sent, or a quick sort), one sent at the sort's
+  reply; the full order is the sort's reply;
 - ``string sort``: to the reply (the sort is reset to the table's order after,
   untimed, so that a filter's time is the filter's alone);
 - ``numeric filter`` (``f1 > 0.5``) and ``string contains`` (``s1`` contains
