@@ -43,7 +43,8 @@ same view would cancel the older one), and closes it:
   ``/proc/<kernel pid>/status``; the kernel reports its pid) before and after
   opening ``--views`` views and sorting (float column) then filtering
   (``f1`` not null, ~90% of the rows kept) each, divided by views x rows:
-  bytes per row per view. Each RSS is read after a garbage collection and
+  bytes per row per view, over the lower of the RSS before the views and
+  after they are closed. Each RSS is read after a garbage collection and
   glibc's ``malloc_trim`` in the kernel (an ``execute_request``), so that it
   counts what is held, not free heap pages kept for reuse (shown as well:
   the figure before that trim). The views are closed after.
@@ -527,12 +528,15 @@ async def memory_round(side: Explorer, out: Results) -> None:
         for view in views:
             await ask(channel, "table_close", {"view": view})
     await execute(channel, "_bench_trim()")
-    per_view_row = side.views * side.rows
-    out["view_bytes_per_row"].append((after - before) / per_view_row)
-    out["view_bytes_per_row_untrimmed"].append((untrimmed - before) / per_view_row)
+    closed = rss(side.pid)
+    # No views before and after: the lower is the baseline (what a closed view
+    # leaves behind until a later close would otherwise count as no view).
+    baseline, per_view_row = min(before, closed), side.views * side.rows
+    out["view_bytes_per_row"].append((after - baseline) / per_view_row)
+    out["view_bytes_per_row_untrimmed"].append((untrimmed - baseline) / per_view_row)
     out["kernel_rss_before_mb"].append(before / 2**20)
     out["kernel_rss_views_mb"].append(after / 2**20)
-    out["kernel_rss_closed_mb"].append(rss(side.pid) / 2**20)
+    out["kernel_rss_closed_mb"].append(closed / 2**20)
 
 
 async def inspector_round(channel: Channel, samples: int, out: Results) -> None:
