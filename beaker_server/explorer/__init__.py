@@ -1,4 +1,5 @@
 """The Data Explorer: tables of the kernel paged, sorted and filtered by the kernel.
 
-``python_tables.py`` is the procedure that runs inside the kernel (README, issue 12).
+The package ``kernel`` is the procedure that runs inside the kernel (README, issue 12);
+``handlers`` are its messages on the server.
 """

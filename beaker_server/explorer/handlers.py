@@ -2,7 +2,7 @@
 ``table_filter``, ``table_profile``, ``table_export``, ``table_cancel`` and
 ``table_close``, and the iopub ``table_update`` (README, "Data Explorer").
 
-Each is answered by the kernel procedure ``python_tables.py`` beside this file,
+Each is answered by the kernel procedure, package ``kernel/`` beside this file,
 on the server's subshells (``ctx.kernel.call_procedure``): pages are read while a
 user's cell runs, and what a request names (a variable, a filter's text) is data
 in the kernel, never code. A view lives in the kernel as an index of row
@@ -30,7 +30,23 @@ from ..messages.context import KernelProxy, RequestContext
 from ..messages.registry import custom_message, kernel_hook, object_schema
 
 MODULE = "_beaker_tables"
-PROCEDURE = Path(__file__).with_name("python_tables.py")
+#: The kernel procedure's modules, each importing only modules before it; its
+#: ``__init__.py`` (which exposes ``handle``) runs last, as the package itself.
+KERNEL_MODULES = (
+    "core",
+    "columns",
+    "sources",
+    "library_sources",
+    "sorting",
+    "fingerprint",
+    "views",
+    "profiles",
+    "export",
+    "check",
+    "dispatch",
+)
+_KERNEL = Path(__file__).with_name("kernel")
+PROCEDURE = (*(_KERNEL / f"{name}.py" for name in KERNEL_MODULES), _KERNEL / "__init__.py")
 
 
 def _error(name: str, http_status: int, doc: str) -> type[BeakerError]:

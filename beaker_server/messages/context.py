@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import KernelError, KernelUnavailable, ValidationError
-from ..kernel.procedures import install_code, json_answer
+from ..kernel.procedures import install_code, install_package_code, json_answer
 from ..preview.kernel_preview import install_procedure
 from ..store import kernel_variables
 
@@ -117,7 +117,7 @@ class KernelProxy:
     async def call_procedure(
         self,
         module: str,
-        path: Path,
+        path: Path | tuple[Path, ...],
         function: str,
         request: dict[str, Any],
         *,
@@ -125,7 +125,9 @@ class KernelProxy:
     ) -> Any:
         """Call ``function(user_ns, request_json)`` of the kernel procedure in the
         file at ``path`` (installed once per kernel start as module ``module``) on
-        the server's subshell, beside a user's running cell; its JSON answer.
+        the server's subshell, beside a user's running cell; its JSON answer. A
+        tuple of files is a package's (``install_package_code``), installed as
+        package ``module``.
 
         ``lane`` (a name of the handler's choosing, at most four per kernel) runs
         it on a subshell of that lane's own, so that a slow call holds up neither
@@ -144,7 +146,11 @@ class KernelProxy:
             raise KernelUnavailable("this needs a kernel with subshells (ipykernel 7 or later)")
         # Its execute on the subshell must not switch a running cell's input() off.
         await install_procedure(client, client.session_id)
-        await client.install(module, install_code(module, path), on_subshell=True)
+        if isinstance(path, tuple):
+            code = install_package_code(module, path)
+        else:
+            code = install_code(module, path)
+        await client.install(module, code, on_subshell=True)
         if lane is not None:
             await client.ensure_lane(lane)
         call = (

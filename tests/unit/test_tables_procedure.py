@@ -1,8 +1,9 @@
-"""The Data Explorer's kernel procedure (``beaker_server/explorer/python_tables.py``),
+"""The Data Explorer's kernel procedure (the package ``beaker_server/explorer/kernel/``),
 run in this process on a namespace dict: each source type, sorting, filtering,
 generations, errors and bounds (README, "Data Explorer").
 
-Each test gets a fresh copy of the file as a module that is never put in
+Each test gets a fresh copy of the package, installed as the kernel installs it
+(``install_package_code``) under a name of its own and then taken out of
 ``sys.modules``, as a newly started kernel would have it.
 """
 
@@ -10,33 +11,59 @@ from __future__ import annotations
 
 import ast
 import collections
-import importlib.util
+import itertools
 import json
 import sys
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import beaker_server
-from beaker_server.kernel.procedures import install_code
+from beaker_server.explorer.handlers import KERNEL_MODULES, PROCEDURE
+from beaker_server.kernel.procedures import install_package_code
 
-PROCEDURE = Path(beaker_server.__file__).parent / "explorer" / "python_tables.py"
 NULL, NAN, NAT, POS_INF, NEG_INF = 0, 1, 2, 3, 4
+_installs = itertools.count()
 
 
-def fresh_procedure():
-    spec = importlib.util.spec_from_file_location("_beaker_tables_test", PROCEDURE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+class Procedure:
+    """The procedure's modules seen as the one module it once was: a name is read
+    from the first module that has it, and set in every module that has it (a
+    module's ``from .core import X`` is a binding of its own), so that a test's
+    ``tables.SORT_CHUNK = 7`` reaches every module that reads it. (Slots: no
+    ``__dict__`` of its own, so monkeypatch restores a name by setting it back.)"""
+
+    __slots__ = ("modules",)
+
+    def __init__(self, modules: list[Any]) -> None:
+        object.__setattr__(self, "modules", modules)
+
+    def __getattr__(self, name: str) -> Any:
+        for module in self.modules:
+            if name in module.__dict__:
+                return module.__dict__[name]
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        bound = [module for module in self.modules if name in module.__dict__]
+        if not bound:
+            raise AttributeError(name)
+        for module in bound:
+            module.__dict__[name] = value
+
+
+def fresh_procedure() -> Any:
+    name = f"_beaker_tables_test_{next(_installs)}"
+    eval(install_package_code(name, PROCEDURE), {})
+    names = [f"{name}.{module}" for module in KERNEL_MODULES]
+    return Procedure([sys.modules.pop(n) for n in names] + [sys.modules.pop(name)])
 
 
 @pytest.fixture
 def tables():
     module = fresh_procedure()
-    assert "_beaker_tables_test" not in sys.modules
+    assert not [name for name in sys.modules if name.startswith("_beaker_tables_test")]
     return module
 
 
@@ -659,28 +686,50 @@ def test_without_numpy_python_tables_keep_positions_in_an_array(tables, monkeypa
 
 
 def test_the_procedure_imports_the_standard_library_only():
-    tree = ast.parse(PROCEDURE.read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
-            imported.add((node.module or "").split(".")[0])
+    imported, relative = set(), set()
+    for path in PROCEDURE:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level:
+                relative.add(node.module)
+            elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                imported.add((node.module or "").split(".")[0])
     assert imported and imported <= set(sys.stdlib_module_names), imported
+    assert relative == set(KERNEL_MODULES)  # its own modules, nothing else
+
+
+def test_each_module_imports_only_modules_installed_before_it():
+    """The install runs the files in order: a module importing a later one (at
+    its top or in a function) would fail in the kernel, or import a half-run one."""
+    for i, path in enumerate(PROCEDURE[:-1]):
+        assert path.stem == KERNEL_MODULES[i]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                assert node.level == 1 and node.module in KERNEL_MODULES[:i], (path, node.module)
+    assert PROCEDURE[-1].name == "__init__.py"
+    assert sorted(p.name for p in PROCEDURE[0].parent.glob("*.py")) == sorted(
+        p.name for p in PROCEDURE
+    )
 
 
 def test_it_installs_as_a_kernel_procedure_and_leaves_no_names():
     name = "_beaker_tables_install_test"
     namespace = {"t": pd.DataFrame({"a": [1, 2]})}
     try:
-        eval(install_code(name, PROCEDURE), {})
+        scope: dict[str, Any] = {}
+        eval(install_package_code(name, PROCEDURE), scope)
+        assert set(scope) == {"__builtins__"}
         answer = json.loads(
             sys.modules[name].handle(namespace, json.dumps({"op": "open", "name": "t"}))
         )
         assert answer["status"] == "ok"
         assert set(namespace) == {"t"}
+        assert sys.modules[f"{name}.views"] is sys.modules[name].views
+        assert sys.modules[f"{name}.views"].__package__ == name
     finally:
-        sys.modules.pop(name, None)
+        for module in [name, *(f"{name}.{m}" for m in KERNEL_MODULES)]:
+            sys.modules.pop(module, None)
 
 
 def test_a_pathological_pattern_is_refused_before_it_runs(tables):

@@ -476,11 +476,10 @@ def test_a_running_profile_shows_progress_and_is_cancelled(tables):
 
 
 NO_NUMPY = """
-import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("_procedure", sys.argv[1])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-ns = {"t": json.loads(sys.argv[2])}
+import json, sys
+eval(sys.stdin.read(), {})  # the install code, as the kernel gets it
+module = sys.modules["_procedure"]
+ns = {"t": json.loads(sys.argv[1])}
 opened = json.loads(module.handle(ns, json.dumps({"op": "open", "name": "t"})))
 request = {"op": "profile", "view": opened["view"], "columns": [0, 1, 2], "bins": 7, "sample": True}
 answer = module.handle(ns, json.dumps(request))
@@ -494,6 +493,8 @@ def test_a_python_table_is_profiled_alike_without_numpy(tables):
     import subprocess
     import sys
 
+    from beaker_server.kernel.procedures import install_package_code
+
     from .test_tables_procedure import PROCEDURE
 
     rows = [
@@ -502,7 +503,8 @@ def test_a_python_table_is_profiled_alike_without_numpy(tables):
     ]
     rows[5]["f"] = float("inf")
     done = subprocess.run(
-        [sys.executable, "-I", "-c", NO_NUMPY, str(PROCEDURE), json.dumps(rows)],
+        [sys.executable, "-I", "-c", NO_NUMPY, json.dumps(rows)],
+        input=install_package_code("_procedure", PROCEDURE),
         capture_output=True,
         text=True,
         check=True,

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from beaker_server.kernel.procedures import install_package_code
+
 from .test_tables_procedure import (
     NAN,
     NAT,
@@ -375,10 +377,9 @@ def test_a_dask_series_and_an_empty_window(tables):
 
 def test_libraries_are_imported_only_for_their_own_variables():
     script = f"""
-import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("_t", {str(PROCEDURE)!r})
-tables = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tables)
+import json, sys
+eval({install_package_code("_t", PROCEDURE)!r}, {{}})
+tables = sys.modules["_t"]
 ns = {{"rows": [{{"a": 1}}, {{"a": 2}}], "cols": {{"a": [1, 2]}}}}
 for name in ns:
     answer = json.loads(tables.handle(ns, json.dumps({{"op": "open", "name": name}})))
@@ -389,5 +390,7 @@ for name in ns:
 assert json.loads(tables.handle(ns, json.dumps({{"op": "check"}})))["status"] == "ok"
 print(sorted(m for m in ("polars", "pyarrow", "dask", "numpy", "pandas") if m in sys.modules))
 """
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"

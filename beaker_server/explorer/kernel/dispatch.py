@@ -1,0 +1,77 @@
+"""dispatch: TODO docstring."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from .check import _check
+from .core import (
+    BadRequest,
+    TableError,
+    _cancel,
+    _clip,
+    _describe,
+    _lock,
+    _progress,
+    _start_task,
+    _tasks,
+)
+from .export import _export
+from .profiles import _profile
+from .views import _close, _filter, _open, _page, _sort
+
+_SLOW_OPS = ("sort", "filter", "profile", "check")
+
+
+def handle(namespace: dict[str, Any], request_json: str) -> str:
+    """Answer one request (JSON text) on the tables of ``namespace``, as JSON text."""
+    started = time.perf_counter()
+    task = None
+    try:
+        try:
+            request = json.loads(request_json)
+        except (ValueError, TypeError) as error:
+            raise BadRequest(f"not JSON: {_describe(error)}") from None
+        if type(request) is not dict:
+            raise BadRequest("a request is a JSON object")
+        op = request.get("op")
+        task = _start_task(request) if op in _SLOW_OPS else None
+        if op == "open":
+            answer = _open(namespace, request)
+        elif op == "rows":
+            answer = _page(request)
+        elif op == "sort":
+            answer = _sort(request)
+        elif op == "filter":
+            answer = _filter(request)
+        elif op == "close":
+            answer = _close(request)
+        elif op == "profile":
+            answer = _profile(request)
+        elif op == "export":
+            answer = _export(request)
+        elif op == "progress":
+            answer = _progress(request)
+        elif op == "cancel":
+            answer = _cancel(request)
+        elif op == "check":
+            answer = _check(namespace, request)
+        else:
+            raise BadRequest(f"unknown op {_clip(str(op), 40)[0]!r}")
+    except TableError as error:
+        answer = {"status": "error", "ename": type(error).__name__, "evalue": str(error)}
+        answer.update(error.extra)
+    except Exception as error:  # a fault of this procedure (or of an odd table): said, not raised
+        answer = {"status": "error", "ename": type(error).__name__, "evalue": _describe(error)}
+    finally:
+        if task is not None:
+            with _lock:
+                _tasks.pop(task.id, None)
+    answer["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    try:
+        return json.dumps(answer, allow_nan=False)
+    except ValueError as error:  # a NaN somewhere: a fault here, said as one
+        fault = {"status": "error", "ename": "ValueError", "evalue": _describe(error)}
+        return json.dumps(fault)
