@@ -171,6 +171,7 @@ async def test_table_cancel_stops_a_running_sort(server, fresh_kernel):
 
 
 async def test_a_restart_closes_the_views_with_a_table_update(server, fresh_kernel, protocol):
+    """... and the new kernel process gets the procedure's package installed again."""
     async with open_ws(server, fresh_kernel, protocol) as ws:
         view = await _open(ws)
         inbox = Inbox(ws)
@@ -179,6 +180,7 @@ async def test_a_restart_closes_the_views_with_a_table_update(server, fresh_kern
             update = await inbox.wait_for(lambda m: m["msg_type"] == "table_update")
         finally:
             inbox.close()
+        await _open(ws)  # asserts the open's status is ok
     assert update["channel"] == "iopub"
     expected = {"view": view, "name": "slow", "reason": "restarted", "closed": True}
     assert update["content"] == expected

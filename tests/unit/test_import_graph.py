@@ -92,3 +92,17 @@ def test_a_cycle_through_type_checking_imports_is_found() -> None:
     for type checking, are a cycle."""
     graph = {"a": {"b"}, "b": {"a"}, "c": {"a"}}
     assert _cycles(graph) == [["a", "b"]]
+
+
+def test_the_kernel_procedure_package_imports_only_itself() -> None:
+    """``explorer/kernel/`` is kernel-side code, sent to the kernel as text: its
+    modules import one another (and the standard library), nothing of the server,
+    and no server module imports them."""
+    graph = _graph()
+    kernel = {name for name in graph if name.startswith("beaker_server.explorer.kernel")}
+    assert "beaker_server.explorer.kernel.views" in kernel and len(kernel) > 10
+    assert "beaker_server.explorer.kernel.core" in graph["beaker_server.explorer.kernel.views"]
+    for name in kernel:
+        assert graph[name] <= kernel, name
+    for name in set(graph) - kernel:
+        assert not graph[name] & kernel, name

@@ -1,4 +1,11 @@
-"""check: TODO docstring."""
+"""The kernel procedure's check: has a view's variable changed (after a cell)? A
+reassigned or changed one is rebuilt, its sort and filters kept where their
+columns still are (by name); the view of a deleted variable, or of one that is no
+table any more, is closed.
+
+Separate because it is the one request that goes over every view; it builds on
+``views`` and ``fingerprint``.
+"""
 
 from __future__ import annotations
 

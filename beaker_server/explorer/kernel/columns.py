@@ -1,4 +1,10 @@
-"""columns: TODO docstring."""
+"""The kernel procedure's columns of numpy and pandas sources: whole-column numpy
+operations (values at positions, filter masks, sort keys), and the Python
+predicates filters use on values one at a time.
+
+Separate from ``sources`` because a source only holds its columns: the column
+types carry the numpy/pandas work, and library columns build on ``_Column``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,32 @@
-"""core: TODO docstring."""
+"""The Data Explorer's kernel procedure, part 1: what every other module uses.
+
+The procedure is a package run *inside* an IPython kernel (``__init__.py``): the
+server installs its modules as package ``_beaker_tables`` in ``sys.modules``
+(never in the user's namespace; ``kernel/procedures.py: install_package_code``)
+and calls ``handle(namespace, request_json)``: the request is JSON text passed as
+a string literal, so a variable name is only ever a dictionary key, never code;
+the answer is JSON text. The standard library only at import (the modules are
+sent to the kernel as text and run there); numpy and pandas are used only when
+the variable is one of their types (they are then already imported).
+
+A *view* is a variable opened for paging: a source adapter over the object
+(length, columns, values at row positions, sort keys, filter masks) and a state
+(generation, row positions, sort keys, filters). The positions are an index into
+the source, never a copy of its data: a numpy ``intp`` array (8 bytes per row,
+``None`` while the view is the whole table in order), or an ``array('q')`` for a
+Python source when numpy is not imported. A filter selects positions, a sort
+orders them; a new state replaces the old in one assignment, so a page read
+while a sort runs sees the old state or the new, whole.
+
+Everything is bounded: rows per request, characters per value, columns in a
+schema, bytes per answer (``truncated`` with what was left out); values are
+formatted here (numbers to bounded significant digits, special values as codes).
+
+This module holds the bounds and constants, the errors answered, the tasks of
+slow requests (``_step``, cancelling), looking at types without asking the
+object, formatting one value, and display types: what the later modules (each
+importing only modules before it) share.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""dispatch: TODO docstring."""
+"""The kernel procedure's entry point: ``handle()`` reads a request, dispatches it
+by ``op`` to the module that answers it, and says any error as an answer.
+
+Last of the modules because it imports every request; ``__init__.py`` exposes its
+``handle`` as the package's.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""export: TODO docstring."""
+"""The kernel procedure's export: rows of a view as CSV, TSV, HTML or JSON text,
+bounded in bytes, in chunks.
+
+Separate because it is a request of its own with its own formatting (plain
+values, not display text); it adds its features to ``views._MORE_FEATURES``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""fingerprint: TODO docstring."""
+"""The kernel procedure's fingerprints: a cheap summary of a variable's object
+(its shape, its arrays' identities, a fixed sample of its rows) kept with a view when it is opened,
+so that ``check`` can tell whether the variable changed in place after a cell;
+and a column's name as ``open`` gives it (sort keys and filters remember it).
+
+Separate from ``check`` because ``views`` takes a fingerprint at ``open``, and
+``check`` (which reopens views) comes after ``views``.
+"""
 
 from __future__ import annotations
 

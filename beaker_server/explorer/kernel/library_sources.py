@@ -1,4 +1,11 @@
-"""library_sources: TODO docstring."""
+"""The kernel procedure's library sources: polars, pyarrow and dask frames, read
+through their own APIs without importing anything (the variable's type says the
+library is imported), in chunks; a lazy or partitioned frame is paged through a
+computed window.
+
+Separate because it is the biggest adapter family and the only one that talks to
+three libraries; it registers ``_library_source`` in ``sources._LIBRARY_SOURCES``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""profiles: TODO docstring."""
+"""The kernel procedure's profiles: a summary of each of some columns of a view
+(nulls, stats, quantiles, histogram, top values), exact or on a sample, in
+chunks with a step between them.
+
+Separate because it is a request of its own with its own bounds; it adds its
+features to ``views._MORE_FEATURES``.
+"""
 
 from __future__ import annotations
 

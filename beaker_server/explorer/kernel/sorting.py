@@ -1,4 +1,11 @@
-"""sorting: TODO docstring."""
+"""The kernel procedure's sorting: a view's row positions ordered by its sort keys,
+stable with missing values last, without holding the GIL for long (numpy sorts
+with it released; object keys are converted or bucketed in chunks, a step
+between them).
+
+Separate because it is the slow path the GIL rule is about; it knows sources and
+columns, never views (``views`` commits what it computes).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""sources: TODO docstring."""
+"""The kernel procedure's sources: the adapter of a variable by its type (a pandas
+frame or series, a numpy array, lists of dicts or tuples, a dict of lists), and
+``_source()`` which picks it.
+
+Library frames (polars, pyarrow, dask) are adapted in ``library_sources``, which
+builds on this module and adds its adapter to ``_LIBRARY_SOURCES`` when loaded.
+"""
 
 from __future__ import annotations
 

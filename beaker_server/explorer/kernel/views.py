@@ -1,4 +1,12 @@
-"""views: TODO docstring."""
+"""The kernel procedure's views and their requests: filtering, a view's state
+(``_State``, replaced whole) and ``_View``, the open views (``_views``), and the
+requests ``open``, ``rows``, ``sort``, ``filter``, ``close`` with ``_commit`` (a
+slow request's new state, refused if the view changed while it ran), the early
+first rows of a big sort, and paging a windowed (lazy) source.
+
+``profile`` and ``export`` add their features to ``_MORE_FEATURES`` when loaded:
+they come after this module, which they build on.
+"""
 
 from __future__ import annotations
 
@@ -85,8 +93,8 @@ def _positions(values: Sequence[int]) -> Any:
 
 class _State(NamedTuple):
     """One state of a view, replaced whole: positions ``None`` is every row in order.
-    (A named tuple: a dataclass needs its module in ``sys.modules``, and a kernel
-    procedure is run before it is put there.)"""
+    (A named tuple, not a dataclass: the procedure's classes need nothing of
+    ``sys.modules``, where a test's copy of the package is not kept.)"""
 
     generation: int
     positions: Any
