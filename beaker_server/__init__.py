@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .messages.registry import MessageType, custom_message, response_hook
+from .messages.registry import MessageType, custom_message, kernel_hook, response_hook
 
 __version__ = "0.1.0"
 
-__all__ = ["MessageType", "__version__", "custom_message", "response_hook"]
+__all__ = ["MessageType", "__version__", "custom_message", "kernel_hook", "response_hook"]
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:

@@ -1,21 +1,33 @@
 """The Data Explorer's messages: ``table_open``, ``table_rows``, ``table_sort``,
-``table_filter`` and ``table_close`` (README, "Data Explorer").
+``table_filter``, ``table_profile``, ``table_export``, ``table_cancel`` and
+``table_close``, and the iopub ``table_update`` (README, "Data Explorer").
 
 Each is answered by the kernel procedure ``python_tables.py`` beside this file,
-on the server's subshell (``ctx.kernel.call_procedure``): pages are read while a
+on the server's subshells (``ctx.kernel.call_procedure``): pages are read while a
 user's cell runs, and what a request names (a variable, a filter's text) is data
 in the kernel, never code. A view lives in the kernel as an index of row
 positions into the variable, never a copy of it.
+
+Two lanes: quick requests (open, rows, export, close, a sampled profile, the
+progress of slow ones) on the server's subshell; sorts, filters, exact profiles
+and the check after each cell on a second one, so that a 10 s sort holds up no
+page read. A slow request has a task id in the kernel: its progress is published
+as ``N_response`` while it runs, a newer request of its kind on the same view
+cancels it, and so does ``table_cancel``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import BeakerError, KernelError
-from ..messages.context import RequestContext
-from ..messages.registry import custom_message, object_schema
+from ..messages.context import KernelProxy, RequestContext
+from ..messages.registry import custom_message, kernel_hook, object_schema
 
 MODULE = "_beaker_tables"
 PROCEDURE = Path(__file__).with_name("python_tables.py")
@@ -35,6 +47,7 @@ BadFilter = _error("BadFilter", 400, "A filter that cannot apply; the view is le
 BadSort = _error("BadSort", 400, "A sort key that cannot apply; the view is left as it was.")
 TooManyViews = _error("TooManyViews", 429, "The kernel holds as many views as it may.")
 ViewChanged = _error("ViewChanged", 409, "Another sort or filter of the view ended first.")
+Cancelled = _error("Cancelled", 409, "Cancelled: by table_cancel, or by a newer request.")
 
 _ERRORS: dict[str, type[BeakerError]] = {
     cls.__name__: cls
@@ -47,6 +60,7 @@ _ERRORS: dict[str, type[BeakerError]] = {
         BadSort,
         TooManyViews,
         ViewChanged,
+        Cancelled,
     )
 }
 
@@ -57,11 +71,62 @@ _COLUMN = {"type": "integer", "minimum": 0}
 _MAX_BYTES = {"type": "integer", "minimum": 4096, "maximum": 2 * 1024 * 1024}
 
 
-async def _ask(ctx: RequestContext, op: str) -> Any:
-    """The procedure's answer to ``op`` with the request's content; its errors as
-    the typed errors above (a fault of the procedure keeps its own name)."""
-    request = {**ctx.content, "op": op}
-    answer = await ctx.kernel.call_procedure(MODULE, PROCEDURE, "handle", request)
+#: The lanes of slow requests, by kind (quick ones run on the server's subshell):
+#: a profile need not wait for a 10 s sort, nor a sort for a profile.
+LANES = {"sort": "tables", "filter": "tables", "profile": "profiles"}
+#: Seconds between two progress reports of a slow request (none for a quick one).
+PROGRESS_INTERVAL = 0.25
+#: Seconds a slow request may take (a sort of 10M strings takes some).
+SLOW_TIMEOUT = 600.0
+#: Seconds a view outlives the websockets of the client that opened it (a page
+#: reload makes a new client; a dropped connection that comes back keeps its views).
+ORPHAN_GRACE = 60.0
+
+
+@dataclass
+class _Tables:
+    """What the server keeps of one kernel process's views (in ``kernel.state``)."""
+
+    #: Open views: id -> variable name (for the check after cells and restarts).
+    views: dict[str, str] = field(default_factory=dict)
+    #: The newest slow request of each kind on each view: (view, kind) -> task id.
+    newest: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The slow requests in flight on each view: view -> task ids.
+    tasks: dict[str, set[str]] = field(default_factory=dict)
+    #: The client session that opened each view over a websocket (REST: none).
+    owners: dict[str, str] = field(default_factory=dict)
+    #: When each owner was last seen connected (loop time).
+    seen: dict[str, float] = field(default_factory=dict)
+
+    def forget(self, view: str) -> None:
+        self.views.pop(view, None)
+        self.owners.pop(view, None)
+
+    def orphans(self, connected: set[str], now: float) -> list[str]:
+        """Views whose client has had no websocket for :data:`ORPHAN_GRACE` seconds."""
+        for owner in set(self.owners.values()) & connected:
+            self.seen[owner] = now
+        gone = [
+            view
+            for view, owner in self.owners.items()
+            if owner not in connected and now - self.seen.get(owner, now) > ORPHAN_GRACE
+        ]
+        live = set(self.owners.values())
+        self.seen = {owner: at for owner, at in self.seen.items() if owner in live}
+        return gone
+
+
+def _tables(kernel: KernelProxy) -> _Tables:
+    tables = kernel.state.get(__name__)
+    if not isinstance(tables, _Tables):
+        tables = kernel.state[__name__] = _Tables()
+    return tables
+
+
+async def _call(kernel: KernelProxy, request: dict[str, Any], *, lane: str | None = None) -> Any:
+    """The procedure's answer to ``request``; its errors as the typed errors above
+    (a fault of the procedure keeps its own name)."""
+    answer = await kernel.call_procedure(MODULE, PROCEDURE, "handle", request, lane=lane)
     if not isinstance(answer, dict):
         raise KernelError("TypeError", "the table procedure answered no object")
     status = answer.pop("status", None)
@@ -72,6 +137,68 @@ async def _ask(ctx: RequestContext, op: str) -> Any:
     if status == "stale":
         return {"stale": True, **answer}
     return answer
+
+
+async def _ask(ctx: RequestContext, op: str, **extra: Any) -> Any:
+    """A quick request: the procedure's answer to ``op`` with the request's content."""
+    return await _call(ctx.kernel, {**ctx.content, **extra, "op": op})
+
+
+async def _ask_slowly(ctx: RequestContext, op: str, kind: str, **extra: Any) -> Any:
+    """A slow request on the lane of its ``kind``, as a task: reports its progress
+    while it runs, and cancels the view's older request of the same kind."""
+    kernel, tables = ctx.kernel, _tables(ctx.kernel)
+    view, task = str(ctx.content.get("view")), uuid.uuid4().hex
+    older = tables.newest.get((view, kind))
+    tables.newest[(view, kind)] = task
+    in_flight = tables.tasks.setdefault(view, set())
+    in_flight.add(task)
+    if older is not None:
+        await _call(kernel, {"op": "cancel", "tasks": [older]})
+    reporting = asyncio.ensure_future(_report_progress(ctx, view, task))
+    try:
+        request = {**ctx.content, **extra, "op": op, "task": task}
+        return await _call(kernel, request, lane=LANES[kind])
+    except asyncio.CancelledError:
+        # Given up (a timeout, a restart, the server stopping): the kernel stops
+        # at its next step, and later requests get a subshell of their own.
+        stopping = asyncio.ensure_future(_give_up(kernel, LANES[kind], task))
+        stopping.add_done_callback(lambda t: t.cancelled() or t.exception())
+        raise
+    finally:
+        reporting.cancel()
+        in_flight.discard(task)
+        if not in_flight:
+            tables.tasks.pop(view, None)
+        if tables.newest.get((view, kind)) == task:
+            del tables.newest[(view, kind)]
+
+
+async def _give_up(kernel: KernelProxy, lane: str, task: str) -> None:
+    with contextlib.suppress(Exception):
+        await kernel.give_up_lane(lane)
+        await _call(kernel, {"op": "cancel", "tasks": [task]})
+
+
+async def _report_progress(ctx: RequestContext, view: str, task: str) -> None:
+    """Publish the task's progress every :data:`PROGRESS_INTERVAL` while it runs;
+    the first rows of a sort as soon as they are in order (once)."""
+    told_first_rows = False
+    while True:
+        await asyncio.sleep(PROGRESS_INTERVAL)
+        try:
+            answer = await _call(ctx.kernel, {"op": "progress", "tasks": [task]})
+        except Exception:
+            continue  # the next report may get through; the request goes on regardless
+        progress = answer.get("tasks", {}).get(task)
+        if progress is None:
+            continue  # queued behind another slow request, or just ended
+        if "generation" in progress and not told_first_rows:
+            told_first_rows = True
+            ctx.respond({"view": view, "task": task, **progress, "stage": "first_rows"})
+        else:
+            progress = {k: v for k, v in progress.items() if k not in ("generation",)}
+            ctx.respond({"view": view, "task": task, **progress})
 
 
 @custom_message(
@@ -89,7 +216,27 @@ async def table_open(ctx: RequestContext) -> Any:
     Returns the view id and generation, the kind and shape, the columns (name,
     dtype, display type), row label levels, features, and the first ``rows`` rows.
     """
-    return await _ask(ctx, "open")
+    tables = _tables(ctx.kernel)
+    await _close_orphans(ctx.kernel, tables)
+    answer = await _ask(ctx, "open")
+    view = answer["view"]
+    tables.views[view] = str(ctx.content["name"])
+    client = ctx.header.get("session")
+    if isinstance(client, str) and client in ctx.kernel.client_sessions():
+        tables.owners[view] = client
+        tables.seen[client] = asyncio.get_running_loop().time()
+    return answer
+
+
+async def _close_orphans(kernel: KernelProxy, tables: _Tables) -> None:
+    """Close the views of clients gone for good (a reloaded page): a view holds
+    its variable alive and 8 bytes a row once sorted. Views opened over REST
+    have no client and live until closed."""
+    now = asyncio.get_running_loop().time()
+    for view in tables.orphans(kernel.client_sessions(), now):
+        tables.forget(view)
+        with contextlib.suppress(BeakerError):
+            await _call(kernel, {"op": "close", "view": view})
 
 
 @custom_message(
@@ -124,11 +271,16 @@ async def table_rows(ctx: RequestContext) -> Any:
         },
     ),
     default={"view": "", "keys": [{"column": 0, "ascending": True}]},
+    timeout=SLOW_TIMEOUT,
 )
 async def table_sort(ctx: RequestContext) -> Any:
     """Sort a view by one or more columns (stable, missing values last; no keys:
-    the table's own order). Returns the view's new generation and row count."""
-    return await _ask(ctx, "sort")
+    the table's own order). Returns the view's new generation and row count.
+
+    Runs on the slow lane: ``table_sort_response`` messages report its progress,
+    and for one numeric key the generation whose first rows are already in order.
+    A newer sort of the view cancels this one (``Cancelled``)."""
+    return await _ask_slowly(ctx, "sort", "sort")
 
 
 @custom_message(
@@ -139,13 +291,15 @@ async def table_sort(ctx: RequestContext) -> Any:
         combine={"enum": ["and", "or"]},
     ),
     default={"view": "", "filters": [], "combine": "and"},
+    timeout=SLOW_TIMEOUT,
 )
 async def table_filter(ctx: RequestContext) -> Any:
     """Filter a view's rows (compare, between, is-null, not-null, contains,
     starts-with, ends-with, regex, in-set; combined with and/or; none: every
     row). A filter that cannot apply is a ``BadFilter`` naming it, and the view
-    is left as it was. Returns the new generation and row count."""
-    return await _ask(ctx, "filter")
+    is left as it was. Returns the new generation and row count. Runs on the
+    slow lane, like ``table_sort``."""
+    return await _ask_slowly(ctx, "filter", "filter")
 
 
 @custom_message(
@@ -154,4 +308,85 @@ async def table_filter(ctx: RequestContext) -> Any:
 )
 async def table_close(ctx: RequestContext) -> Any:
     """Close a view: the kernel lets go of its row positions."""
-    return await _ask(ctx, "close")
+    answer = await _ask(ctx, "close")
+    _tables(ctx.kernel).forget(str(ctx.content["view"]))
+    return answer
+
+
+_PROFILE_KINDS = ["nulls", "stats", "quantiles", "histogram", "top"]
+
+
+@custom_message(
+    schema=object_schema(
+        ["view", "columns"],
+        view=_VIEW,
+        generation={"type": "integer", "minimum": 0},
+        columns={"type": "array", "items": _COLUMN, "minItems": 1, "maxItems": 50},
+        kinds={"type": "array", "items": {"enum": _PROFILE_KINDS}, "maxItems": 5},
+        bins={"type": "integer", "minimum": 2, "maximum": 100},
+        top={"type": "integer", "minimum": 1, "maximum": 50},
+    ),
+    default={"view": "", "columns": [0], "kinds": _PROFILE_KINDS, "bins": 20, "top": 10},
+    timeout=SLOW_TIMEOUT,
+)
+async def table_profile(ctx: RequestContext) -> Any:
+    """Profile columns of a view: nulls, min/max/mean/std, quantiles, a histogram
+    and the top values. A profile of a sample (at most 100,000 rows, counts scaled)
+    is published first as ``table_profile_response`` with ``approximate: true``;
+    the exact one follows on the slow lane, published too, and is the return.
+    A newer profile of the view cancels this one's exact pass."""
+    sampled = await _call(
+        ctx.kernel, {**ctx.content, "op": "profile", "sample": True}, lane=LANES["profile"]
+    )
+    if sampled.get("stale"):
+        return sampled
+    ctx.respond(sampled)
+    if not sampled.get("approximate"):
+        return sampled
+    exact = await _ask_slowly(ctx, "profile", "profile", sample=False)
+    if not exact.get("stale"):
+        ctx.respond(exact)
+    return exact
+
+
+@custom_message(
+    schema=object_schema(["view"], view=_VIEW),
+    default={"view": ""},
+)
+async def table_cancel(ctx: RequestContext) -> Any:
+    """Cancel the view's sorts, filters and exact profiles, running or queued:
+    their replies are ``Cancelled``, and the view stays as it was. Returns
+    ``{"cancelled": <how many were in flight>}``."""
+    tasks = sorted(_tables(ctx.kernel).tasks.get(str(ctx.content["view"]), ()))
+    if tasks:
+        await _call(ctx.kernel, {"op": "cancel", "tasks": tasks})
+    return {"cancelled": len(tasks)}
+
+
+UPDATE_MSG_TYPE = "table_update"
+
+
+@kernel_hook("cell_done")
+async def check_views(kernel: KernelProxy) -> None:
+    """After a user's cell: for each open view whose variable was reassigned,
+    changed in place or deleted, publish ``table_update`` (the kernel re-applies
+    the view's sort and filters where their columns still exist)."""
+    tables = _tables(kernel)
+    await _close_orphans(kernel, tables)
+    if not tables.views:
+        return
+    answer = await _call(kernel, {"op": "check"}, lane=LANES["filter"])
+    for update in answer.get("updates", []):
+        if update.get("closed"):
+            tables.forget(str(update.get("view")))
+        kernel.broadcast(UPDATE_MSG_TYPE, update)
+
+
+@kernel_hook("restarted")
+async def close_views(kernel: KernelProxy) -> None:
+    """The kernel restarted: every open view is gone with it; its clients are told."""
+    tables = _tables(kernel)
+    for view, name in list(tables.views.items()):
+        update = {"view": view, "name": name, "reason": "restarted", "closed": True}
+        kernel.broadcast(UPDATE_MSG_TYPE, update)
+        tables.forget(view)

@@ -122,6 +122,104 @@ class TooManyViews(TableError):
     pass
 
 
+class Cancelled(TableError):
+    """A slow request's task was cancelled (``cancel``): by the user, or by a newer
+    request of the same kind on the same view."""
+
+
+# -- slow requests: progress and cancelling --------------------------------------------------
+
+
+class _Task:
+    """The progress of one slow request, read by ``progress`` from the other lane."""
+
+    __slots__ = ("cancelled", "extra", "id", "progress", "stage", "started")
+
+    def __init__(self, task_id: str) -> None:
+        self.id = task_id
+        self.started = time.perf_counter()
+        self.progress = 0.0
+        self.stage = "started"
+        self.cancelled = False
+        self.extra: dict[str, Any] = {}
+
+
+_tasks: dict[str, _Task] = {}
+#: Tasks cancelled before they started (a queued request), so they end at once.
+_cancelled_early: set[str] = set()
+MAX_TASK_ID = 100
+
+
+def _step(request: dict[str, Any], progress: float, stage: str = "", **extra: Any) -> None:
+    """Report a slow request's progress (0 to 1) and end it with ``Cancelled`` when
+    it was cancelled. Slow work calls this between chunks, each short enough
+    (~20 ms) to hold the GIL: a page read on the other lane waits for no longer."""
+    task = request.get("_task")
+    if task is None:
+        return
+    if task.cancelled:
+        raise Cancelled(f"task {task.id} was cancelled")
+    task.progress = min(1.0, max(task.progress, progress))
+    if stage:
+        task.stage = stage
+    task.extra.update(extra)
+
+
+def _start_task(request: dict[str, Any]) -> _Task | None:
+    task_id = request.get("task")
+    if task_id is None:
+        return None
+    if type(task_id) is not str or not 0 < len(task_id) <= MAX_TASK_ID:
+        raise BadRequest(f"task must be a string of 1 to {MAX_TASK_ID} characters")
+    task = _Task(task_id)
+    with _lock:
+        if task_id in _cancelled_early:
+            _cancelled_early.discard(task_id)
+            raise Cancelled(f"task {task_id} was cancelled before it started")
+        _tasks[task_id] = task
+    request["_task"] = task
+    return task
+
+
+def _progress(request: dict[str, Any]) -> dict[str, Any]:
+    wanted = request.get("tasks")
+    if type(wanted) is not list or len(wanted) > MAX_VIEWS:
+        raise BadRequest(f"tasks must be a list of at most {MAX_VIEWS} task ids")
+    now, found = time.perf_counter(), {}
+    for task_id in wanted:
+        task = _tasks.get(task_id) if type(task_id) is str else None
+        if task is not None:
+            found[task_id] = {
+                "progress": round(task.progress, 4),
+                "stage": task.stage,
+                "elapsed_ms": round((now - task.started) * 1000, 1),
+                **task.extra,
+            }
+    return {"status": "ok", "tasks": found}
+
+
+def _cancel(request: dict[str, Any]) -> dict[str, Any]:
+    """Cancel tasks by id: a running one ends at its next step, a queued one when
+    it starts (kept for a bounded while: an id is cancelled once)."""
+    wanted = request.get("tasks")
+    if type(wanted) is not list or len(wanted) > MAX_VIEWS:
+        raise BadRequest(f"tasks must be a list of at most {MAX_VIEWS} task ids")
+    running = 0
+    with _lock:
+        for task_id in wanted:
+            if type(task_id) is not str or not 0 < len(task_id) <= MAX_TASK_ID:
+                continue
+            task = _tasks.get(task_id)
+            if task is not None:
+                task.cancelled = True
+                running += 1
+            else:
+                if len(_cancelled_early) >= 4 * MAX_VIEWS:
+                    _cancelled_early.pop()
+                _cancelled_early.add(task_id)
+    return {"status": "ok", "running": running}
+
+
 # -- looking at types without asking the object --------------------------------------------
 
 _type_mro = type.__dict__["__mro__"].__get__
@@ -1335,7 +1433,7 @@ def _sort(request: dict[str, Any]) -> dict[str, Any]:
     state = view.state
     positions = view.ordered(view.base(state), specs, state.filtered)
     new = _State(state.generation + 1, positions, specs, state.filters, state.filtered)
-    _commit(view, state, new)
+    _commit(view, state, new, request)
     return {"status": "ok", "generation": new.generation, "row_count": view.row_count(new)}
 
 
@@ -1404,11 +1502,12 @@ class ViewChanged(TableError):
     """Another sort or filter of the view ended first (two subshells at once)."""
 
 
-def _commit(view: _View, read: _State, new: _State) -> None:
+def _commit(view: _View, read: _State, new: _State, request: dict[str, Any]) -> None:
     """Make ``new`` the view's state if it is still built on ``read``: a sort or
     filter that finishes after another one started later (a stalled subshell
     replaced by a new one) must not overwrite it under a generation already
     given out."""
+    _step(request, 1.0)  # a cancelled task commits nothing
     with _lock:
         if view.state is not read:
             raise ViewChanged(
@@ -1486,7 +1585,7 @@ def _filter(request: dict[str, Any]) -> dict[str, Any]:
         base, filtered = [p for p, keep in enumerate(combined) if keep], True
     positions = view.ordered(base, state.sort, filtered)
     new = _State(state.generation + 1, positions, state.sort, (specs, combine), filtered)
-    _commit(view, state, new)
+    _commit(view, state, new, request)
     return {"status": "ok", "generation": new.generation, "row_count": view.row_count(new)}
 
 
@@ -1506,9 +1605,14 @@ def _page(request: dict[str, Any]) -> dict[str, Any]:
     return _rows(view, state, request, max_bytes)
 
 
+#: Requests that may take long: they run on the slow lane, with a ``task`` id.
+_SLOW_OPS = ("sort", "filter", "profile", "check")
+
+
 def handle(namespace: dict[str, Any], request_json: str) -> str:
     """Answer one request (JSON text) on the tables of ``namespace``, as JSON text."""
     started = time.perf_counter()
+    task = None
     try:
         try:
             request = json.loads(request_json)
@@ -1517,6 +1621,7 @@ def handle(namespace: dict[str, Any], request_json: str) -> str:
         if type(request) is not dict:
             raise BadRequest("a request is a JSON object")
         op = request.get("op")
+        task = _start_task(request) if op in _SLOW_OPS else None
         if op == "open":
             answer = _open(namespace, request)
         elif op == "rows":
@@ -1527,6 +1632,10 @@ def handle(namespace: dict[str, Any], request_json: str) -> str:
             answer = _filter(request)
         elif op == "close":
             answer = _close(request)
+        elif op == "progress":
+            answer = _progress(request)
+        elif op == "cancel":
+            answer = _cancel(request)
         else:
             raise BadRequest(f"unknown op {_clip(str(op), 40)[0]!r}")
     except TableError as error:
@@ -1534,6 +1643,10 @@ def handle(namespace: dict[str, Any], request_json: str) -> str:
         answer.update(error.extra)
     except Exception as error:  # a fault of this procedure (or of an odd table): said, not raised
         answer = {"status": "error", "ename": type(error).__name__, "evalue": _describe(error)}
+    finally:
+        if task is not None:
+            with _lock:
+                _tasks.pop(task.id, None)
     answer["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 3)
     try:
         return json.dumps(answer, allow_nan=False)

@@ -77,6 +77,10 @@ class _Call:
                 future.exception()
 
 
+#: Most lanes of subshells one client makes (beside its own subshell).
+MAX_LANES = 4
+
+
 class InternalKernelClient:
     """A kernel client that routes replies and outputs to the request that caused them."""
 
@@ -114,6 +118,10 @@ class InternalKernelClient:
         self.kernel_info: dict[str, Any] = {}
         #: Our subshell in the kernel, when the kernel has subshells.
         self.subshell_id: str | None = None
+        #: More subshells, by lane name, for slow requests (a sort of 10M rows),
+        #: made on first use so that they hold up neither previews nor quick calls.
+        self._lanes: dict[str, asyncio.Future[str | None]] = {}
+        self.lane_subshells: dict[str, str] = {}
         #: What to do with a reply nobody waits for any more: msg_id -> action.
         self._late_replies: dict[str, Callable[[dict[str, Any]], None]] = {}
         #: Kernel procedures installed through this client (a new client per kernel start).
@@ -237,6 +245,34 @@ class InternalKernelClient:
         if not self._wants_control():
             return None
         return await self._subshells.create()
+
+    async def ensure_lane(self, lane: str) -> str | None:
+        """The subshell of lane ``lane``, made once (concurrent callers share the
+        attempt); None when the kernel has no subshells."""
+        await self.ensure_ready()
+        if not self.subshell_id:
+            return None
+        making = self._lanes.get(lane)
+        if making is None or (
+            making.done() and (making.cancelled() or making.exception() or making.result() is None)
+        ):
+            if len(self._lanes) >= MAX_LANES and lane not in self._lanes:
+                raise ValueError(f"at most {MAX_LANES} lanes of subshells")
+            making = self._lanes[lane] = asyncio.ensure_future(self._create_subshell())
+            making.add_done_callback(lambda t: t.cancelled() or t.exception())
+        subshell_id = await asyncio.shield(making)
+        if subshell_id:
+            self.lane_subshells[lane] = subshell_id
+        return subshell_id
+
+    def retire_lane(self, lane: str) -> None:
+        """Give up a lane's subshell: a request given up on it may still run (a
+        comparison that never returns), and the next must not queue behind it.
+        It is deleted once free; the lane's next request makes a new one."""
+        self._lanes.pop(lane, None)
+        stalled = self.lane_subshells.pop(lane, None)
+        if stalled and not self._closed and self._transport is not None:
+            self._subshells.retire(stalled)
 
     async def renew_subshell(self) -> None:
         """Move our requests to a new subshell: the old one is stuck in a request.
@@ -371,6 +407,7 @@ class InternalKernelClient:
         user_expressions: dict[str, str] | None = None,
         on_output: OutputCallback | None = None,
         on_subshell: bool = False,
+        lane: str | None = None,
         until_idle: bool = False,
         allow_stdin: bool = False,
     ) -> dict[str, Any]:
@@ -378,7 +415,8 @@ class InternalKernelClient:
         return the ``execute_reply`` content once its output has all arrived.
 
         ``on_subshell`` runs it on our subshell when the kernel has one, beside
-        a user's running cell instead of after it. ``until_idle`` also waits for
+        a user's running cell instead of after it; with ``lane`` on that lane's
+        subshell (:meth:`ensure_lane`). ``until_idle`` also waits for
         the request's idle status where statuses are watched: every status the
         kernel published before it has then been seen too.
         """
@@ -401,7 +439,8 @@ class InternalKernelClient:
                 "allow_stdin": allow_stdin,
                 "stop_on_error": False,
             }
-            subshell_id = (on_subshell and self.subshell_id) or None
+            own = (lane and self.lane_subshells.get(lane)) or self.subshell_id
+            subshell_id = (on_subshell and own) or None
             msg_id = self._send_execute(content, subshell_id)
             call = self._track(msg_id, on_output)
             try:

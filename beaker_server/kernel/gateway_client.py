@@ -169,11 +169,14 @@ class GatewayWebsocketClient:
     ) -> None:
         """Open the websocket and start the one reader that feeds both queues.
 
-        Only shell and iopub are served: the internal client needs nothing else,
+        Shell, iopub and control are served (control's replies come with the
+        shell's: one queue of replies); the internal client needs nothing else,
         and a gateway has no separate heartbeat to watch.
         """
-        if stdin or hb or control:
-            raise NotImplementedError("GatewayWebsocketClient serves only shell and iopub")
+        if stdin or hb:
+            raise NotImplementedError("GatewayWebsocketClient serves shell, iopub and control")
+        if control:
+            self._channels["control"] = self.shell_channel
         if self._stopped or self._conn is not None:
             raise RuntimeError("GatewayWebsocketClient channels can be started once")
         gateway = self.gateway or GatewayClient.instance()

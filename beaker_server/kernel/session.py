@@ -26,6 +26,7 @@ from ..websocket.loop_thread import LoopThread
 from ..websocket.wire import PROTOCOL_VERSION, EncodeError, make_message
 from .activity import record_activity_cheaply
 from .client import InternalKernelClient, new_session_id
+from .hooks import KernelHooks
 from .procedures import install_code
 
 #: Identifies one kernel process (provisioner, pid), so a restart is told apart
@@ -110,6 +111,9 @@ class KernelSession:
             kernel_stopping=lambda: self.kernel_stopping,
             store=store,
         )
+        #: What handlers and kernel hooks keep about the current kernel process.
+        self.handler_state: dict[str, Any] = {}
+        self.hooks = KernelHooks(kernel_id, registry.kernel_hooks_for, self._hook_kernel_proxy, log)
         # Made on the server's loop thread; synchronous kernel managers call back on another.
         self.loop_thread = LoopThread.current()
 
@@ -127,7 +131,9 @@ class KernelSession:
         finished; it is made when a websocket attaches and again after a restart
         or a lost channel, not only when a request happens to need the client.
         """
-        if self._closed or not (self.preview.live or self.settings.kernel_iopub_wait):
+        if self._closed or not (
+            self.preview.live or self.hooks.wanted or self.settings.kernel_iopub_wait
+        ):
             return
         if self._watch is not None and not self._watch.done():
             return
@@ -217,7 +223,27 @@ class KernelSession:
             publish,
             preview=self.preview,
             max_variable_bytes=self.settings.max_variable_bytes,
+            state=self.handler_state,
+            broadcast=self._broadcast_news,
+            client_sessions=self.client_sessions,
         )
+
+    def client_sessions(self) -> set[str]:
+        """The session ids of the kernel's websockets now (JupyterLab's client ids)."""
+        sessions = (getattr(connection, "session_id", None) for connection in self.connections)
+        return {session for session in sessions if isinstance(session, str) and session}
+
+    def _hook_kernel_proxy(self) -> KernelProxy:
+        """The kernel as a kernel hook sees it: what it publishes has no parent."""
+        return self.kernel_proxy(self._broadcast_news)
+
+    def _broadcast_news(self, msg_type: str, content: dict[str, Any]) -> None:
+        self.broadcast(self.make_message(msg_type, content, {}))
+
+    def _on_status(self, parent: dict[str, Any], state: str) -> None:
+        if self.preview.live:
+            self.preview.on_kernel_status(parent, state)
+        self.hooks.on_kernel_status(parent, state)
 
     def send_to(self, connection: ClientConnection, msg: dict[str, Any], channel: str) -> None:
         """Send to one websocket where nobody could be told of a failure (the
@@ -283,7 +309,7 @@ class KernelSession:
                 connect_timeout=self.settings.kernel_connect_timeout,
                 while_waiting=self.check_kernel_process,
                 receive_hwm=self.settings.zmq_receive_hwm,
-                on_status=self.preview.on_kernel_status if self.preview.live else None,
+                on_status=self._on_status if self.preview.live or self.hooks.wanted else None,
                 on_broken=self.watch_kernel,
                 on_heard=self._on_kernel_heard,
             )
@@ -367,6 +393,8 @@ class KernelSession:
         """Abort requests in flight; the internal client reconnects on next use."""
         self._abort_all(reason)
         self.preview.on_kernel_restarted()
+        self.hooks.on_kernel_restarted(self._hook_kernel_proxy())  # with the old state
+        self.handler_state = {}
         self._reset_client()
         if self._watch is not None:  # it was setting up the old process: start over
             self._watch.cancel()
@@ -375,6 +403,7 @@ class KernelSession:
 
     def close(self, reason: str = "the kernel is shut down") -> None:
         self._closed = True
+        self.hooks.close()
         self._abort_all(reason)
         self._reset_client()
         if self._watch is not None:

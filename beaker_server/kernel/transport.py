@@ -230,9 +230,10 @@ def _tell_status(header: bytes, parent: bytes, content: bytes, sink: TransportSi
 class GatewayTransport:
     """A kernel behind a gateway: its websocket carries every message to us, and
     the client reads what :class:`GatewayWebsocketClient` lets through, parsed.
-    There is no control channel and no subscription to switch."""
+    Control goes over the same websocket (subshells, JEP 91, are made there);
+    there is no subscription to switch."""
 
-    has_control = False
+    has_control = True
     filters_iopub = False
     needs_wakeup_checks = False
     #: Every message arrives: no topic to learn.
@@ -243,7 +244,7 @@ class GatewayTransport:
         self._session_id = client.session.session
 
     async def start(self) -> None:
-        await self.client.start_channels(shell=True, iopub=True)
+        await self.client.start_channels(shell=True, iopub=True, control=True)
 
     def stop(self) -> None:
         self.client.stop_channels()

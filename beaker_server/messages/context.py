@@ -56,12 +56,31 @@ class KernelProxy:
         *,
         preview: PreviewControl,
         max_variable_bytes: int,
+        state: dict[str, Any] | None = None,
+        broadcast: Publish | None = None,
+        client_sessions: Callable[[], set[str]] | None = None,
     ) -> None:
         self.kernel_id = kernel_id
         self._client = client
         self._publish = publish
         self._preview = preview
         self._max_variable_bytes = max_variable_bytes
+        #: What handlers and kernel hooks keep about this kernel process (by their
+        #: own keys); a new, empty one after a restart.
+        self.state: dict[str, Any] = {} if state is None else state
+        self._broadcast = broadcast or publish
+        self._client_sessions = client_sessions or set
+
+    def client_sessions(self) -> set[str]:
+        """The session ids of the websockets connected to the kernel now: a request
+        whose header's ``session`` is not among them came over REST, or from a
+        client that has gone."""
+        return self._client_sessions()
+
+    def broadcast(self, msg_type: str, content: dict[str, Any]) -> None:
+        """Publish a message on iopub to every client of the kernel, with no parent
+        (news of the kernel's, not of one request's)."""
+        self._broadcast(msg_type, content)
 
     async def execute(self, code: str, *, stream_output: bool = True) -> dict[str, Any]:
         """Run ``code`` in the kernel; its streams and displays become this request's.
@@ -96,11 +115,22 @@ class KernelProxy:
         return json_answer(reply, "value")
 
     async def call_procedure(
-        self, module: str, path: Path, function: str, request: dict[str, Any]
+        self,
+        module: str,
+        path: Path,
+        function: str,
+        request: dict[str, Any],
+        *,
+        lane: str | None = None,
     ) -> Any:
         """Call ``function(user_ns, request_json)`` of the kernel procedure in the
         file at ``path`` (installed once per kernel start as module ``module``) on
         the server's subshell, beside a user's running cell; its JSON answer.
+
+        ``lane`` (a name of the handler's choosing, at most four per kernel) runs
+        it on a subshell of that lane's own, so that a slow call holds up neither
+        previews nor quick calls (they run beside it, sharing the GIL: slow work
+        must give it away often). Calls on one lane run in order.
 
         The request travels as a string literal of JSON text: what it holds (a
         variable name, a filter) is data in the kernel, never code. Needs a kernel
@@ -115,12 +145,21 @@ class KernelProxy:
         # Its execute on the subshell must not switch a running cell's input() off.
         await install_procedure(client, client.session_id)
         await client.install(module, install_code(module, path), on_subshell=True)
+        if lane is not None:
+            await client.ensure_lane(lane)
         call = (
             f"__import__('sys').modules[{module!r}].{function}("
             f"__import__('IPython').get_ipython().user_ns, {json.dumps(request)!r})"
         )
-        reply = await client.execute("", user_expressions={"value": call}, on_subshell=True)
+        reply = await client.execute(
+            "", user_expressions={"value": call}, on_subshell=True, lane=lane
+        )
         return json_answer(reply, "value")
+
+    async def give_up_lane(self, lane: str) -> None:
+        """A call on ``lane`` was given up and may still run: the lane's next call
+        gets a new subshell instead of queuing behind it."""
+        (await self._client()).retire_lane(lane)
 
     async def save_variable(
         self, name: str, limit: int | None = None

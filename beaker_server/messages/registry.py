@@ -52,6 +52,11 @@ ResponseHook = Callable[[dict[str, Any], str], "bool | None"]
 
 _MESSAGE_MARK = "__beaker_message__"
 _HOOK_MARK = "__beaker_response_hook__"
+_KERNEL_HOOK_MARK = "__beaker_kernel_hook__"
+#: What a kernel hook may follow (see :func:`kernel_hook`).
+KERNEL_EVENTS = ("cell_done", "restarted")
+#: ``async fn(kernel)``, with the kernel as a handler sees it (``messages/context.KernelProxy``).
+KernelHook = Callable[[Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,31 @@ def response_hook(name: str) -> Callable[[ResponseHook], ResponseHook]:
     return decorate
 
 
+def kernel_hook(event: str) -> Callable[[KernelHook], KernelHook]:
+    """Declare ``async fn(kernel)`` to run on each kernel after ``event``:
+
+    - ``cell_done``: a user's execution ended (whoever sent it) and none other
+      runs. Runs are coalesced per kernel: one at a time, and one more when cells
+      ended meanwhile.
+    - ``restarted``: the kernel restarted or died; ``kernel.state`` still holds
+      what the hooks and handlers kept for the old process (it is emptied after).
+
+    ``kernel`` is what a handler's ``ctx.kernel`` is, with no request: what it
+    publishes goes to every client with no parent (``kernel.broadcast``). A
+    failing hook is logged; it stops neither the other hooks nor the kernel's.
+    """
+    if event not in KERNEL_EVENTS:
+        raise ValueError(f"kernel hooks follow one of {KERNEL_EVENTS}, not {event!r}")
+
+    def decorate(fn: KernelHook) -> KernelHook:
+        if not inspect.iscoroutinefunction(fn):
+            raise TypeError(f"kernel hook {fn.__qualname__} must be an async function")
+        setattr(fn, _KERNEL_HOOK_MARK, event)
+        return fn
+
+    return decorate
+
+
 def _check_schema(schema: dict[str, Any]) -> None:
     from jsonschema.validators import validator_for
 
@@ -193,6 +223,7 @@ class MessageRegistry:
         self.log = log or logging.getLogger(__name__)
         self._by_request_type: dict[str, MessageType] = {}
         self._hooks: dict[str, list[ResponseHook]] = {}
+        self._kernel_hooks: dict[str, list[KernelHook]] = {event: [] for event in KERNEL_EVENTS}
         self._validators: dict[str, Any] = {}
         self._refresh_markers()
 
@@ -215,33 +246,38 @@ class MessageRegistry:
             hooks.append(hook)
         self._refresh_markers()
 
+    def add_kernel_hook(self, event: str, hook: KernelHook) -> None:
+        hooks = self._kernel_hooks[event]
+        if hook not in hooks:
+            hooks.append(hook)
+
+    def _add_marked(self, value: Any) -> int:
+        """Register ``value`` if it is a declared handler or hook; how many (0 or 1)."""
+        message = getattr(value, _MESSAGE_MARK, None)
+        if isinstance(message, MessageType):
+            self.add(message)
+            return 1
+        hook_name = getattr(value, _HOOK_MARK, None)
+        if isinstance(hook_name, str):
+            self.add_hook(hook_name, value)
+            return 1
+        event = getattr(value, _KERNEL_HOOK_MARK, None)
+        if isinstance(event, str):
+            self.add_kernel_hook(event, value)
+            return 1
+        return 0
+
     def add_module(self, module: ModuleType | str) -> int:
         """Register every handler and hook declared in a module; returns how many."""
         if isinstance(module, str):
             module = importlib.import_module(module)
-        found = 0
-        for value in vars(module).values():
-            message = getattr(value, _MESSAGE_MARK, None)
-            if isinstance(message, MessageType):
-                self.add(message)
-                found += 1
-            hook_name = getattr(value, _HOOK_MARK, None)
-            if isinstance(hook_name, str):
-                self.add_hook(hook_name, value)
-                found += 1
-        return found
+        return sum(self._add_marked(value) for value in list(vars(module).values()))
 
     def add_object(self, obj: Any) -> int:
         """Register what an entry point names: a module, a handler or a hook."""
         if isinstance(obj, ModuleType):
             return self.add_module(obj)
-        message = getattr(obj, _MESSAGE_MARK, None)
-        if isinstance(message, MessageType):
-            self.add(message)
-            return 1
-        hook_name = getattr(obj, _HOOK_MARK, None)
-        if isinstance(hook_name, str):
-            self.add_hook(hook_name, obj)
+        if self._add_marked(obj):
             return 1
         raise TypeError(f"{obj!r} declares no custom message handler or response hook")
 
@@ -285,6 +321,9 @@ class MessageRegistry:
 
     def hooks_for(self, msg_type: str) -> list[ResponseHook]:
         return self._hooks.get(msg_type, [])
+
+    def kernel_hooks_for(self, event: str) -> list[KernelHook]:
+        return self._kernel_hooks.get(event, [])
 
     def __iter__(self) -> Iterator[MessageType]:
         return iter(sorted(self._by_request_type.values(), key=lambda m: m.name))

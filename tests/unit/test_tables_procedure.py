@@ -703,7 +703,7 @@ def test_a_sort_that_ends_after_a_later_one_does_not_overwrite_it(tables):
     read = tables._views[view].state
     sort(tables, ns, view, (0, True))  # the later one, ended first
     with pytest.raises(tables.ViewChanged):
-        tables._commit(tables._views[view], read, read._replace(generation=read.generation + 1))
+        tables._commit(tables._views[view], read, read._replace(generation=read.generation + 1), {})
     assert tables._views[view].state.generation == 1
     assert order(tables, ns, view) == [1, 2, 0]
 
