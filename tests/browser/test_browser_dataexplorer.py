@@ -19,6 +19,8 @@ the server does not list them.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,18 @@ from ..support.browser import (
     widen_right_sidebar,
 )
 from ..support.jupyter_process import ROOT
+
+TABLES_PROCEDURE = ROOT / "beaker_server" / "explorer" / "python_tables.py"
+
+
+def procedure_has_op(op: str) -> bool:
+    """Whether the kernel procedure of this checkout answers ``op`` (the server
+    may list a message whose kernel side has not landed yet)."""
+    spec = importlib.util.spec_from_file_location("_beaker_tables_probe", TABLES_PROCEDURE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    answer = json.loads(module.handle({}, json.dumps({"op": op})))
+    return "unknown op" not in str(answer.get("evalue", ""))
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -94,10 +108,12 @@ class ExplorerPage:
     def js(self, expression: str, arg: Any = None) -> Any:
         return self.page.evaluate(expression, arg)
 
-    def needs(self, *names: str) -> None:
+    def needs(self, *names: str, op: str = "") -> None:
         missing = [name for name in names if name not in self.types]
         if missing:
             pytest.skip(f"the server does not list {', '.join(missing)} yet")
+        if op and not procedure_has_op(op):
+            pytest.skip(f"the kernel procedure has no {op!r} op yet")
 
     def status(self) -> str:
         return self.page.locator(STATUS).inner_text()
@@ -171,8 +187,7 @@ class ExplorerPage:
 
     def wait_profile(self, column: int) -> bool:
         """Wait until the summary shows the exact profile of ``column`` (kernel
-        index) or an error; whether it is the profile (an error saying the
-        kernel procedure has no profile yet is ``False``, any other fails)."""
+        index), failing on an error."""
         body = f"{SUMMARY} .jp-BeakerDataExplorer-summaryBody"
         self.page.wait_for_function(
             """([selector, column]) => {
@@ -183,11 +198,8 @@ class ExplorerPage:
             arg=[body, column],
         )
         locator = self.page.locator(body)
-        if locator.get_attribute("data-state") == "exact":
-            return True
-        error = locator.inner_text()
-        assert "unknown op" in error, error
-        return False
+        assert locator.get_attribute("data-state") == "exact", locator.inner_text()
+        return True
 
     def column(self, name: str) -> int:
         return self.js(
@@ -317,14 +329,13 @@ def test_filter_bar(xp: ExplorerPage) -> None:
 def test_column_summary(xp: ExplorerPage) -> None:
     """The summary of the selected column: its histogram bars (SVG), the
     approximate answer marked ≈ until the exact one."""
-    xp.needs("table_profile")
+    xp.needs("table_profile", op="profile")
     page = xp.page
     page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-summaryToggle").click()
     page.locator(SUMMARY).wait_for()
     xp.go_top(xp.column("x"))
     body = page.locator(f"{SUMMARY} .jp-BeakerDataExplorer-summaryBody")
-    if not xp.wait_profile(0):
-        pytest.skip("the kernel procedure cannot profile yet (unknown op)")
+    assert xp.wait_profile(0)
     bars = body.locator("rect.jp-BeakerDataExplorer-bar")
     assert bars.count() == 20
     heights = bars.evaluate_all("rects => rects.map(r => Number(r.getAttribute('height')))")
@@ -340,7 +351,7 @@ def test_column_summary(xp: ExplorerPage) -> None:
 def test_copy_selection(xp: ExplorerPage) -> None:
     """A selected range copies with its headers, through the kernel (full
     values, never placeholders)."""
-    xp.needs("table_export")
+    xp.needs("table_export", op="export")
     page = xp.page
     x, k = xp.column("x"), xp.column("k")
     xp.go_top(x)
@@ -360,7 +371,7 @@ def test_copy_selection(xp: ExplorerPage) -> None:
 
 def test_export_csv(xp: ExplorerPage) -> None:
     """Export CSV downloads the whole filtered view as a .csv file."""
-    xp.needs("table_export")
+    xp.needs("table_export", op="export")
     page = xp.page
     with page.expect_download() as info:
         page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-export").click()
@@ -409,7 +420,7 @@ def test_html_in_values_is_text(xp: ExplorerPage) -> None:
     xp.go_top(html)
     readout = xp.wait_readout("· html = ")
     assert readout.endswith(f"html = {EVIL}"), readout
-    if "table_profile" in xp.types and xp.wait_profile(4):
+    if "table_profile" in xp.types and procedure_has_op("profile") and xp.wait_profile(4):
         labels = page.locator(f"{SUMMARY} .jp-BeakerDataExplorer-topLabel").all_inner_texts()
         assert any(label.startswith("<img") for label in labels), labels
     assert page.locator(f"{EXPLORER} img").count() == 0
@@ -423,6 +434,16 @@ def test_screenshots(xp: ExplorerPage) -> None:
     page = xp.page
     page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-right-area')")
     shot = page.locator("#jp-main-dock-panel")
+    # A filter and the summary of x: the histogram when the kernel profiles.
+    bar = page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-filterBar")
+    bar.locator(".jp-BeakerDataExplorer-filterColumn").select_option(label="s")
+    bar.locator(".jp-BeakerDataExplorer-filterText").fill("= alpha")
+    bar.locator(".jp-BeakerDataExplorer-filterText").press("Enter")
+    xp.wait_status("ready", "after filter")
+    xp.go_top(xp.column("x"))
+    xp.wait_readout("· x = ")
+    if "table_profile" in xp.types and procedure_has_op("profile"):
+        xp.wait_profile(0)
     ARTIFACTS.mkdir(exist_ok=True)
     light = xp.js(f"() => {WIDGET_JS}.content.grid.style.backgroundColor")
     shot.screenshot(path=str(ARTIFACTS / "data-explorer.png"))
@@ -450,27 +471,70 @@ def test_screenshots(xp: ExplorerPage) -> None:
         shutil.copyfile(ARTIFACTS / name, docs / name)
 
 
-def test_not_a_table_from_the_command(xp: ExplorerPage) -> None:
-    """The command with a name that is no table: a clear message."""
+def test_not_a_table_from_the_palette(xp: ExplorerPage) -> None:
+    """The palette's command asks for a name; one that is no table gets a
+    clear message."""
     page = xp.page
-    page.evaluate(
-        "() => window.jupyterapp.commands.execute('beaker-server:open-data-explorer',"
-        " {name: 'small'})"
-    )
+    page.evaluate("() => { window.jupyterapp.commands.execute('beaker-server:open-data-explorer'); }")
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input").fill("small")
+    dialog.locator(".jp-mod-accept").click()
     text = xp.wait_status("closed")
     assert "small cannot be shown as a table" in text, text
     page.evaluate(f"() => {WIDGET_JS}.close()")
+
+
+def execute(xp: ExplorerPage, code: str) -> Any:
+    """Run ``code`` as a user's cell in the notebook's kernel; its reply content."""
+    return xp.js(
+        f"async code => (await {NOTEBOOK_PANEL}.sessionContext.session.kernel"
+        ".requestExecute({code}).done).content",
+        code,
+    )
+
+
+def open_df(xp: ExplorerPage) -> None:
+    """Show the tab of ``df`` (opened again by the command if it was closed)."""
+    xp.page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute("
+        "'beaker-server:open-data-explorer', {name: 'df'}); }"
+    )
+    xp.wait_status("ready", "rows")
+
+
+def test_busy_while_a_cell_runs(xp: ExplorerPage) -> None:
+    """While a user's cell runs the status line says the view may change."""
+    page = xp.page
+    open_df(xp)
+    page.evaluate(
+        f"() => {{ {NOTEBOOK_PANEL}.sessionContext.session.kernel"
+        ".requestExecute({code: 'import time; time.sleep(1.5)'}); }"
+    )
+    xp.wait_status("busy", "kernel busy")
+    xp.wait_status("ready", "rows")
+
+
+def test_variable_changes_reload_or_close(xp: ExplorerPage) -> None:
+    """A reassigned variable reloads (schema and rows), a deleted one closes."""
+    xp.needs("table_open", op="check")
+    open_df(xp)
+    execute(xp, "df = df.head(1000).assign(extra=1)")
+    text = xp.wait_status("ready", "1,000 rows × 6 columns")
+    assert "reassigned" in xp.page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-notice").inner_text()
+    xp.go_top(xp.column("extra"))
+    xp.wait_readout("· extra = 1")
+    del text
+    execute(xp, "df2 = df\ndel df")
+    text = xp.wait_status("closed")
+    assert "deleted" in text, text
+    execute(xp, "df = df2")
 
 
 def test_restart_closes_the_view(xp: ExplorerPage) -> None:
     """A kernel restart closes the view with a clear message."""
     page = xp.page
     page.locator(f'{ROW}[data-name="df"]').wait_for()
-    page.evaluate(
-        "() => window.jupyterapp.commands.execute('beaker-server:open-data-explorer',"
-        " {name: 'df'})"
-    )
-    xp.wait_status("ready", "rows")
+    open_df(xp)
     page.evaluate(f"() => {NOTEBOOK_PANEL}.sessionContext.restartKernel()")
     text = xp.wait_status("closed")
     assert "restarted" in text, text

@@ -273,8 +273,29 @@ export class DataExplorerContent extends BoxPanel {
   private _onGridChanged(_: TableDataModel, args: DataModel.ChangedArgs): void {
     if (args.type === 'model-reset') {
       this._onModelChanged();
+      const columns = this.model.grid.columns;
+      if (columns !== this._sized) {
+        this._sized = columns;
+        this._sizeColumns();
+      }
     }
     this._updateReadout();
+  }
+
+  /**
+   * Give the first columns a width for what they hold (a date and time is
+   * wider than a number) and their name; the user may resize them.
+   */
+  private _sizeColumns(): void {
+    const columns = this.model.grid.columns;
+    const count = Math.min(columns.length, Private.SIZED_COLUMNS);
+    for (let i = 0; i < count; i++) {
+      const column = columns[i];
+      const name = String(column.name ?? column.index);
+      const byType = Private.TYPE_WIDTHS[column.display_type ?? ''] ?? 120;
+      const width = Math.min(320, Math.max(byType, name.length * 8 + 36));
+      this.grid.resizeColumn('body', i, width);
+    }
   }
 
   private _onSelection(): void {
@@ -331,6 +352,7 @@ export class DataExplorerContent extends BoxPanel {
   private _status: StatusLine;
   private _readout: CursorReadout;
   private _split: SplitPanel;
+  private _sized: readonly unknown[] | null = null;
 }
 
 /**
@@ -471,6 +493,25 @@ export namespace DataExplorer {
  * A module-private namespace.
  */
 namespace Private {
+  /**
+   * How many columns get a width of their own when a view opens.
+   */
+  export const SIZED_COLUMNS = 200;
+
+  /**
+   * The first width of a column, by what it holds.
+   */
+  export const TYPE_WIDTHS: { [type: string]: number } = {
+    number: 100,
+    boolean: 70,
+    string: 150,
+    datetime: 170,
+    date: 100,
+    time: 100,
+    interval: 150,
+    object: 150
+  };
+
   let counter = 0;
 
   /**
