@@ -154,3 +154,60 @@ async def test_the_rest_route_answers_with_the_errors_status(server, fresh_kerne
     with pytest.raises(HTTPClientError) as refused:
         await server.arest("POST", f"{route}/table_filter", {"view": view, "filters": [bad]})
     assert refused.value.code == 400
+
+
+LIBRARY_TABLES = """\
+import polars as pl, pyarrow as pa
+pf = pl.DataFrame({'a': [3, None, 1], 's': ['x', 'y', None]})
+at = pa.table({'a': [3, None, 1]})
+lf = pl.LazyFrame({'a': list(range(50))}).with_columns(b=pl.col('a') * 2)
+"""
+
+
+async def test_polars_pyarrow_and_lazy_frames_in_a_kernel(server, fresh_kernel):
+    pytest.importorskip("polars")
+    pytest.importorskip("pyarrow")
+    async with open_ws(server, fresh_kernel) as ws:
+        assert reply_of(await ws.execute(LIBRARY_TABLES))["content"]["status"] == "ok"
+        for name, kind in (("pf", "polars.DataFrame"), ("at", "pyarrow.Table")):
+            opened = await _ok(ws, "table_open", {"name": name})
+            assert opened["kind"] == kind and opened["shape"][0] == 3
+            assert _values(opened["first"], 0) == ["3", 0, "1"]
+            keys = [{"column": 0, "ascending": True}]
+            sorted_ = await _ok(ws, "table_sort", {"view": opened["view"], "keys": keys})
+            assert sorted_["row_count"] == 3
+        lazy = await _ok(ws, "table_open", {"name": "lf", "rows": 10})
+        assert lazy["shape"] == [None, 2] and lazy["features"]["sort"]["supported"] is False
+        page = await _ok(
+            ws,
+            "table_rows",
+            {"view": lazy["view"], "generation": 0, "start": 45, "count": 10},
+        )
+        assert _values(page, 1) == ["90", "92", "94", "96", "98"] and page["row_count"] == 50
+        refused = await _ask(ws, "table_sort", {"view": lazy["view"], "keys": [{"column": 0}]})
+        assert refused["status"] == "error" and refused["ename"] == "BadRequest"
+
+
+async def test_a_cell_that_changes_a_frame_in_place_updates_its_view(server, fresh_kernel):
+    from .test_explorer_lanes import Inbox
+
+    async with open_ws(server, fresh_kernel) as ws:
+        assert reply_of(await ws.execute(FRAME))["content"]["status"] == "ok"
+        view = (await _ok(ws, "table_open", {"name": "df", "rows": 0}))["view"]
+        keys = [{"column": 0, "ascending": False}]
+        assert (await _ok(ws, "table_sort", {"view": view, "keys": keys}))["generation"] == 1
+        inbox = Inbox(ws)
+        try:
+            code = "df.loc[0, 'a'] = 99_999\ndf['z'] = 1"
+            content = {"code": code, "silent": False, "store_history": True}
+            await ws.send("execute_request", {**content, "user_expressions": {}})
+            update = await inbox.wait_for(lambda m: m["msg_type"] == "table_update")
+        finally:
+            inbox.close()
+        content = update["content"]
+        assert content["view"] == view and content["reason"] == "mutated"
+        assert content["closed"] is False and content["generation"] == 2
+        assert content["sort"] == [{"column": 0, "ascending": False, "name": "a"}]
+        assert [c["name"] for c in content["columns"]] == ["a", "b", "c", "z"]
+        top = await _ok(ws, "table_rows", {"view": view, "generation": 2, "start": 0, "count": 1})
+        assert _values(top, 0) == ["99999"] and top["positions"] == [0]
