@@ -52,11 +52,14 @@ def procedure_has_op(op: str) -> bool:
     answer = json.loads(module.handle({}, json.dumps({"op": op})))
     return "unknown op" not in str(answer.get("evalue", ""))
 
+
 pytestmark = pytest.mark.timeout(120)
 
 NOTEBOOK = "dataexplorer.ipynb"
 ROWS = 1_000_000
 EVIL = "<img src=x onerror=alert(1)>"
+# The multiplication sign the status line writes shapes with.
+TIMES = "\u00d7"
 
 CELLS = [
     "import numpy as np\n"
@@ -238,7 +241,7 @@ def test_open_from_the_panel_row(xp: ExplorerPage) -> None:
     row.locator(".jp-BeakerPreview-explore").click()
     page.wait_for_selector(f'{CONTENT}[data-state="ready"]')
     text = xp.wait_status("ready", "rows")
-    assert text.startswith("1,000,000 rows × 5 columns"), text
+    assert text.startswith(f"1,000,000 rows {TIMES} 5 columns"), text
     title = xp.js(f"() => {WIDGET_JS}.title.label")
     assert title.startswith("df — Python 3"), title
     assert title.endswith(f"({NOTEBOOK})"), title
@@ -272,7 +275,7 @@ def test_header_click_sorts(xp: ExplorerPage) -> None:
     xp.js(f"() => {WIDGET_JS}.content.grid.scrollTo(0, 0)")
     xp.click_header(k)
     text = xp.wait_status("ready", "sorted by k ↑")
-    assert text == "1,000,000 rows × 5 columns · sorted by k ↑", text
+    assert text == f"1,000,000 rows {TIMES} 5 columns · sorted by k ↑", text
     xp.go_top(k)
     xp.wait_readout("row 1 of 1,000,000 [999999] · k = 0")
     xp.click_header(k)
@@ -384,9 +387,10 @@ def test_export_csv(xp: ExplorerPage) -> None:
     x[::7] = np.nan
     header = lines[0].split(",")
     assert header[-5:] == ["x", "k", "s", "t", "html"], header
-    assert len(lines) - 1 == int(np.sum(x > 5)) or "size limit" in page.locator(
-        f"{EXPLORER} .jp-BeakerDataExplorer-notice"
-    ).inner_text()
+    assert (
+        len(lines) - 1 == int(np.sum(x > 5))
+        or "size limit" in page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-notice").inner_text()
+    )
 
 
 def test_html_in_values_is_text(xp: ExplorerPage) -> None:
@@ -475,7 +479,10 @@ def test_not_a_table_from_the_palette(xp: ExplorerPage) -> None:
     """The palette's command asks for a name; one that is no table gets a
     clear message."""
     page = xp.page
-    page.evaluate("() => { window.jupyterapp.commands.execute('beaker-server:open-data-explorer'); }")
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
+    palette = page.locator(".jp-ModalCommandPalette")
+    palette.locator("input").fill("Open Variable in Data Explorer")
+    palette.locator(".lm-CommandPalette-item", has_text="Open Variable in Data Explorer").click()
     dialog = page.locator(".jp-Dialog")
     dialog.locator("input").fill("small")
     dialog.locator(".jp-mod-accept").click()
@@ -519,7 +526,7 @@ def test_variable_changes_reload_or_close(xp: ExplorerPage) -> None:
     xp.needs("table_open", op="check")
     open_df(xp)
     execute(xp, "df = df.head(1000).assign(extra=1)")
-    text = xp.wait_status("ready", "1,000 rows × 6 columns")
+    text = xp.wait_status("ready", f"1,000 rows {TIMES} 6 columns")
     assert "reassigned" in xp.page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-notice").inner_text()
     xp.go_top(xp.column("extra"))
     xp.wait_readout("· extra = 1")
