@@ -547,3 +547,22 @@ def test_restart_closes_the_view(xp: ExplorerPage) -> None:
     assert "restarted" in text, text
     assert page.locator(f'{CONTENT}[data-state="closed"]').count() >= 1
     assert not xp.errors, (xp.errors, xp.stacks)
+
+
+def test_layout_restores_the_tab(xp: ExplorerPage) -> None:
+    """After a reload the tab is back, reopened by name in its notebook's kernel."""
+    page = xp.page
+    run_all_cells(page, NOTEBOOK)
+    # JupyterLab saves the workspace (the layout, the tracker's tabs) as it
+    # changes; the reload restores it, which runs the open command again.
+    page.reload()
+    page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
+    page.wait_for_function(
+        """selector => [...document.querySelectorAll(selector)].some(
+            node => node.dataset.state === 'ready' || node.dataset.state === 'closed')""",
+        arg=".jp-BeakerDataExplorer-status",
+    )
+    states = page.locator(".jp-BeakerDataExplorer-status").evaluate_all(
+        "nodes => nodes.map(n => [n.dataset.state, n.textContent])"
+    )
+    assert any(state == "ready" and "1,000,000 rows" in text for state, text in states), states

@@ -26,6 +26,11 @@ export const DataExplorerCommandIDs = {
 } as const;
 
 /**
+ * How long a restored tab waits for its notebook or console to open, in ms.
+ */
+const TARGET_WAIT = 20_000;
+
+/**
  * The Data Explorer: a main-area tab per view of a kernel variable (a
  * DataFrame, an array, a list of rows...), paged, sorted and filtered by
  * the kernel, with a column summary.
@@ -59,6 +64,28 @@ export const dataExplorerPlugin = featurePlugin<IDataExplorerTracker>({
         null
       );
     };
+
+    const waitForPath = (
+      path: string,
+      timeout: number
+    ): Promise<KernelTarget | null> =>
+      new Promise(resolve => {
+        const added = () => {
+          const found = byPath(path);
+          if (found) {
+            done(found);
+          }
+        };
+        const done = (found: KernelTarget | null) => {
+          window.clearTimeout(timer);
+          trackers.notebooks?.widgetAdded.disconnect(added);
+          trackers.consoles?.widgetAdded.disconnect(added);
+          resolve(found);
+        };
+        const timer = window.setTimeout(() => done(null), timeout);
+        trackers.notebooks?.widgetAdded.connect(added);
+        trackers.consoles?.widgetAdded.connect(added);
+      });
 
     const askName = async (): Promise<string | null> => {
       const names = preview?.model.rows.map(row => row.name) ?? [];
@@ -99,8 +126,9 @@ export const dataExplorerPlugin = featurePlugin<IDataExplorerTracker>({
         const path = typeof args.path === 'string' ? args.path : '';
         let target = path ? byPath(path) : current.target;
         if (!target && path) {
-          await app.restored;
-          target = byPath(path);
+          // Restoring the layout: the notebook may open after this tab.
+          // (Not `app.restored`: it waits for this very command.)
+          target = await waitForPath(path, TARGET_WAIT);
         }
         if (!target) {
           Notification.warning(
@@ -126,7 +154,6 @@ export const dataExplorerPlugin = featurePlugin<IDataExplorerTracker>({
           app.shell.activateById(open.id);
           return open;
         }
-        await target.sessionContext.ready;
         const model = new DataExplorerModel({ name, target, trans });
         const widget = new DataExplorer({ model, trans });
         void tracker.add(widget);

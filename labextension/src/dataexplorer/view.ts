@@ -267,6 +267,15 @@ export class DataExplorerModel extends VDomModel {
    * Open the view: ask the kernel for it and show its first rows.
    */
   async open(): Promise<void> {
+    this._setState('opening');
+    try {
+      await this.target.sessionContext.ready;
+    } catch {
+      // No session: said below.
+    }
+    if (this._state === 'closed' || this.isDisposed) {
+      return;
+    }
     const kernel = this._kernel;
     if (!kernel) {
       this._close(
@@ -274,7 +283,6 @@ export class DataExplorerModel extends VDomModel {
       );
       return;
     }
-    this._setState('opening');
     try {
       const types = await fetchMessageTypes();
       this._supported = new Set(types.map(type => type.name));
@@ -307,13 +315,13 @@ export class DataExplorerModel extends VDomModel {
         { timeout: ROWS_TIMEOUT }
       );
     } catch (reason) {
-      if (kernel !== this._kernel || this._state === 'closed') {
+      if (kernel !== this._kernel || this.state === 'closed') {
         return;
       }
       this._close(this._openError(reason), false);
       return;
     }
-    if (this._state === 'closed' || kernel !== this._kernel) {
+    if (this.state === 'closed' || kernel !== this._kernel) {
       // Closed while opening: let the kernel drop the view.
       void this._sendClose(kernel, reply.view);
       return;
@@ -373,6 +381,7 @@ export class DataExplorerModel extends VDomModel {
     }
     const previous = this._sort;
     const columns = this.grid.columns;
+    const token = ++this._changeToken;
     this._progress = null;
     this.grid.setSortMarks(keys);
     this._setState('sorting');
@@ -387,9 +396,12 @@ export class DataExplorerModel extends VDomModel {
             ascending: key.ascending
           }))
         },
-        { onResponse: content => this._onProgress(content, 'sort') }
+        {
+          onResponse: content =>
+            token === this._changeToken && this._onProgress(content, 'sort')
+        }
       );
-      if (!this._current(kernel, view)) {
+      if (!this._current(kernel, view) || token !== this._changeToken) {
         return;
       }
       this._sort = [...keys];
@@ -400,8 +412,8 @@ export class DataExplorerModel extends VDomModel {
       this._setState('ready');
       this._requestProfile();
     } catch (reason) {
-      if (!this._current(kernel, view)) {
-        return;
+      if (!this._current(kernel, view) || token !== this._changeToken) {
+        return; // a newer sort or filter took over
       }
       this.grid.setSortMarks(previous);
       this._settleFailure(reason, this._trans.__('Sort'));
@@ -420,6 +432,7 @@ export class DataExplorerModel extends VDomModel {
     if (!kernel || !view || !this._canChange()) {
       return false;
     }
+    const token = ++this._changeToken;
     this._progress = null;
     this._setState('filtering');
     try {
@@ -431,9 +444,12 @@ export class DataExplorerModel extends VDomModel {
           filters: filters as unknown as JSONObject[],
           combine: 'and'
         } as JSONObject,
-        { onResponse: content => this._onProgress(content, 'filter') }
+        {
+          onResponse: content =>
+            token === this._changeToken && this._onProgress(content, 'filter')
+        }
       );
-      if (!this._current(kernel, view)) {
+      if (!this._current(kernel, view) || token !== this._changeToken) {
         return false;
       }
       this._filters = [...filters];
@@ -445,7 +461,7 @@ export class DataExplorerModel extends VDomModel {
       this._requestProfile();
       return true;
     } catch (reason) {
-      if (this._current(kernel, view)) {
+      if (this._current(kernel, view) && token === this._changeToken) {
         this._settleFailure(reason, this._trans.__('Filter'));
       }
       return false;
@@ -1015,6 +1031,7 @@ export class DataExplorerModel extends VDomModel {
   private _profileError = '';
   private _profileToken = 0;
   private _closedKernel = false;
+  private _changeToken = 0;
 }
 
 /**
