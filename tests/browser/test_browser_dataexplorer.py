@@ -553,8 +553,10 @@ def test_layout_restores_the_tab(xp: ExplorerPage) -> None:
     """After a reload the tab is back, reopened by name in its notebook's kernel."""
     page = xp.page
     run_all_cells(page, NOTEBOOK)
-    # JupyterLab saves the workspace (the layout, the tracker's tabs) as it
-    # changes; the reload restores it, which runs the open command again.
+    # Saved, so that no "leave the page?" prompt holds the reload. JupyterLab
+    # saves the workspace (the layout, the tracker's tabs) as it changes; the
+    # reload restores it, which runs the open command again.
+    page.evaluate(f"async () => {{ await {NOTEBOOK_PANEL}.context.save(); }}")
     page.reload()
     page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
     page.wait_for_function(
