@@ -43,6 +43,7 @@ function profile(approximate: boolean): IProfile {
         display_type: 'number',
         count: 990,
         null_count: 10,
+        nan_count: 50,
         stats: { min: '-1.5', max: '9.25', mean: '3.1', std: 1 },
         quantiles: [
           { q: 0.25, value: '1' },
@@ -92,6 +93,8 @@ describe('ColumnSummary', () => {
     const body = node.querySelector('.jp-BeakerDataExplorer-summaryBody')!;
     expect(body.getAttribute('data-state')).toBe('exact');
     expect(body.textContent).toContain('Nulls10 (1.0%)');
+    expect(body.textContent).toContain('NaN50 (5.0%)');
+    expect(body.textContent).not.toContain('+inf');
     // A special value code (1: NaN) is shown as its name.
     expect(body.textContent).toContain('StdNaN');
     expect(body.textContent).not.toContain('≈');
@@ -102,6 +105,7 @@ describe('ColumnSummary', () => {
     const title = node.querySelector('.jp-BeakerDataExplorer-summaryTitle')!;
     expect(title.textContent).toBe('≈ x');
     expect(node.textContent).toContain('Values≈ 990');
+    expect(node.textContent).toContain('From a sample of 100 rows');
   });
 
   it('shows kernel text as text, never as HTML', async () => {

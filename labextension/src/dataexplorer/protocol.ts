@@ -196,6 +196,13 @@ export interface IColumnProfile {
   display_type?: string;
   count?: number;
   null_count?: number;
+  /**
+   * Floats: the NaN, +inf and -inf values, when the kernel counts them
+   * apart from `count` and `null_count`.
+   */
+  nan_count?: number;
+  pos_inf_count?: number;
+  neg_inf_count?: number;
   stats?: {
     min?: CellValue;
     max?: CellValue;

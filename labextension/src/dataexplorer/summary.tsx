@@ -72,6 +72,7 @@ export function ColumnSummary(props: {
         profile={profile}
         approximate={approximate}
         sampleRows={model.profile?.sample_rows ?? null}
+        rowCount={model.profile?.row_count ?? null}
         trans={trans}
       />
     );
@@ -107,6 +108,7 @@ function ProfileBody(props: {
   profile: IColumnProfile;
   approximate: boolean;
   sampleRows: number | null;
+  rowCount: number | null;
   trans: TranslationBundle;
 }): React.ReactElement {
   const { profile, approximate, trans } = props;
@@ -115,14 +117,30 @@ function ProfileBody(props: {
   if (typeof profile.count === 'number') {
     rows.push([trans.__('Values'), approx + formatCount(profile.count)]);
   }
+  const total =
+    props.rowCount ??
+    (profile.count ?? 0) +
+      (profile.null_count ?? 0) +
+      (profile.nan_count ?? 0) +
+      (profile.pos_inf_count ?? 0) +
+      (profile.neg_inf_count ?? 0);
+  const share = (n: number) =>
+    total > 0 ? ` (${((100 * n) / total).toFixed(1)}%)` : '';
   if (typeof profile.null_count === 'number') {
-    const total = (profile.count ?? 0) + profile.null_count;
-    const share =
-      total > 0 ? ` (${((100 * profile.null_count) / total).toFixed(1)}%)` : '';
     rows.push([
       trans.__('Nulls'),
-      approx + formatCount(profile.null_count) + share
+      approx + formatCount(profile.null_count) + share(profile.null_count)
     ]);
+  }
+  const specials: [number | undefined, string][] = [
+    [profile.nan_count, 'NaN'],
+    [profile.pos_inf_count, '+inf'],
+    [profile.neg_inf_count, '-inf']
+  ];
+  for (const [n, label] of specials) {
+    if (typeof n === 'number' && n > 0) {
+      rows.push([label, approx + formatCount(n) + share(n)]);
+    }
   }
   if (typeof profile.distinct === 'number') {
     rows.push([trans.__('Distinct'), approx + formatCount(profile.distinct)]);
@@ -144,6 +162,14 @@ function ProfileBody(props: {
   }
   return (
     <>
+      {approximate && props.sampleRows !== null && (
+        <p className="jp-BeakerDataExplorer-summaryNote">
+          {trans.__(
+            'From a sample of %1 rows; the exact summary follows.',
+            formatCount(props.sampleRows)
+          )}
+        </p>
+      )}
       <table className="jp-BeakerDataExplorer-stats">
         <tbody>
           {rows.map(([label, value]) => (
