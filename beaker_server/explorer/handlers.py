@@ -73,7 +73,7 @@ _MAX_BYTES = {"type": "integer", "minimum": 4096, "maximum": 2 * 1024 * 1024}
 
 #: The lanes of slow requests, by kind (quick ones run on the server's subshell):
 #: a profile need not wait for a 10 s sort, nor a sort for a profile.
-LANES = {"sort": "tables", "filter": "tables", "profile": "profiles"}
+LANES = {"sort": "tables", "filter": "tables", "profile": "profiles", "lazy": "lazy"}
 #: Seconds between two progress reports of a slow request (none for a quick one).
 PROGRESS_INTERVAL = 0.25
 #: Seconds a slow request may take (a sort of 10M strings takes some).
@@ -93,6 +93,9 @@ class _Tables:
     newest: dict[tuple[str, str], str] = field(default_factory=dict)
     #: The slow requests in flight on each view: view -> task ids.
     tasks: dict[str, set[str]] = field(default_factory=dict)
+    #: Views of lazy sources (dask, a polars LazyFrame): a page of one computes
+    #: partitions, so their pages run on a lane of their own.
+    lazy: set[str] = field(default_factory=set)
     #: The client session that opened each view over a websocket (REST: none).
     owners: dict[str, str] = field(default_factory=dict)
     #: When each owner was last seen connected (loop time).
@@ -101,6 +104,11 @@ class _Tables:
     def forget(self, view: str) -> None:
         self.views.pop(view, None)
         self.owners.pop(view, None)
+        self.lazy.discard(view)
+
+    def lane_of_pages(self, view: Any) -> str | None:
+        """Where pages of ``view`` are read: a lazy source's compute partitions."""
+        return LANES["lazy"] if view in self.lazy else None
 
     def orphans(self, connected: set[str], now: float) -> list[str]:
         """Views whose client has had no websocket for :data:`ORPHAN_GRACE` seconds."""
@@ -221,6 +229,8 @@ async def table_open(ctx: RequestContext) -> Any:
     answer = await _ask(ctx, "open")
     view = answer["view"]
     tables.views[view] = str(ctx.content["name"])
+    if answer.get("features", {}).get("row_count", "known") != "known":
+        tables.lazy.add(view)
     client = ctx.header.get("session")
     if isinstance(client, str) and client in ctx.kernel.client_sessions():
         tables.owners[view] = client
@@ -257,7 +267,8 @@ async def table_rows(ctx: RequestContext) -> Any:
     """Rows ``start`` to ``start + count`` of a view, formatted in the kernel,
     column by column, with their row labels. A request for an older generation
     of the view is answered ``{"stale": true, "generation": <current>}``."""
-    return await _ask(ctx, "rows")
+    lane = _tables(ctx.kernel).lane_of_pages(ctx.content.get("view"))
+    return await _call(ctx.kernel, {**ctx.content, "op": "rows"}, lane=lane)
 
 
 @custom_message(
@@ -390,3 +401,33 @@ async def close_views(kernel: KernelProxy) -> None:
         update = {"view": view, "name": name, "reason": "restarted", "closed": True}
         kernel.broadcast(UPDATE_MSG_TYPE, update)
         tables.forget(view)
+
+
+@custom_message(
+    schema=object_schema(
+        ["view", "format"],
+        view=_VIEW,
+        generation={"type": "integer", "minimum": 0},
+        format={"enum": ["csv", "tsv", "html", "json"]},
+        rows=object_schema(
+            [], start={"type": "integer", "minimum": 0}, stop={"type": "integer", "minimum": 0}
+        ),
+        columns={"type": "array", "items": _COLUMN, "maxItems": 2000},
+        headers={"type": "boolean"},
+        index={"type": "boolean"},
+        max_bytes={"type": "integer", "minimum": 1, "maximum": 16 * 1024 * 1024},
+    ),
+    default={"view": "", "format": "csv"},
+)
+async def table_export(ctx: RequestContext) -> Any:
+    """A view's rows (``rows``: ``{start, stop}`` positions, default all) and
+    ``columns`` as text in ``format``: csv (RFC 4180), tsv (tabs, newlines and
+    backslashes escaped as ``\\t``, ``\\n``, ``\\\\``), html (a ``<table>``, every
+    value escaped) or json (``{"columns", "index"?, "data"}``), at full precision,
+    with the row labels as first columns when ``index``. Whole rows up to
+    ``max_bytes`` (1 MiB by default): ``truncated`` says it stopped there and
+    ``rows`` how many were written. An older ``generation`` is answered
+    ``{"stale": true, "generation": <current>}``. A quick request, but a lazy
+    frame's (its rows computed) runs on the lane of its pages."""
+    lane = _tables(ctx.kernel).lane_of_pages(ctx.content.get("view"))
+    return await _call(ctx.kernel, {**ctx.content, "op": "export"}, lane=lane)

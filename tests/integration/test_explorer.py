@@ -4,6 +4,7 @@ runs, and the errors a client can act on (README, "Data Explorer")."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -211,3 +212,93 @@ async def test_a_cell_that_changes_a_frame_in_place_updates_its_view(server, fre
         assert [c["name"] for c in content["columns"]] == ["a", "b", "c", "z"]
         top = await _ok(ws, "table_rows", {"view": view, "generation": 2, "start": 0, "count": 1})
         assert _values(top, 0) == ["99999"] and top["positions"] == [0]
+
+
+async def test_export_over_the_websocket(server, fresh_kernel, protocol):
+    async with open_ws(server, fresh_kernel, protocol) as ws:
+        await ws.execute(FRAME + "\ndf.loc[1, 'b'] = '<img src=x onerror=alert(1)>'")
+        view = (await _ok(ws, "table_open", {"name": "df", "rows": 0}))["view"]
+        csv_ = await _ok(
+            ws,
+            "table_export",
+            {"view": view, "format": "csv", "rows": {"start": 2, "stop": 5}, "columns": [2, 0]},
+        )
+        assert (csv_["format"], csv_["mime"], csv_["rows"], csv_["truncated"]) == (
+            "csv",
+            "text/csv",
+            3,
+            False,
+        )
+        assert (
+            csv_["text"] == "c,a\r\n0.00020002000200020003,2\r\n,3\r\n0.00040004000400040005,4\r\n"
+        )
+        html = await _ok(
+            ws, "table_export", {"view": view, "format": "html", "rows": {"stop": 2}, "index": True}
+        )
+        assert "<img" not in html["text"] and "&lt;img src=x onerror=alert(1)&gt;" in html["text"]
+        assert html["text"].startswith("<table>\n<thead>\n<tr><th>index</th><th>a</th>")
+        bounded = await _ok(ws, "table_export", {"view": view, "format": "json", "max_bytes": 4096})
+        assert bounded["truncated"] is True and 0 < bounded["rows"] < 10_000
+        assert len(bounded["text"].encode()) <= 4096
+        sorted_ = await _ok(
+            ws, "table_sort", {"view": view, "keys": [{"column": 0, "ascending": False}]}
+        )
+        stale = await _ok(ws, "table_export", {"view": view, "format": "tsv", "generation": 0})
+        assert stale == {"stale": True, "generation": sorted_["generation"], **_timing(stale)}
+        top = await _ok(
+            ws,
+            "table_export",
+            {"view": view, "format": "tsv", "rows": {"stop": 1}, "columns": [0], "headers": False},
+        )
+        assert top["text"] == "9999\n"
+        bad = await _ask(ws, "table_export", {"view": view, "format": "xlsx"})
+        assert (bad["status"], bad["ename"]) == ("error", "ValidationError"), bad
+
+
+async def test_export_over_rest(server, fresh_kernel):
+    async with open_ws(server, fresh_kernel) as ws:
+        await ws.execute(FRAME)
+    route = f"/beaker/api/kernels/{fresh_kernel}/requests"
+    opened = await server.arest("POST", f"{route}/table_open", {"name": "df", "rows": 0})
+    view = opened["reply"]["content"]["return"]["view"]
+    answer = await server.arest(
+        "POST", f"{route}/table_export", {"view": view, "format": "json", "rows": {"stop": 2}}
+    )
+    exported = answer["reply"]["content"]["return"]
+    assert json.loads(exported["text"]) == {
+        "columns": ["a", "b", "c"],
+        "data": [[0, "even", 0.0], [1, "odd", 0.00010001000100010001]],
+    }
+    with pytest.raises(HTTPClientError) as missing:
+        await server.arest("POST", f"{route}/table_export", {"view": "v999", "format": "csv"})
+    assert missing.value.code == 404
+    with pytest.raises(HTTPClientError) as bad:
+        await server.arest(
+            "POST", f"{route}/table_export", {"view": view, "format": "csv", "columns": [9]}
+        )
+    assert bad.value.code == 400
+
+
+async def test_a_profile_is_published_sampled_then_exact(server, fresh_kernel):
+    async with open_ws(server, fresh_kernel) as ws:
+        await ws.execute(
+            "import pandas as pd, numpy as np\nk = np.arange(300_000)\n"
+            "big = pd.DataFrame({'n': k % 7, 's': np.where(k % 3, 'x', 'y')})"
+        )
+        view = (await _ok(ws, "table_open", {"name": "big", "rows": 0}))["view"]
+        messages = await ws.request("table_profile_request", {"view": view, "columns": [0, 1]})
+        published = [m["content"] for m in messages if m["msg_type"] == "table_profile_response"]
+        answers = [p for p in published if "columns" in p]
+        assert [a["approximate"] for a in answers] == [True, False], published
+        sampled, exact = answers
+        assert sampled["sample_rows"] == 100_000 and exact["sample_rows"] == 300_000
+        assert sum(t["count"] for t in sampled["columns"][1]["top"]) == pytest.approx(
+            300_000, abs=2
+        )
+        assert exact["columns"][1]["top"] == [
+            {"value": "x", "count": 200_000},
+            {"value": "y", "count": 100_000},
+        ]
+        assert exact["columns"][0]["histogram"]["edges"] == [str(k) for k in range(8)]
+        reply = reply_of(messages)["content"]
+        assert reply["status"] == "ok" and reply["return"]["columns"] == exact["columns"]

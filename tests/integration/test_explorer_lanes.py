@@ -182,3 +182,45 @@ async def test_a_restart_closes_the_views_with_a_table_update(server, fresh_kern
     assert update["channel"] == "iopub"
     expected = {"view": view, "name": "slow", "reason": "restarted", "closed": True}
     assert update["content"] == expected
+
+
+LAZY_TABLES = """\
+import time
+import dask.dataframe as dd
+import pandas as pd
+
+def slow(part):
+    time.sleep(0.4)
+    return part
+
+ddf = dd.from_pandas(pd.DataFrame({"a": range(1000)}), npartitions=4).map_partitions(slow)
+small = pd.DataFrame({"a": range(10)})
+"""
+
+
+async def test_a_page_of_a_lazy_frame_holds_up_no_other_view(server, fresh_kernel):
+    """Paging deep into a dask frame computes its partitions: on a lane of its own,
+    so a page of another view is read meanwhile."""
+    async with open_ws(server, fresh_kernel) as ws:
+        assert reply_of(await ws.execute(LAZY_TABLES))["content"]["status"] == "ok"
+        views = {}
+        for name in ("ddf", "small"):
+            reply = reply_of(await ws.request("table_open_request", {"name": name, "rows": 1}))
+            assert reply["content"]["status"] == "ok", reply
+            views[name] = reply["content"]["return"]["view"]
+        inbox = Inbox(ws)
+        try:
+            deep = await ws.send(
+                "table_rows_request",
+                {"view": views["ddf"], "generation": 0, "start": 990, "count": 5},
+            )
+            quick = await ws.send(
+                "table_rows_request",
+                {"view": views["small"], "generation": 0, "start": 0, "count": 5},
+            )
+            fast, slow = await inbox.reply(quick), await inbox.reply(deep)
+        finally:
+            inbox.close()
+    assert fast["content"]["status"] == "ok" and slow["content"]["status"] == "ok", (fast, slow)
+    assert slow["content"]["return"]["columns"][0]["values"][0] == "990"
+    assert inbox.position(fast) < inbox.position(slow)

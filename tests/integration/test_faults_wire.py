@@ -254,8 +254,12 @@ async def test_a_dropped_execute_request_does_not_stop_previews(server):
 
 # -- lone surrogates in what the server sends ----------------------------------------
 
-#: An undecodable file name, as ``os.listdir`` returns it, in a DataFrame.
-SURROGATE_CELL = "import pandas as pd\nodd_names = pd.DataFrame({'name': ['caf\\udce9.txt']})"
+#: An undecodable file name, as ``os.listdir`` returns it, in a DataFrame's object
+#: column (pandas' strings backed by pyarrow refuse a lone surrogate outright).
+SURROGATE_CELL = (
+    "import pandas as pd\n"
+    "odd_names = pd.DataFrame({'name': pd.Series(['caf\\udce9.txt'], dtype=object)})"
+)
 
 
 def strings(value: Any) -> Iterator[str]:
