@@ -303,6 +303,25 @@ def test_header_click_sorts(xp: ExplorerPage) -> None:
     xp.wait_readout("row 1 of 1,000,000 [999999] · k = 0")
 
 
+def test_column_resize_is_no_sort(xp: ExplorerPage) -> None:
+    """Dragging a header's edge resizes the column and does not sort by it."""
+    page = xp.page
+    t = xp.column("t")
+    before_status = xp.status()
+    width = xp.js(f"c => {WIDGET_JS}.content.grid.columnSize('body', c)", t)
+    x, y = xp.grid_point("column-header", 0, t)
+    edge = x + width / 2 - 1
+    page.mouse.move(edge, y)
+    page.mouse.down()
+    page.mouse.move(edge + 30, y, steps=3)
+    page.mouse.move(edge + 60, y, steps=3)
+    page.mouse.up()
+    page.wait_for_function(
+        f"([c, w]) => {WIDGET_JS}.content.grid.columnSize('body', c) >= w + 50", arg=[t, width]
+    )
+    assert xp.status() == before_status
+
+
 def test_filter_bar(xp: ExplorerPage) -> None:
     """A number filter `> 5` on x: the status line counts the rows left, as
     numpy does; removing the chip shows every row again."""
