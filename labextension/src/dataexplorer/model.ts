@@ -10,6 +10,12 @@ import type {
 } from './protocol';
 import { isStale, valueText } from './protocol';
 
+/*
+ * Longer than most modules on purpose: one state machine over the cached
+ * blocks (queued, on their way, partly or wholly in, failed) and the
+ * view's generations, whose invariants would be spread thin over files.
+ */
+
 /**
  * What the model asks the kernel for: rows `start` to `start + count` of
  * the view's `generation`, for `columns`.

@@ -9,6 +9,8 @@ import type { KernelTarget } from '../common/target';
 import { TableRequestError, tableRequest } from './client';
 import { describeFilter } from './filter';
 import { TableDataModel } from './model';
+import { ProfileLoader } from './profile';
+import type { ProfileState } from './profile';
 import type {
   IExport,
   IOpenReply,
@@ -21,19 +23,16 @@ import type {
   IViewChange,
   TableFilter
 } from './protocol';
-import { TABLE_MESSAGES, isStale } from './protocol';
+import { TABLE_MESSAGES } from './protocol';
 import type { IStatusInfo, ViewState } from './status';
 
-/**
- * How far the column summary is.
+/*
+ * Longer than most modules on purpose: the state machine of one view
+ * (opening, ready, sorting or filtering, error, closed) and every way it
+ * moves (its requests, their progress, failures and cancellations, the
+ * kernel's table_update, restarts and busy states), in one class; its
+ * user-facing texts and documentation are most of its lines.
  */
-export type ProfileState =
-  'none' | 'loading' | 'approximate' | 'exact' | 'error' | 'unsupported';
-
-/**
- * What every profile asks for.
- */
-const PROFILE_KINDS = ['nulls', 'stats', 'quantiles', 'histogram', 'top'];
 
 /**
  * The most bytes an export may take (the server's bound).
@@ -217,13 +216,13 @@ export class DataExplorerModel extends VDomModel {
    * The profile shown in the summary, and how far it is.
    */
   get profile(): IProfile | null {
-    return this._profile;
+    return this._profiles.profile;
   }
   get profileState(): ProfileState {
-    return this._profileState;
+    return this._profiles.state;
   }
   get profileError(): string {
-    return this._profileError;
+    return this._profiles.error;
   }
 
   /**
@@ -735,84 +734,17 @@ export class DataExplorerModel extends VDomModel {
     const position = this._summaryColumn;
     const kernel = this._kernel;
     const view = this._view;
-    const token = ++this._profileToken;
     if (!this._summaryShown || position === null || !kernel || !view) {
+      this._profiles.cancel();
       return;
     }
-    if (!this.supports(TABLE_MESSAGES.profile)) {
-      this._setProfile('unsupported', null);
-      return;
-    }
-    const column = this.grid.columns[position];
-    if (!column) {
-      this._setProfile('none', null);
-      return;
-    }
-    const generation = this.grid.generation;
-    this._setProfile('loading', null);
-    const accept = (answer: IProfile | IStaleAnswer | null): boolean =>
-      !!answer &&
-      !isStale(answer) &&
-      token === this._profileToken &&
-      answer.generation === this.grid.generation;
-    tableRequest<IProfile | IStaleAnswer>(
+    this._profiles.load({
       kernel,
-      TABLE_MESSAGES.profile,
-      {
-        view,
-        generation,
-        columns: [column.index],
-        kinds: PROFILE_KINDS,
-        bins: 20,
-        top: 10
-      },
-      {
-        onResponse: content => {
-          const answer = content as IProfile;
-          if (accept(answer) && answer.approximate) {
-            if (this._profileState !== 'exact') {
-              this._setProfile('approximate', answer);
-            }
-          }
-        }
-      }
-    ).then(
-      answer => {
-        if (token !== this._profileToken) {
-          return;
-        }
-        if (isStale(answer)) {
-          // The view moved on: the grid's reset asks again.
-          return;
-        }
-        if (accept(answer)) {
-          this._setProfile(
-            answer.approximate ? 'approximate' : 'exact',
-            answer
-          );
-        }
-      },
-      reason => {
-        if (token !== this._profileToken) {
-          return;
-        }
-        if (
-          reason instanceof TableRequestError &&
-          reason.ename === 'Cancelled'
-        ) {
-          return;
-        }
-        this._profileError =
-          reason instanceof Error ? reason.message : String(reason);
-        this._setProfile('error', this._profile);
-      }
-    );
-  }
-
-  private _setProfile(state: ProfileState, profile: IProfile | null): void {
-    this._profileState = state;
-    this._profile = profile;
-    this.stateChanged.emit();
+      view,
+      column: this.grid.columns[position],
+      supported: this.supports(TABLE_MESSAGES.profile),
+      generation: () => this.grid.generation
+    });
   }
 
   private _onIOPub(
@@ -962,7 +894,7 @@ export class DataExplorerModel extends VDomModel {
     }
     this._message = message;
     this._progress = null;
-    this._profileToken++;
+    this._profiles.cancel();
     this._busyParents.clear();
     this._stopFollowing();
     this._setState('closed');
@@ -1026,10 +958,7 @@ export class DataExplorerModel extends VDomModel {
   private _supported = new Set<string>();
   private _summaryColumn: number | null = null;
   private _summaryShown = false;
-  private _profile: IProfile | null = null;
-  private _profileState: ProfileState = 'none';
-  private _profileError = '';
-  private _profileToken = 0;
+  private _profiles = new ProfileLoader(() => this.stateChanged.emit());
   private _closedKernel = false;
   private _changeToken = 0;
 }
