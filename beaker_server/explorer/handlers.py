@@ -76,6 +76,8 @@ _MAX_BYTES = {"type": "integer", "minimum": 4096, "maximum": 2 * 1024 * 1024}
 LANES = {"sort": "tables", "filter": "tables", "profile": "profiles", "lazy": "lazy"}
 #: Seconds between two progress reports of a slow request (none for a quick one).
 PROGRESS_INTERVAL = 0.25
+#: Seconds between two looks for a sort's first rows, in its first second.
+FIRST_ROWS_POLL = 0.05
 #: Seconds a slow request may take (a sort of 10M strings takes some).
 SLOW_TIMEOUT = 600.0
 #: Seconds a view outlives the websockets of the client that opened it (a page
@@ -161,10 +163,11 @@ async def _ask_slowly(ctx: RequestContext, op: str, kind: str, **extra: Any) -> 
     tables.newest[(view, kind)] = task
     in_flight = tables.tasks.setdefault(view, set())
     in_flight.add(task)
-    if older is not None:
-        await _call(kernel, {"op": "cancel", "tasks": [older]})
-    reporting = asyncio.ensure_future(_report_progress(ctx, view, task))
+    reporting: asyncio.Future[None] | None = None
     try:
+        if older is not None:
+            await _call(kernel, {"op": "cancel", "tasks": [older]})
+        reporting = asyncio.ensure_future(_report_progress(ctx, view, task))
         request = {**ctx.content, **extra, "op": op, "task": task}
         return await _call(kernel, request, lane=LANES[kind])
     except asyncio.CancelledError:
@@ -174,7 +177,8 @@ async def _ask_slowly(ctx: RequestContext, op: str, kind: str, **extra: Any) -> 
         stopping.add_done_callback(lambda t: t.cancelled() or t.exception())
         raise
     finally:
-        reporting.cancel()
+        if reporting is not None:
+            reporting.cancel()
         in_flight.discard(task)
         if not in_flight:
             tables.tasks.pop(view, None)
@@ -189,11 +193,16 @@ async def _give_up(kernel: KernelProxy, lane: str, task: str) -> None:
 
 
 async def _report_progress(ctx: RequestContext, view: str, task: str) -> None:
-    """Publish the task's progress every :data:`PROGRESS_INTERVAL` while it runs;
-    the first rows of a sort as soon as they are in order (once)."""
+    """Publish the task's progress every :data:`PROGRESS_INTERVAL` while it runs,
+    and the first rows of a sort as soon as they are in order (once): asked for
+    every :data:`FIRST_ROWS_POLL` seconds in the first second, so that the first
+    sorted page is not late by a whole progress interval."""
+    loop = asyncio.get_running_loop()
+    started = told_at = loop.time()
     told_first_rows = False
     while True:
-        await asyncio.sleep(PROGRESS_INTERVAL)
+        early = not told_first_rows and loop.time() - started < 1.0
+        await asyncio.sleep(FIRST_ROWS_POLL if early else PROGRESS_INTERVAL)
         try:
             answer = await _call(ctx.kernel, {"op": "progress", "tasks": [task]})
         except Exception:
@@ -202,10 +211,11 @@ async def _report_progress(ctx: RequestContext, view: str, task: str) -> None:
         if progress is None:
             continue  # queued behind another slow request, or just ended
         if "generation" in progress and not told_first_rows:
-            told_first_rows = True
+            told_first_rows, told_at = True, loop.time()
             ctx.respond({"view": view, "task": task, **progress, "stage": "first_rows"})
-        else:
-            progress = {k: v for k, v in progress.items() if k not in ("generation",)}
+        elif loop.time() - told_at >= PROGRESS_INTERVAL:
+            told_at = loop.time()
+            progress = {k: v for k, v in progress.items() if k != "generation"}
             ctx.respond({"view": view, "task": task, **progress})
 
 
@@ -346,6 +356,11 @@ async def table_profile(ctx: RequestContext) -> Any:
     is published first as ``table_profile_response`` with ``approximate: true``;
     the exact one follows on the slow lane, published too, and is the return.
     A newer profile of the view cancels this one's exact pass."""
+    # A newer profile of the view stops the older one's exact pass before its own
+    # sampled pass queues behind it.
+    older = _tables(ctx.kernel).newest.get((str(ctx.content["view"]), "profile"))
+    if older is not None:
+        await _call(ctx.kernel, {"op": "cancel", "tasks": [older]})
     sampled = await _call(
         ctx.kernel, {**ctx.content, "op": "profile", "sample": True}, lane=LANES["profile"]
     )
