@@ -272,6 +272,21 @@ describe('TableDataModel', () => {
     expect(model.data('body', 0, 1)).toBe('r0c1');
   });
 
+  it('says when the kernel went back to an older generation', async () => {
+    // A sort showed its first rows (generation 5), then was cancelled: the
+    // kernel's view is still at generation 4.
+    const { kernel, model, flush } = setup();
+    const moved: number[] = [];
+    model.generationMoved.connect((_, generation) => moved.push(generation));
+    kernel.generation = 4;
+    model.reset({ generation: 5 });
+    model.data('body', 0, 0);
+    flush();
+    kernel.requests.shift()!.resolve();
+    await settle();
+    expect(moved).toEqual([4]);
+  });
+
   it('asks for the rest of a block the kernel cut short', async () => {
     const { kernel, model, flush } = setup();
     kernel.maxRows = 30;

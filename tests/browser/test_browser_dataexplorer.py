@@ -514,6 +514,37 @@ def test_not_a_table_from_the_palette(xp: ExplorerPage) -> None:
     page.evaluate(f"() => {WIDGET_JS}.close()")
 
 
+def test_cancel_a_running_sort(xp: ExplorerPage) -> None:
+    """While a sort runs the status line shows it and a Cancel button; Cancel
+    stops it (table_cancel) and the view stays in its order."""
+    xp.needs("table_cancel")
+    page = xp.page
+    # 10M floats: a sort of some seconds in the kernel (README: 1.5 s idle).
+    execute(xp, "big = pd.DataFrame({'v': np.random.default_rng(1).random(10_000_000)})")
+    page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute("
+        "'beaker-server:open-data-explorer', {name: 'big'}); }"
+    )
+    xp.wait_status("ready", "10,000,000 rows")
+    xp.go_top(0)
+    first = xp.wait_readout("row 1 of 10,000,000 [0] · v = ")
+    xp.click_header(0)
+    page.wait_for_function(
+        "selector => document.querySelector(selector)?.dataset.state === 'sorting'",
+        arg=STATUS,
+    )
+    page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-cancel").click()
+    xp.wait_status("ready", "rows")
+    assert "sorted" not in xp.status()
+    notice = page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-notice").inner_text()
+    assert notice == "Sort cancelled.", notice
+    # The rows are those of the table's order again.
+    xp.go_top(0)
+    assert xp.wait_readout("row 1 of 10,000,000 [0] · v = ") == first
+    page.evaluate(f"() => {WIDGET_JS}.close()")
+    execute(xp, "del big")
+
+
 def execute(xp: ExplorerPage, code: str) -> Any:
     """Run ``code`` as a user's cell in the notebook's kernel; its reply content."""
     return xp.js(

@@ -170,8 +170,9 @@ export class TableDataModel extends DataModel {
   }
 
   /**
-   * A signal emitted when the kernel answers for a generation newer than
-   * the model's: the view changed behind its back.
+   * A signal emitted when the kernel says the view is at another generation
+   * than the model's (it changed behind its back, or a sort shown early was
+   * given up), with the kernel's generation.
    */
   get generationMoved(): ISignal<this, number> {
     return this._generationMoved;
@@ -555,7 +556,7 @@ export class TableDataModel extends DataModel {
     if (isStale(page) || page.generation !== this._generation) {
       // The view changed in the kernel: ask again when painted.
       this._blocks.delete(block.key);
-      if (page.generation > this._generation) {
+      if (page.generation !== this._generation) {
         this._generationMoved.emit(page.generation);
       }
       return;

@@ -379,6 +379,7 @@ export class DataExplorerModel extends VDomModel {
       return;
     }
     const previous = this._sort;
+    this._generationBefore = this.grid.generation;
     const columns = this.grid.columns;
     const token = ++this._changeToken;
     this._progress = null;
@@ -640,10 +641,11 @@ export class DataExplorerModel extends VDomModel {
     if (this._state === 'sorting' || this._state === 'filtering') {
       return; // the reply is on its way with the new generation
     }
-    if (this._state === 'closed' || generation <= this.grid.generation) {
+    if (this._state === 'closed' || generation === this.grid.generation) {
       return;
     }
-    // Another change of the view (a table_update may follow with more).
+    // The kernel's generation is the truth (a table_update may follow with
+    // more: the shape, the schema).
     this.grid.reset({ generation });
   }
 
@@ -659,9 +661,9 @@ export class DataExplorerModel extends VDomModel {
         : new TableRequestError('Error', String(reason));
     if (this._onTheWay !== null) {
       // A sort showed its first rows, then failed: the kernel kept the view
-      // as it was; read it again.
+      // as it was; show that generation again.
       this._onTheWay = null;
-      this.grid.reset({});
+      this.grid.reset({ generation: this._generationBefore });
     }
     if (error.ename === 'Cancelled') {
       this._notice = this._trans.__('%1 cancelled.', what);
@@ -951,6 +953,7 @@ export class DataExplorerModel extends VDomModel {
   private _notice = '';
   private _progress: number | null = null;
   private _onTheWay: number | null = null;
+  private _generationBefore = 0;
   private _busyParents = new Set<string>();
   private _sort: ISortKey[] = [];
   private _filters: TableFilter[] = [];
