@@ -312,6 +312,51 @@ describe('TableDataModel', () => {
     expect(model.data('row-header', 99, 0)).toBe('L99');
   });
 
+  it('grows an open-ended view (a lazy source) as its pages come in', async () => {
+    const { kernel, model, flush, changes } = setup({ rows: 250 });
+    const counts: number[] = [];
+    model.rowCountChanged.connect((_, rows) => counts.push(rows));
+    // The kernel does not know the row count: the grid shows one block
+    // more than was paged (here two blocks, of which one was paged).
+    model.reset({ rowCount: 200, openEnded: true });
+    const page = kernel.page.bind(kernel);
+    kernel.rows = 300;
+    kernel.page = request => ({
+      ...(page(request) as IPage),
+      row_count: request.start + request.count >= 300 ? 300 : null
+    });
+    model.data('body', 150, 0);
+    await kernel.answerAll(flush);
+    // A full page at the end: room for one more block.
+    expect(model.rowCount('body')).toBe(300);
+    expect(model.openEnded).toBe(true);
+    expect(changes).toContainEqual({
+      type: 'rows-inserted',
+      region: 'body',
+      index: 200,
+      span: 100
+    });
+    // The next full page grows it again; a page past the end (the kernel
+    // then knows the count) shrinks it to the count, no error.
+    model.data('body', 220, 0);
+    await kernel.answerAll(flush);
+    expect(model.rowCount('body')).toBe(300);
+    kernel.page = request => ({
+      ...(page(request) as IPage),
+      row_count: 250
+    });
+    kernel.rows = 250;
+    model.reset({ rowCount: 400, openEnded: true });
+    model.data('body', 320, 0);
+    await kernel.answerAll(flush);
+    expect(model.rowCount('body')).toBe(250);
+    expect(model.openEnded).toBe(false);
+    expect(model.data('body', 249, 1)).toBe(PLACEHOLDER);
+    await kernel.answerAll(flush);
+    expect(model.data('body', 249, 1)).toBe('r249c1');
+    expect(counts).toEqual([300, 250]);
+  });
+
   it('starts from the first page of the open', () => {
     const { kernel, model, flush } = setup();
     const first = kernel.page({

@@ -545,6 +545,47 @@ def test_cancel_a_running_sort(xp: ExplorerPage) -> None:
     execute(xp, "del big")
 
 
+def test_lazy_frame_grows_as_it_is_paged(xp: ExplorerPage) -> None:
+    """A polars LazyFrame: its row count is unknown until its last row is
+    paged, so the grid grows a block at a time; it is not sorted (the
+    kernel's reason is shown)."""
+    pytest.importorskip("polars")
+    page = xp.page
+    execute(
+        xp, "import polars as pl\nlazy = pl.LazyFrame({'a': list(range(1000)), 'b': ['x'] * 1000})"
+    )
+    page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute("
+        "'beaker-server:open-data-explorer', {name: 'lazy'}); }"
+    )
+    text = xp.wait_status("ready", "rows")
+    assert text.startswith("? rows"), text
+    xp.go_top(0)
+    for _ in range(10):
+        page.keyboard.press("Control+ArrowDown")
+        # The last row's value is in, or the end was found (the rows past it
+        # are gone, and the cursor with them).
+        page.wait_for_function(
+            """([readout, status]) => {
+                const text = document.querySelector(readout)?.textContent ?? '';
+                return (text.includes('· a = ') && !text.endsWith('= …'))
+                    || document.querySelector(status)?.textContent.startsWith('1,000 rows');
+            }""",
+            arg=[READOUT, STATUS],
+        )
+        if xp.status().startswith("1,000 rows"):
+            break
+    assert xp.status().startswith(f"1,000 rows {TIMES} 2 columns"), xp.status()
+    xp.go_top(0)
+    page.keyboard.press("Control+ArrowDown")
+    assert xp.wait_readout("row 1,000 of 1,000").endswith("a = 999")
+    xp.click_header(0)
+    notice = page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-notice").inner_text()
+    assert notice, "the kernel's reason for not sorting"
+    assert "sorted" not in xp.status()
+    page.evaluate(f"() => {WIDGET_JS}.close()")
+
+
 def execute(xp: ExplorerPage, code: str) -> Any:
     """Run ``code`` as a user's cell in the notebook's kernel; its reply content."""
     return xp.js(

@@ -66,7 +66,9 @@ function FilterControls(props: {
   }, [selected]);
   const column = columns[position];
   const busy = model.state === 'filtering' || model.state === 'sorting';
-  const closed = model.state === 'closed' || model.state === 'opening';
+  const refusal = model.refusal('filter');
+  const closed =
+    model.state === 'closed' || model.state === 'opening' || refusal !== null;
 
   const apply = async () => {
     if (!column) {
@@ -93,6 +95,13 @@ function FilterControls(props: {
   };
 
   const labels = model.filterLabels();
+  if (refusal !== null && model.state !== 'closed') {
+    return (
+      <span className="jp-BeakerDataExplorer-filterNote" title={refusal}>
+        {trans.__('No filters: %1', refusal)}
+      </span>
+    );
+  }
   return (
     <>
       <select

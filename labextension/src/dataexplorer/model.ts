@@ -179,6 +179,21 @@ export class TableDataModel extends DataModel {
   }
 
   /**
+   * A signal emitted when the row count of an open-ended view changed.
+   */
+  get rowCountChanged(): ISignal<this, number> {
+    return this._rowCountChanged;
+  }
+
+  /**
+   * Whether the row count is not known yet (a lazy source): the grid shows
+   * one block more than was paged, and grows as pages come in.
+   */
+  get openEnded(): boolean {
+    return this._openEnded;
+  }
+
+  /**
    * A signal emitted when a page could not be read, with the reason.
    */
   get fetchFailed(): ISignal<this, string> {
@@ -215,6 +230,9 @@ export class TableDataModel extends DataModel {
     }
     if (options.labelLevels !== undefined) {
       this._levels = [...options.labelLevels];
+    }
+    if (options.openEnded !== undefined) {
+      this._openEnded = options.openEnded;
     }
     this._epoch++;
     this._blocks.clear();
@@ -536,7 +554,7 @@ export class TableDataModel extends DataModel {
     }
     answer
       .then(
-        page => this._receive(block, epoch, page),
+        page => this._receive(block, epoch, request.count, page),
         reason => this._fail(block, epoch, reason)
       )
       .finally(() => {
@@ -548,6 +566,7 @@ export class TableDataModel extends DataModel {
   private _receive(
     block: IBlock,
     epoch: number,
+    requested: number,
     page: IPage | IStaleAnswer
   ): void {
     if (epoch !== this._epoch || this._blocks.get(block.key) !== block) {
@@ -559,6 +578,12 @@ export class TableDataModel extends DataModel {
       if (page.generation !== this._generation) {
         this._generationMoved.emit(page.generation);
       }
+      return;
+    }
+    this._learnRowCount(block, page, requested);
+    if (block.rows === 0) {
+      // Past the end of an open-ended view: nothing to read.
+      this._blocks.delete(block.key);
       return;
     }
     const progress = this._apply(block, page);
@@ -586,6 +611,61 @@ export class TableDataModel extends DataModel {
     this._fetchFailed.emit(
       reason instanceof Error ? reason.message : String(reason)
     );
+  }
+
+  /**
+   * What a page says of the row count of an open-ended view (a lazy
+   * source): its `row_count` once known, or the end when it has fewer rows
+   * than were asked for (not for the byte bound); until then, a full page
+   * at the end makes room for one more block.
+   */
+  private _learnRowCount(block: IBlock, page: IPage, requested: number): void {
+    if (!this._openEnded) {
+      return;
+    }
+    let rows = this._rowCount;
+    if (typeof page.row_count === 'number') {
+      rows = page.row_count;
+      this._openEnded = false;
+    } else if (
+      page.count < requested &&
+      (page.count === 0 || !page.truncated)
+    ) {
+      // Fewer rows than asked for, not for the byte bound: the end.
+      rows = page.start + page.count;
+      this._openEnded = false;
+    } else if (page.start + page.count >= this._rowCount) {
+      rows = this._rowCount + this._blockRows;
+    }
+    if (rows === this._rowCount) {
+      return;
+    }
+    const old = this._rowCount;
+    this._rowCount = rows;
+    for (const cached of this._blocks.values()) {
+      if (cached.row0 + cached.rows > rows) {
+        cached.rows = Math.max(0, rows - cached.row0);
+      }
+    }
+    if (block.row0 + block.rows > rows) {
+      block.rows = Math.max(0, rows - block.row0);
+    }
+    this.emitChanged(
+      rows > old
+        ? {
+            type: 'rows-inserted',
+            region: 'body',
+            index: old,
+            span: rows - old
+          }
+        : {
+            type: 'rows-removed',
+            region: 'body',
+            index: rows,
+            span: old - rows
+          }
+    );
+    this._rowCountChanged.emit(rows);
   }
 
   /**
@@ -706,6 +786,8 @@ export class TableDataModel extends DataModel {
   private _pumpScheduled = false;
   private _generationMoved = new Signal<this, number>(this);
   private _fetchFailed = new Signal<this, string>(this);
+  private _rowCountChanged = new Signal<this, number>(this);
+  private _openEnded = false;
 }
 
 /**
@@ -755,6 +837,11 @@ export namespace TableDataModel {
      * A page of the new generation to start the cache with.
      */
     first?: IPage;
+    /**
+     * Whether the row count is not known yet (see
+     * {@link TableDataModel.openEnded}).
+     */
+    openEnded?: boolean;
   }
 }
 

@@ -99,6 +99,11 @@ export interface IPage {
   positions?: number[];
   truncated?: boolean;
   omitted_columns?: number[];
+  /**
+   * The view's rows, when a page of a lazy source says them (`null` until
+   * its last row was paged).
+   */
+  row_count?: number | null;
 }
 
 /**

@@ -35,6 +35,11 @@ import type { IStatusInfo, ViewState } from './status';
  */
 
 /**
+ * The rows asked for with the open (a block of the grid).
+ */
+const OPEN_ROWS = 200;
+
+/**
  * The most bytes an export may take (the server's bound).
  */
 const EXPORT_MAX_BYTES = 16 * 1024 * 1024;
@@ -72,6 +77,12 @@ export class DataExplorerModel extends VDomModel {
       maxBlocks: options.maxBlocks
     });
     this.grid.generationMoved.connect(this._onGenerationMoved, this);
+    this.grid.rowCountChanged.connect((_, rows) => {
+      if (!this.grid.openEnded && this._filters.length === 0) {
+        this._totalRows = rows;
+      }
+      this.stateChanged.emit();
+    });
     this.grid.fetchFailed.connect((_, message) => {
       if (this._state === 'ready') {
         this.notice = this._trans.__('A page could not be read: %1', message);
@@ -310,7 +321,7 @@ export class DataExplorerModel extends VDomModel {
       reply = await tableRequest<IOpenReply>(
         kernel,
         TABLE_MESSAGES.open,
-        { name: this.name, rows: 200 },
+        { name: this.name, rows: OPEN_ROWS },
         { timeout: ROWS_TIMEOUT }
       );
     } catch (reason) {
@@ -327,10 +338,15 @@ export class DataExplorerModel extends VDomModel {
     }
     this._view = reply.view;
     this._info = reply;
-    this._totalRows = reply.shape?.[0] ?? null;
+    const known = reply.shape?.[0] ?? reply.first?.row_count ?? null;
+    const paged = reply.first?.count ?? 0;
+    this._totalRows = known;
     this.grid.reset({
       generation: reply.generation,
-      rowCount: reply.shape?.[0] ?? reply.first?.count ?? 0,
+      // A lazy source: the rows paged, and room for one block more while
+      // the first page was full.
+      rowCount: known ?? (paged >= OPEN_ROWS ? paged + OPEN_ROWS : paged),
+      openEnded: known === null && paged >= OPEN_ROWS,
       columns: reply.columns,
       labelLevels: reply.row_label_levels ?? [],
       first: reply.first
@@ -346,6 +362,11 @@ export class DataExplorerModel extends VDomModel {
    * changed); otherwise it becomes the only key.
    */
   toggleSort(position: number, add: boolean): Promise<void> {
+    const refusal = this.refusal('sort');
+    if (refusal !== null) {
+      this.notice = refusal;
+      return Promise.resolve();
+    }
     const current = this._sort.find(key => key.column === position);
     let next: ISortKey | null;
     if (!current) {
@@ -499,6 +520,21 @@ export class DataExplorerModel extends VDomModel {
         reason instanceof Error ? reason.message : String(reason)
       );
     }
+  }
+
+  /**
+   * Why the kernel does not `sort` or `filter` this view (a lazy source:
+   * it would compute all of it), or `null` when it does.
+   */
+  refusal(op: 'sort' | 'filter'): string | null {
+    const feature = this._info?.features?.[op] as
+      { supported?: boolean; reason?: string } | undefined;
+    if (feature && feature.supported === false) {
+      return (
+        feature.reason || this._trans.__('The kernel cannot %1 this view.', op)
+      );
+    }
+    return null;
   }
 
   /**
