@@ -70,5 +70,12 @@ bench: setup
 bench-preview: setup
 	$(BIN)/python -m bench.preview
 
+# The Data Explorer on a 10M x 10 frame through the server (open, pages, sorts,
+# filters, profile, pages during a sort, memory per view), vs the Variable
+# Inspector's approach and display(df) (bench/tables.py; ~1 GB per kernel).
+.PHONY: bench-tables
+bench-tables: setup
+	$(BIN)/python -m bench.tables
+
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib beaker_server/labextension dist build

@@ -216,6 +216,8 @@ async def _report_progress(ctx: RequestContext, view: str, task: str) -> None:
         elif loop.time() - told_at >= PROGRESS_INTERVAL:
             told_at = loop.time()
             progress = {k: v for k, v in progress.items() if k != "generation"}
+            if progress.get("stage") == "first_rows":  # told once; the rest is sorting
+                progress["stage"] = "sorting"
             ctx.respond({"view": view, "task": task, **progress})
 
 

@@ -224,3 +224,34 @@ async def test_a_page_of_a_lazy_frame_holds_up_no_other_view(server, fresh_kerne
     assert fast["content"]["status"] == "ok" and slow["content"]["status"] == "ok", (fast, slow)
     assert slow["content"]["return"]["columns"][0]["values"][0] == "990"
     assert inbox.position(fast) < inbox.position(slow)
+
+
+async def test_a_big_numeric_sort_shows_its_first_rows_before_it_ends(server, fresh_kernel):
+    """5M floats: the first sorted rows are readable (their generation published
+    as ``first_rows``) while the whole order is still being made, and they are
+    the rows the finished sort starts with."""
+    async with open_ws(server, fresh_kernel) as ws:
+        code = "import numpy as np\nbig = np.random.default_rng(7).standard_normal(5_000_000)"
+        assert reply_of(await ws.execute(code))["content"]["status"] == "ok"
+        opened = reply_of(await ws.request("table_open_request", {"name": "big", "rows": 0}))
+        view = opened["content"]["return"]["view"]
+        inbox = Inbox(ws)
+        try:
+            sort = await ws.send("table_sort_request", _sort(view))
+            first = await inbox.wait_for(
+                lambda m: (
+                    _of(sort, "table_sort_response")(m)
+                    and m["content"].get("stage") == "first_rows"
+                )
+            )
+            early = first["content"]["generation"]
+            rows = {"view": view, "generation": early, "start": 0, "count": 50}
+            page = await inbox.reply(await ws.send("table_rows_request", rows))
+            done = await inbox.reply(sort)
+        finally:
+            inbox.close()
+        final = done["content"]["return"]["generation"]
+        assert final > early and first["content"]["sorted_rows"] >= 50
+        again = reply_of(await ws.request("table_rows_request", {**rows, "generation": final}))
+    assert inbox.position(page) < inbox.position(done)  # read before the sort ended
+    assert page["content"]["return"]["positions"] == again["content"]["return"]["positions"]
