@@ -1533,6 +1533,8 @@ class _WindowSource(_Source):
     def __init__(self, obj: Any, name: str) -> None:
         super().__init__(obj, name)
         self.rows: int | None = None  # known once the last row was paged
+        #: How many rows are known to exist (the furthest row paged so far).
+        self.seen = 0
         self.schema_source: _Source = self._schema_source()
 
     def _schema_source(self) -> _Source:
@@ -1558,7 +1560,11 @@ class _WindowSource(_Source):
         raise NotImplementedError
 
     def _learned(self, start: int, count: int, got: int) -> None:
-        if got < count and (got or not start):
+        """A short page ends the frame; an empty one only where rows were seen up to
+        its start (past them, the end could be anywhere before)."""
+        if got:
+            self.seen = max(self.seen, start + got)
+        if got < count and (got or start <= self.seen):
             self.rows = start + got
 
 
