@@ -28,5 +28,6 @@ module.exports = {
   // No JUnit file or GitHub annotations: `npm test` prints its results.
   reporters: ['default'],
   testRegex: '/test/.*\\.spec\\.tsx?$',
+  setupFiles: [...(base.setupFiles ?? []), '<rootDir>/test/canvas-shim.js'],
   transformIgnorePatterns: [`/node_modules/(?!(${esModules})/).+`]
 };

@@ -1,5 +1,6 @@
 import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
+import { dataExplorerPlugin } from './dataexplorer';
 import { corePlugin } from './evaluate';
 import { explorerPlugin } from './explorer';
 import { previewPlugin } from './preview';
@@ -10,13 +11,14 @@ export * from './tokens';
 /**
  * The plugins of beaker-server: the link to the server and the evaluate
  * command, the variable store, the Variables panel and the message
- * explorer.
+ * explorer, and the Data Explorer of kernel tables.
  */
 const plugins: JupyterFrontEndPlugin<any>[] = [
   corePlugin,
   storePlugin,
   previewPlugin,
-  explorerPlugin
+  explorerPlugin,
+  dataExplorerPlugin
 ];
 
 export default plugins;

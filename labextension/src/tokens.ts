@@ -1,3 +1,4 @@
+import type { IWidgetTracker } from '@jupyterlab/apputils';
 import type { Kernel } from '@jupyterlab/services';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Token } from '@lumino/coreutils';
@@ -532,4 +533,32 @@ export interface IVariableStore {
 export const IVariableStore = new Token<IVariableStore>(
   'beaker-server:IVariableStore',
   'The client of the server-side variable store of beaker-server.'
+);
+
+/**
+ * A Data Explorer tab, as other extensions see it.
+ */
+export interface IDataExplorerWidget extends Widget {
+  /**
+   * The name of the variable explored.
+   */
+  readonly name: string;
+  /**
+   * The path of the notebook or console whose kernel holds it.
+   */
+  readonly path: string;
+}
+
+/**
+ * The tracker of the Data Explorer tabs: one per view of a kernel
+ * variable, restored with the layout and closed cleanly.
+ */
+export type IDataExplorerTracker = IWidgetTracker<IDataExplorerWidget>;
+
+/**
+ * The token of the Data Explorer tracker.
+ */
+export const IDataExplorerTracker = new Token<IDataExplorerTracker>(
+  'beaker-server:IDataExplorerTracker',
+  'The tracker of the Data Explorer tabs of beaker-server.'
 );

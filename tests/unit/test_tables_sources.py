@@ -338,6 +338,16 @@ def test_a_lazy_frame_pages_by_slices_and_learns_its_length(tables, tmp_path):
     assert page(tables, ns, view, start=30, count=10)["count"] == 0
 
 
+def test_a_lazy_frame_paged_in_whole_blocks_learns_its_length_at_the_empty_page(tables):
+    ns = {"t": pl.LazyFrame({"a": list(range(400))})}
+    view = opened(tables, ns, rows=0)["view"]
+    assert page(tables, ns, view, start=800, count=200)["row_count"] is None  # not seen yet
+    for start in (0, 200):
+        assert page(tables, ns, view, start=start, count=200)["row_count"] is None
+    end = page(tables, ns, view, start=400, count=200)
+    assert end["count"] == 0 and end["row_count"] == 400
+
+
 def test_a_dask_frame_pages_by_partitions_computing_only_those_needed(tables):
     computed: list[int] = []
 

@@ -36,6 +36,7 @@ export class PreviewBody extends LazyRenderer<PreviewModel> {
     this._rendermime = options.rendermime;
     this._trans = options.trans;
     this._store = options.store;
+    this._onExplore = options.onExplore ?? null;
     // A row's save action follows the store.
     this._store?.model.stateChanged.connect(this.update, this);
     this.addClass('jp-BeakerPreview-main');
@@ -69,6 +70,7 @@ export class PreviewBody extends LazyRenderer<PreviewModel> {
             rendermime={this._rendermime}
             trans={trans}
             store={this._store}
+            onExplore={this._onExplore}
           />
         </div>
       </>
@@ -86,6 +88,7 @@ export class PreviewBody extends LazyRenderer<PreviewModel> {
   private _rendermime: IRenderMimeRegistry;
   private _trans: TranslationBundle;
   private _store: IVariableStore | null;
+  private _onExplore: ((name: string) => void) | null;
 }
 
 /**
@@ -103,6 +106,11 @@ export namespace PreviewBody {
      * The variable store, whose save action rows offer.
      */
     store: IVariableStore | null;
+    /**
+     * Open a variable in the Data Explorer (a row action and a double
+     * click); none: not offered.
+     */
+    onExplore?: ((name: string) => void) | null;
   }
 }
 

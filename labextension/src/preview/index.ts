@@ -20,6 +20,13 @@ export const PreviewCommandIDs = {
 } as const;
 
 /**
+ * The command of the Data Explorer that opens a variable (see
+ * `dataexplorer/index.ts`), run by name so that either plugin works
+ * without the other.
+ */
+const OPEN_DATA_EXPLORER = 'beaker-server:open-data-explorer';
+
+/**
  * The id of the preview plugin, which is also the key of its settings.
  */
 export const PREVIEW_PLUGIN_ID = 'beaker-server:preview';
@@ -68,7 +75,17 @@ export const previewPlugin = sidebarPlugin<IVariablePreview>({
       rendermime,
       translator,
       store,
-      onRefresh: () => void refresh()
+      onRefresh: () => void refresh(),
+      // The Data Explorer's command, when the application has it, opens
+      // the variable in the kernel this panel follows.
+      onExplore: name => {
+        if (app.commands.hasCommand(OPEN_DATA_EXPLORER)) {
+          void app.commands.execute(OPEN_DATA_EXPLORER, {
+            name,
+            path: connector.target?.sessionContext.path ?? ''
+          });
+        }
+      }
     });
     // Follow the notebook or console in focus; when something else takes
     // the focus, keep the one followed as long as it is open.

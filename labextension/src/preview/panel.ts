@@ -48,7 +48,8 @@ export class PreviewPanel extends BeakerSidebar<PreviewModel> {
         model,
         rendermime: options.rendermime,
         trans,
-        store: store ?? null
+        store: store ?? null,
+        onExplore: options.onExplore ?? null
       })
     });
     if (store) {
@@ -81,5 +82,9 @@ export namespace PreviewPanel {
      * variables.
      */
     store?: IVariableStore | null;
+    /**
+     * Open a variable in the Data Explorer; none: not offered.
+     */
+    onExplore?: ((name: string) => void) | null;
   }
 }

@@ -4,7 +4,8 @@ import {
   ToolbarButtonComponent,
   caretDownIcon,
   caretRightIcon,
-  saveIcon
+  saveIcon,
+  tableRowsIcon
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
@@ -27,8 +28,13 @@ export function PreviewTable(props: {
   rendermime: IRenderMimeRegistry;
   trans: TranslationBundle;
   store: IVariableStore | null;
+  /**
+   * Open a variable in the Data Explorer, or `null` when there is none.
+   */
+  onExplore?: ((name: string) => void) | null;
 }): React.ReactElement | null {
   const { model, rendermime, trans, store } = props;
+  const onExplore = props.onExplore ?? null;
   const canSave = !!store && store.canSend(STORE_MESSAGES.save);
   const rows = model.visibleRows;
   const columns = model.columns;
@@ -90,6 +96,9 @@ export function PreviewTable(props: {
               onToggle={() => model.toggleExpanded(row.name)}
               onSave={canSave ? () => void store!.save(row.name) : null}
               saving={!!store?.model.isPending('save', row.name)}
+              onExplore={
+                onExplore && explorable(row) ? () => onExplore(row.name) : null
+              }
               rendermime={rendermime}
               trans={trans}
             />
@@ -98,6 +107,19 @@ export function PreviewTable(props: {
       </tbody>
     </table>
   );
+}
+
+/**
+ * The item types that are never tables: the Data Explorer is not offered
+ * for them (any other variable may be one; the kernel says when not).
+ */
+const NOT_TABLES = ['figures', 'functions', 'classes'];
+
+/**
+ * Whether the Data Explorer is offered for a row.
+ */
+export function explorable(row: IPreviewRow): boolean {
+  return !NOT_TABLES.includes(row.itemType);
 }
 
 /**
@@ -125,10 +147,12 @@ function PreviewRow(props: {
   onToggle: () => void;
   onSave: (() => void) | null;
   saving: boolean;
+  onExplore: (() => void) | null;
   rendermime: IRenderMimeRegistry;
   trans: TranslationBundle;
 }): React.ReactElement {
   const { row, columns, expanded, onToggle, onSave, saving, trans } = props;
+  const onExplore = props.onExplore;
   const classes = ['jp-BeakerPreview-row'];
   if (row.changed) {
     classes.push('jp-BeakerPreview-row-changed');
@@ -152,6 +176,14 @@ function PreviewRow(props: {
             : trans.__('Show the preview of %1', row.name)
         }
         onClick={onToggle}
+        onDoubleClick={
+          onExplore
+            ? event => {
+                event.preventDefault();
+                onExplore();
+              }
+            : undefined
+        }
         onKeyDown={event => {
           if (event.key === 'Enter' || event.key === ' ') {
             event.preventDefault();
@@ -162,21 +194,37 @@ function PreviewRow(props: {
         <td className="jp-BeakerPreview-col-name">
           <Caret.react tag="span" className="jp-BeakerPreview-caret" />
           {row.name}
-          {onSave && (
+          {(onSave || onExplore) && (
             <span
               className={`jp-BeakerPreview-rowActions${saving ? ' jp-mod-pending' : ''}`}
             >
-              <ToolbarButtonComponent
-                className="jp-BeakerPreview-save"
-                tooltip={trans.__('Save %1 to the store', row.name)}
-                icon={saveIcon}
-                enabled={!saving}
-                onClick={event => {
-                  // The row itself expands on click and on Enter.
-                  event?.stopPropagation();
-                  onSave();
-                }}
-              />
+              {onExplore && (
+                <ToolbarButtonComponent
+                  className="jp-BeakerPreview-explore"
+                  tooltip={trans.__(
+                    'Explore %1 in the Data Explorer',
+                    row.name
+                  )}
+                  icon={tableRowsIcon}
+                  onClick={event => {
+                    event?.stopPropagation();
+                    onExplore();
+                  }}
+                />
+              )}
+              {onSave && (
+                <ToolbarButtonComponent
+                  className="jp-BeakerPreview-save"
+                  tooltip={trans.__('Save %1 to the store', row.name)}
+                  icon={saveIcon}
+                  enabled={!saving}
+                  onClick={event => {
+                    // The row itself expands on click and on Enter.
+                    event?.stopPropagation();
+                    onSave();
+                  }}
+                />
+              )}
             </span>
           )}
         </td>
