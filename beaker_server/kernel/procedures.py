@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ def procedure_source(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+@cache
 def install_code(module_name: str, path: Path, then: str | None = None) -> str:
     """One expression that runs the file at ``path`` as module ``module_name``,
     leaving no names. Each feature keeps its procedure beside its server side.
@@ -40,9 +40,12 @@ def install_code(module_name: str, path: Path, then: str | None = None) -> str:
     )
 
 
-def install_package_code(package_name: str, files: Sequence[Path]) -> str:
+@cache
+def install_package_code(package_name: str, files: tuple[Path, ...]) -> str:
     """One expression that runs the files of a package as package ``package_name``
     in ``sys.modules``, leaving no names.
+
+    (Made once per package: every call of a procedure names its install.)
 
     ``files`` are in the order their modules import each other (each imports only
     earlier ones), ``__init__.py`` last: module ``<package_name>.<stem>`` of each is

@@ -180,6 +180,8 @@ async def test_a_restart_closes_the_views_with_a_table_update(server, fresh_kern
             update = await inbox.wait_for(lambda m: m["msg_type"] == "table_update")
         finally:
             inbox.close()
+        # As a client does, wait for the new process before sending it a cell.
+        await ws.until_iopub_answers()
         await _open(ws)  # asserts the open's status is ok
     assert update["channel"] == "iopub"
     expected = {"view": view, "name": "slow", "reason": "restarted", "closed": True}
