@@ -625,3 +625,18 @@ def test_a_sort_reports_its_stages_in_order():
     assert len(progress) > 10
     stages = [s for _, s in progress]
     assert stages.index("ranking") < len(stages) - 1 - stages[::-1].index("sorting")
+
+
+def test_a_sort_by_a_time_zone_column_warns_nothing():
+    """A warning in the kernel would show in the user's running cell."""
+    import warnings
+
+    tables = fresh_procedure()
+    ns = {"t": pd.DataFrame({"d": pd.date_range("2020", periods=1000, freq="min", tz="UTC")})}
+    view = opened(tables, ns)["view"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        answer = call(tables, ns, op="sort", view=view, keys=[{"column": 0, "ascending": False}])
+    assert answer["status"] == "ok", answer
+    rows = call(tables, ns, op="rows", view=view, generation=1, start=0, count=1)
+    assert rows["positions"] == [999]

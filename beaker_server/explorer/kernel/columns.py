@@ -274,8 +274,14 @@ class _PandasColumn(_Column):
         if isinstance(data, np.ndarray) and len(data) == len(array_):
             return data
         if self.display in ("datetime", "interval"):
-            values = self.series.values  # tz-aware: the UTC datetime64 array
-            if isinstance(values, np.ndarray):
+            # A tz-aware column's UTC datetime64 array, without Series.values (which
+            # warns in pandas 3, and a warning in the kernel reaches a cell's output).
+            values = getattr(array_, "_ndarray", None)
+            if not isinstance(values, np.ndarray):
+                values = self.series.to_numpy() if self.series.dt.tz is None else None
+            if values is None:
+                values = self.series.dt.tz_convert(None).to_numpy()
+            if isinstance(values, np.ndarray) and values.dtype.kind in "Mm":
                 return values
         return np.asarray(array_.to_numpy(dtype=object, na_value=None))
 
