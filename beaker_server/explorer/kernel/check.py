@@ -25,7 +25,16 @@ from .core import (
 )
 from .fingerprint import _column_name, _fingerprint
 from .sources import _Source, _source
-from .views import _checked_filter, _filter_mask, _schema, _State, _View, _view_features, _views
+from .views import (
+    _checked_filter,
+    _combined,
+    _filter_mask,
+    _schema,
+    _State,
+    _View,
+    _view_features,
+    _views,
+)
 
 
 def _locate(source: _Source, spec: dict[str, Any], found: dict[str, int]) -> int | None:
@@ -69,13 +78,7 @@ def _reapplied(
             dropped_filters.append(spec)
             continue
         kept_filters.append(checked)
-        if combined is None:
-            combined = mask
-        elif source.vector:
-            combined = combined & mask if combine == "and" else combined | mask
-        else:
-            join = all if combine == "and" else any
-            combined = [join(pair) for pair in zip(combined, mask, strict=True)]
+        combined = _combined(combined, mask, combine, source.vector)
     kept_sort, dropped_sort = [], []
     for spec in state.sort:
         j = None if lazy else _locate(source, spec, found)

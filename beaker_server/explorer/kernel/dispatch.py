@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .check import _check
@@ -28,6 +29,21 @@ from .profiles import _profile
 from .views import _close, _filter, _open, _page, _sort
 
 _SLOW_OPS = ("sort", "filter", "profile", "check")
+#: What each op calls: on the user's namespace, or on the views alone.
+_ON_NAMESPACE: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
+    "open": _open,
+    "check": _check,
+}
+_OPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "rows": _page,
+    "sort": _sort,
+    "filter": _filter,
+    "close": _close,
+    "profile": _profile,
+    "export": _export,
+    "progress": _progress,
+    "cancel": _cancel,
+}
 
 
 def handle(namespace: dict[str, Any], request_json: str) -> str:
@@ -43,26 +59,10 @@ def handle(namespace: dict[str, Any], request_json: str) -> str:
             raise BadRequest("a request is a JSON object")
         op = request.get("op")
         task = _start_task(request) if op in _SLOW_OPS else None
-        if op == "open":
-            answer = _open(namespace, request)
-        elif op == "rows":
-            answer = _page(request)
-        elif op == "sort":
-            answer = _sort(request)
-        elif op == "filter":
-            answer = _filter(request)
-        elif op == "close":
-            answer = _close(request)
-        elif op == "profile":
-            answer = _profile(request)
-        elif op == "export":
-            answer = _export(request)
-        elif op == "progress":
-            answer = _progress(request)
-        elif op == "cancel":
-            answer = _cancel(request)
-        elif op == "check":
-            answer = _check(namespace, request)
+        if op in _ON_NAMESPACE:
+            answer = _ON_NAMESPACE[op](namespace, request)
+        elif op in _OPS:
+            answer = _OPS[op](request)
         else:
             raise BadRequest(f"unknown op {_clip(str(op), 40)[0]!r}")
     except TableError as error:

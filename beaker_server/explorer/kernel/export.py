@@ -16,7 +16,7 @@ from .columns import _ArrayColumn, _is_null, _PandasColumn
 from .core import _SHORT, SCHEMA_COLUMNS, BadRequest, _brief, _np, _step, _type_module
 from .library_sources import _LibColumn, _WindowSource
 from .sources import _label_text, _PandasSource, _PythonSource, _Source
-from .views import _MORE_FEATURES, _column_index, _int, _view
+from .views import _MORE_FEATURES, _int, _view, _wanted_columns
 
 # -- export: rows of a view as CSV, TSV, HTML or JSON text ---------------------------------
 
@@ -253,13 +253,7 @@ def _export(request: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest("headers and index must be true or false")
     max_bytes = _int(request, "max_bytes", EXPORT_BYTES, 1, MAX_EXPORT_BYTES)
     source = view.source
-    wanted = request.get("columns")
-    if wanted is None:
-        indexes = list(range(min(source.column_count(), SCHEMA_COLUMNS)))
-    elif type(wanted) is list and len(wanted) <= SCHEMA_COLUMNS:
-        indexes = [_column_index(view, j, "columns") for j in wanted]
-    else:
-        raise BadRequest(f"columns must be a list of at most {SCHEMA_COLUMNS} indexes")
+    indexes = _wanted_columns(view, request, SCHEMA_COLUMNS)
     row_count = view.row_count(state)  # None: a lazy frame's, until its last row was read
     span = request.get("rows", {})
     if type(span) is not dict:

@@ -170,6 +170,26 @@ def _column_index(view: _View, value: Any, what: str) -> int:
     return value
 
 
+def _wanted_columns(view: _View, request: dict[str, Any], default: int) -> list[int]:
+    """The column indexes a request names (``columns``), or the first ``default``."""
+    wanted = request.get("columns")
+    if wanted is None:
+        return list(range(min(view.source.column_count(), default)))
+    if type(wanted) is list and len(wanted) <= SCHEMA_COLUMNS:
+        return [_column_index(view, j, "columns") for j in wanted]
+    raise BadRequest(f"columns must be a list of at most {SCHEMA_COLUMNS} indexes")
+
+
+def _combined(combined: Any, mask: Any, combine: str, vector: bool) -> Any:
+    """Filter masks joined with ``and`` / ``or``: numpy arrays, or lists of bools."""
+    if combined is None:
+        return mask
+    if vector:
+        return combined & mask if combine == "and" else combined | mask
+    join = all if combine == "and" else any
+    return [join(pair) for pair in zip(combined, mask, strict=True)]
+
+
 def _rows(view: _View, state: _State, request: dict[str, Any], max_bytes: int) -> dict[str, Any]:
     """A page: formatted values column by column, row labels and row positions."""
     source = view.source
@@ -181,13 +201,7 @@ def _rows(view: _View, state: _State, request: dict[str, Any], max_bytes: int) -
         _int(request, "max_chars", VALUE_CHARS, 8, MAX_VALUE_CHARS),
         _int(request, "digits", DIGITS, 1, 17),
     )
-    wanted = request.get("columns")
-    if wanted is None:
-        indexes = list(range(min(source.column_count(), PAGE_COLUMNS)))
-    elif type(wanted) is list and len(wanted) <= SCHEMA_COLUMNS:
-        indexes = [_column_index(view, j, "columns") for j in wanted]
-    else:
-        raise BadRequest(f"columns must be a list of at most {SCHEMA_COLUMNS} indexes")
+    indexes = _wanted_columns(view, request, PAGE_COLUMNS)
     stop = min(start + count, view.row_count(state))
     start = min(start, stop)
     if state.positions is not None:
@@ -466,13 +480,7 @@ def _filter(request: dict[str, Any]) -> dict[str, Any]:
             mask = _filter_mask(source, spec)
         except (ValueError, TypeError, re.error, OverflowError) as error:
             raise BadFilter(f"filter {i}: {type(error).__name__}: {error}", filter=i) from None
-        if combined is None:
-            combined = mask
-        elif source.vector:
-            combined = combined & mask if combine == "and" else combined | mask
-        else:
-            join = all if combine == "and" else any
-            combined = [join(pair) for pair in zip(combined, mask, strict=True)]
+        combined = _combined(combined, mask, combine, source.vector)
     state = view.state
     if combined is None:
         base, filtered = view.base(_State(0, None, [], ([], "and"), False)), False
