@@ -606,22 +606,29 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def metadata(servers: dict[str, BenchServer], plan: Plan, seconds: float) -> dict[str, Any]:
-    def version(package: str) -> str:
-        try:
-            return importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            return "?"
+def package_version(package: str) -> str:
+    """An installed package's version, or "?"."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
 
-    commit = "?"
+
+def git_commit() -> str:
+    """The checkout's commit (``git describe --always --dirty``), or "?"."""
     with contextlib.suppress(Exception):
-        commit = subprocess.run(
+        return subprocess.run(
             ["git", "describe", "--always", "--dirty"],
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
+    return "?"
+
+
+def metadata(servers: dict[str, BenchServer], plan: Plan, seconds: float) -> dict[str, Any]:
+    version, commit = package_version, git_commit()
     return {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "commit": commit,

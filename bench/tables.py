@@ -82,14 +82,12 @@ import argparse
 import ast
 import asyncio
 import contextlib
-import importlib.metadata
 import json
 import os
 import random
 import re
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -104,7 +102,7 @@ if __package__ in (None, ""):  # run as ``python bench/tables.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.client import Peek, execute_content
-from bench.run import ROOT, percentile
+from bench.run import git_commit, package_version, percentile
 from bench.servers import BenchServer, make_servers, start_all, stop_all
 from tests.support.kernel_ws import KernelWebsocket, make_msg
 
@@ -751,21 +749,7 @@ def report(
 
 
 def metadata(seconds: float) -> dict[str, Any]:
-    def version(package: str) -> str:
-        try:
-            return importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            return "?"
-
-    commit = "?"
-    with contextlib.suppress(Exception):
-        commit = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+    version, commit = package_version, git_commit()
     return {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "commit": commit,
