@@ -3,9 +3,9 @@ after a user's cell ended, and after the kernel restarted.
 
 A cell has ended when the kernel publishes ``status: idle`` for an
 ``execute_request`` that is not the server's own and no other user execution
-runs on any of its shells (JEP 91 subshells included), as the live preview
-decides too. Runs are coalesced: one at a time per kernel, and one more after
-it when cells ended meanwhile, so Run All costs a run or two, not one per cell.
+runs on any of its shells (``executions.UserExecutions``, as for the preview).
+Runs are coalesced: one at a time per kernel, and one more after it when cells
+ended meanwhile, so Run All costs a run or two, not one per cell.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..messages.registry import KernelHook
+from .executions import UserExecutions
 
 
 class KernelHooks:
@@ -33,7 +34,7 @@ class KernelHooks:
         #: The kernel as a hook sees it (with the state of the current process).
         self._kernel_proxy = kernel_proxy
         self.log = log
-        self._running: set[str | None] = set()
+        self._running = UserExecutions()
         self._task: asyncio.Task[None] | None = None
         self._again = False
 
@@ -44,15 +45,8 @@ class KernelHooks:
 
     def on_kernel_status(self, parent: dict[str, Any], state: str) -> None:
         """A status the kernel published for someone else's request (cheap, never awaits)."""
-        if parent.get("msg_type") != "execute_request":
-            return
-        shell = parent.get("subshell_id")
-        if state == "busy":
-            self._running.add(shell)
-        elif state == "idle":
-            self._running.discard(shell)
-            if not self._running:
-                self._schedule()
+        if self._running.update(parent, state) == "ended":
+            self._schedule()
 
     def _schedule(self) -> None:
         if not self.wanted:
@@ -84,7 +78,7 @@ class KernelHooks:
     def on_kernel_restarted(self, kernel: Any) -> None:
         """The process is gone: cell runs stop; ``restarted`` hooks get ``kernel``
         (its state still the old process's)."""
-        self._running = set()
+        self._running.clear()
         self._again = False
         if self._task is not None:
             self._task.cancel()

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import KernelUnavailable
+from ..kernel.executions import UserExecutions
 from ..kernel.procedures import install_code, json_answer
 
 PREVIEW_MSG_TYPE = "preview"
@@ -139,7 +140,7 @@ class KernelPreview:
         #: The shells of the kernel running a user execution now (the main shell is
         #: ``None``), from the kernel's statuses. A shell runs one request at a time,
         #: so a lost idle is corrected by that shell's next status.
-        self._running: set[str | None] = set()
+        self._running = UserExecutions()
         self._parent: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
         self._again = False
@@ -172,17 +173,13 @@ class KernelPreview:
         Only executions count: a ``comm_msg`` or ``kernel_info_request`` changes
         no variables. The parent header says on which shell it ran (JEP 91).
         """
-        if parent.get("msg_type") != "execute_request":
-            return
-        shell = parent.get("subshell_id")
-        if state == "busy":
-            self._running.add(shell)
+        change = self._running.update(parent, state)
+        if change == "started":
             self._cells_started += 1
             self._cancel_timer()  # the user goes on: the preview (or follow-up) waits
-        elif state == "idle":
-            self._running.discard(shell)
+        elif change is not None:
             self._parent = parent
-            if not self._running and self.settings.enabled:
+            if change == "ended" and self.settings.enabled:
                 # A short grace period: a client running cells one after the other
                 # sends the next right after this reply, and a preview must not
                 # compete with it.
@@ -226,7 +223,7 @@ class KernelPreview:
 
     def on_kernel_restarted(self) -> None:
         """The namespace is gone: an empty preview now, the procedure reloads on use."""
-        self._running = set()
+        self._running.clear()
         self._cancel_timer()
         self._follow_ups = 0
         self._follow_up_due = False

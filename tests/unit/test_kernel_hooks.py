@@ -138,3 +138,18 @@ async def test_without_cell_hooks_nothing_is_scheduled():
     runner.on_kernel_status(CELL, "idle")
     await settle()
     assert made == []
+
+
+def test_user_executions_end_when_every_shell_is_idle():
+    from beaker_server.kernel.executions import UserExecutions
+
+    running = UserExecutions()
+    assert running.update({"msg_type": "comm_msg"}, "busy") is None
+    assert running.update(CELL, "starting") is None
+    assert running.update(CELL, "busy") == "started"
+    assert running.update({**CELL, "subshell_id": "s"}, "busy") == "started"
+    assert running.update(CELL, "idle") == "idle" and running
+    assert running.update({**CELL, "subshell_id": "s"}, "idle") == "ended" and not running
+    running.update(CELL, "busy")
+    running.clear()
+    assert not running
