@@ -1,6 +1,6 @@
 """The Data Explorer's messages: ``table_open``, ``table_rows``, ``table_sort``,
-``table_filter``, ``table_profile``, ``table_export``, ``table_cancel`` and
-``table_close``, and the iopub ``table_update`` (README, "Data Explorer").
+``table_filter``, ``table_profile``, ``table_export``, ``table_find``,
+``table_cancel`` and ``table_close``, and the iopub ``table_update`` (README, "Data Explorer").
 
 Each is answered by the kernel procedure, package ``kernel/`` beside this file,
 on the server's subshells (``ctx.kernel.call_procedure``): pages are read while a
@@ -42,6 +42,7 @@ KERNEL_MODULES = (
     "views",
     "profiles",
     "export",
+    "find",
     "check",
     "dispatch",
 )
@@ -88,8 +89,9 @@ _MAX_BYTES = {"type": "integer", "minimum": 4096, "maximum": 2 * 1024 * 1024}
 
 
 #: The lanes of slow requests, by kind (quick ones run on the server's subshell):
-#: a profile need not wait for a 10 s sort, nor a sort for a profile.
-LANES = {"sort": "tables", "filter": "tables", "profile": "profiles", "lazy": "lazy"}
+#: a profile or a find (which only read a view) need not wait for a 10 s sort, nor
+#: a sort for them.
+LANES = {"sort": "tables", "filter": "tables", "profile": "reads", "find": "reads", "lazy": "lazy"}
 #: Seconds between two progress reports of a slow request (none for a quick one).
 PROGRESS_INTERVAL = 0.25
 #: Seconds between two looks for a sort's first rows, in its first second.
@@ -394,11 +396,38 @@ async def table_profile(ctx: RequestContext) -> Any:
 
 
 @custom_message(
+    schema=object_schema(
+        ["view", "generation", "text"],
+        view=_VIEW,
+        generation={"type": "integer", "minimum": 0},
+        text={"type": "string", "minLength": 1, "maxLength": 1000},
+        case_sensitive={"type": "boolean"},
+        columns={"type": "array", "items": _COLUMN, "maxItems": 2000},
+        row={"type": "integer", "minimum": 0},
+        column=_COLUMN,
+        direction={"enum": ["next", "previous"]},
+    ),
+    default={"view": "", "generation": 0, "text": "x", "direction": "next"},
+    timeout=SLOW_TIMEOUT,
+)
+async def table_find(ctx: RequestContext) -> Any:
+    """The next (or previous) cell of a view, in the view's order, whose text as
+    the grid shows it holds ``text`` (ignoring case unless ``case_sensitive``):
+    from the cell at ``row`` (a position in the view) and ``column`` (one of
+    ``columns``, default every column), that cell included, row by row, wrapping
+    once past the end. Returns ``{generation, match: {row, column} | null,
+    wrapped, scanned_rows}``; an older ``generation`` is answered ``{"stale":
+    true, "generation": <current>}``. A slow request: ``table_find_response``
+    reports its progress, and a newer find on the view cancels it."""
+    return await _ask_slowly(ctx, "find", "find")
+
+
+@custom_message(
     schema=object_schema(["view"], view=_VIEW),
     default={"view": ""},
 )
 async def table_cancel(ctx: RequestContext) -> Any:
-    """Cancel the view's sorts, filters and exact profiles, running or queued:
+    """Cancel the view's sorts, filters, finds and exact profiles, running or queued:
     their replies are ``Cancelled``, and the view stays as it was. Returns
     ``{"cancelled": <how many were in flight>}``."""
     tasks = sorted(_tables(ctx.kernel).tasks.get(str(ctx.content["view"]), ()))

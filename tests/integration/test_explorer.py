@@ -302,3 +302,58 @@ async def test_a_profile_is_published_sampled_then_exact(server, fresh_kernel):
         assert exact["columns"][0]["histogram"]["edges"] == [str(k) for k in range(8)]
         reply = reply_of(messages)["content"]
         assert reply["status"] == "ok" and reply["return"]["columns"] == exact["columns"]
+
+
+async def test_find_over_the_websocket_while_a_cell_runs(server, fresh_kernel, protocol):
+    """``table_find`` walks the view's order from a cell, wraps, and answers
+    while the user's cell sleeps."""
+    async with open_ws(server, fresh_kernel, protocol) as ws:
+        await ws.execute(FRAME)
+        opened = await _ok(ws, "table_open", {"name": "df", "rows": 0})
+        view = opened["view"]
+        sorted_ = await _ok(
+            ws, "table_sort", {"view": view, "keys": [{"column": 0, "ascending": False}]}
+        )
+        generation = sorted_["generation"]
+        cell = await ws.send("execute_request", {"code": "import time; time.sleep(30)"})
+        while (await ws.recv())["msg_type"] != "status":
+            pass  # the cell is running
+        find = {"view": view, "generation": generation, "text": "9990", "columns": [0, 1]}
+        found = await _ok(ws, "table_find", find)
+        # In the view sorted by a descending: a = 9990 is row 9.
+        assert (found["match"], found["wrapped"]) == ({"row": 9, "column": 0}, False)
+        after = await _ok(ws, "table_find", {**find, "row": 9, "column": 1})
+        assert (after["match"], after["wrapped"]) == ({"row": 9, "column": 0}, True)
+        back = await _ok(ws, "table_find", {**find, "text": "EVEN", "direction": "previous"})
+        assert back["match"] == {"row": 0, "column": 1} or back["match"]["row"] == 9_999, back
+        none = await _ok(ws, "table_find", {**find, "text": "no such text"})
+        assert (none["match"], none["scanned_rows"]) == (None, 10_000)
+        stale = await _ok(ws, "table_find", {**find, "generation": 0})
+        assert stale == {"stale": True, "generation": generation, **_timing(stale)}
+        bad = await _ask(ws, "table_find", {**find, "text": ""})
+        assert (bad["status"], bad["ename"]) == ("error", "ValidationError"), bad
+        await server.arest("POST", f"/api/kernels/{fresh_kernel}/interrupt")
+        done = await ws.collect(cell["header"]["msg_id"])
+    assert reply_of(done)["content"]["status"] == "error"  # interrupted only now
+
+
+async def test_find_over_rest(server, fresh_kernel):
+    async with open_ws(server, fresh_kernel) as ws:
+        await ws.execute(FRAME)
+    route = f"/beaker/api/kernels/{fresh_kernel}/requests"
+    opened = await server.arest("POST", f"{route}/table_open", {"name": "df", "rows": 0})
+    view = opened["reply"]["content"]["return"]["view"]
+    answer = await server.arest(
+        "POST", f"{route}/table_find", {"view": view, "generation": 0, "text": "odd", "row": 5}
+    )
+    assert answer["reply"]["content"]["return"]["match"] == {"row": 5, "column": 1}
+    with pytest.raises(HTTPClientError) as missing:
+        await server.arest(
+            "POST", f"{route}/table_find", {"view": "v999", "generation": 0, "text": "x"}
+        )
+    assert missing.value.code == 404
+    with pytest.raises(HTTPClientError) as bad:
+        await server.arest(
+            "POST", f"{route}/table_find", {"view": view, "generation": 0, "text": "x", "column": 7}
+        )
+    assert bad.value.code == 400

@@ -259,3 +259,48 @@ async def test_a_big_numeric_sort_shows_its_first_rows_before_it_ends(server, fr
         again = reply_of(await ws.request("table_rows_request", {**rows, "generation": final}))
     assert inbox.position(page) < inbox.position(done)  # read before the sort ended
     assert page["content"]["return"]["positions"] == again["content"]["return"]["positions"]
+
+
+SLOW_TEXTS = """\
+import time
+
+class SlowText:
+    def __init__(self, n):
+        self.n = n
+
+    def __repr__(self):
+        time.sleep(0.004)
+        return f"text {self.n}"
+
+texts = [{"t": SlowText(n)} for n in range(600)]
+"""
+
+
+async def test_a_find_reports_progress_and_a_newer_find_cancels_it(server, fresh_kernel):
+    """A find through 600 values whose text takes 4 ms each (about 2.4 s): it
+    reports progress, beside it a page is read, and a newer find cancels it."""
+    async with open_ws(server, fresh_kernel) as ws:
+        assert reply_of(await ws.execute(SLOW_TEXTS))["content"]["status"] == "ok"
+        reply = reply_of(await ws.request("table_open_request", {"name": "texts", "rows": 0}))
+        view = reply["content"]["return"]["view"]
+        inbox = Inbox(ws)
+        try:
+            find = {"view": view, "generation": 0}
+            older = await ws.send("table_find_request", {**find, "text": "no such"})
+            reported = _of(older, "table_find_response")
+            progress = await inbox.wait_for(
+                lambda m: reported(m) and m["content"]["stage"] == "finding"
+            )
+            rows = await ws.send(
+                "table_rows_request", {"view": view, "generation": 0, "start": 0, "count": 1}
+            )
+            page = await inbox.reply(rows)
+            newer = await ws.send("table_find_request", {**find, "text": "text 7", "row": 5})
+            first, second = await inbox.reply(older), await inbox.reply(newer)
+        finally:
+            inbox.close()
+    assert progress["content"]["view"] == view
+    assert 0 < progress["content"]["progress"] < 1, progress
+    assert page["content"]["return"]["columns"][0]["values"] == ["text 0"]
+    assert (first["content"]["status"], first["content"]["ename"]) == ("error", "Cancelled")
+    assert second["content"]["return"]["match"] == {"row": 7, "column": 0}, second

@@ -25,10 +25,11 @@ from .core import (
     _tasks,
 )
 from .export import _export
+from .find import _find
 from .profiles import _profile
 from .views import _close, _filter, _open, _page, _sort
 
-_SLOW_OPS = ("sort", "filter", "profile", "check")
+_SLOW_OPS = ("sort", "filter", "profile", "find", "check")
 #: What each op calls: on the user's namespace, or on the views alone.
 _ON_NAMESPACE: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
     "open": _open,
@@ -41,6 +42,7 @@ _OPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "close": _close,
     "profile": _profile,
     "export": _export,
+    "find": _find,
     "progress": _progress,
     "cancel": _cancel,
 }
