@@ -254,7 +254,9 @@ def test_an_unknown_view_and_a_lazy_one(tables):
     answer = call(tables, {}, op="find", view="nope", generation=0, text="x")
     assert answer["ename"] == "UnknownView"
     ns = {"t": polars.LazyFrame({"a": ["x"]})}
-    view = opened(tables, ns)["view"]
+    answer = opened(tables, ns)
+    view, features = answer["view"], answer["features"]
+    assert features["find"]["supported"] is False and features["find"]["reason"], features
     answer = call(tables, ns, op="find", view=view, generation=0, text="x")
     assert answer["ename"] == "BadRequest" and "lazy" in answer["evalue"].lower(), answer
 
@@ -285,6 +287,7 @@ def test_features_say_what_find_does(tables):
         "max_chars": 2000,
         "directions": ["next", "previous"],
         "case_sensitive": True,
+        "supported": True,
     }
 
 

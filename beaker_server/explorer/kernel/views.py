@@ -578,10 +578,11 @@ def _refuse_windowed(view: _View) -> None:
 
 
 def _view_features(source: _Source) -> dict[str, Any]:
-    """``_features()`` as they hold for this source: a windowed one neither sorts nor filters."""
+    """``_features()`` as they hold for this source: a windowed one neither sorts,
+    filters nor finds (each would compute all of it)."""
     features = _features()
     lazy = bool(getattr(source, "lazy", False))
-    for op in ("sort", "filter"):
+    for op in ("sort", "filter", "find"):
         features[op] = {**features[op], "supported": not lazy}
         if lazy:
             features[op]["reason"] = source.refusal  # type: ignore[attr-defined]

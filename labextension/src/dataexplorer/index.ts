@@ -22,7 +22,11 @@ export const DataExplorerCommandIDs = {
    * Open a kernel variable in a Data Explorer tab (args: `name`, and the
    * `path` of the notebook or console; without them, the current one).
    */
-  open: 'beaker-server:open-data-explorer'
+  open: 'beaker-server:open-data-explorer',
+  /**
+   * Put the keyboard in the current Data Explorer tab's find box (Accel F).
+   */
+  find: 'beaker-server:data-explorer-find'
 } as const;
 
 /**
@@ -164,6 +168,20 @@ export const dataExplorerPlugin = featurePlugin<IDataExplorerTracker>({
       }
     });
     addToPalette(palette, trans, [DataExplorerCommandIDs.open]);
+
+    app.commands.addCommand(DataExplorerCommandIDs.find, {
+      label: trans.__('Find in the Data Explorer'),
+      caption: trans.__(
+        'Look for a text in the cells of the current Data Explorer tab'
+      ),
+      isEnabled: () => tracker.currentWidget !== null,
+      execute: () => tracker.currentWidget?.focusFind()
+    });
+    app.commands.addKeyBinding({
+      command: DataExplorerCommandIDs.find,
+      keys: ['Accel F'],
+      selector: '.jp-BeakerDataExplorer'
+    });
 
     if (restorer) {
       void restorer.restore(tracker, {

@@ -245,6 +245,30 @@ export interface IExport {
 }
 
 /**
+ * The content of a `table_find` request (the view is added).
+ */
+export interface IFindRequest {
+  generation: number;
+  text: string;
+  case_sensitive: boolean;
+  columns: number[];
+  row: number;
+  column: number;
+  direction: 'next' | 'previous';
+}
+
+/**
+ * The `return` of `table_find`: the matching cell (a row position in the
+ * view and a column's kernel index), or `null`.
+ */
+export interface IFindAnswer {
+  generation: number;
+  match: { row: number; column: number } | null;
+  wrapped: boolean;
+  scanned_rows: number;
+}
+
+/**
  * Why a `table_update` was sent.
  */
 export type UpdateReason = 'reassigned' | 'mutated' | 'deleted' | 'restarted';
@@ -278,5 +302,6 @@ export const TABLE_MESSAGES = {
   profile: 'table_profile',
   export: 'table_export',
   cancel: 'table_cancel',
+  find: 'table_find',
   update: 'table_update'
 } as const;

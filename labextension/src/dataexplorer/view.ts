@@ -13,6 +13,8 @@ import { ProfileLoader } from './profile';
 import type { ProfileState } from './profile';
 import type {
   IExport,
+  IFindAnswer,
+  IFindRequest,
   IOpenReply,
   IPage,
   IProfile,
@@ -523,10 +525,10 @@ export class DataExplorerModel extends VDomModel {
   }
 
   /**
-   * Why the kernel does not `sort` or `filter` this view (a lazy source:
-   * it would compute all of it), or `null` when it does.
+   * Why the kernel does not `sort`, `filter` or `find` in this view (a
+   * lazy source: it would compute all of it), or `null` when it does.
    */
-  refusal(op: 'sort' | 'filter'): string | null {
+  refusal(op: 'sort' | 'filter' | 'find'): string | null {
     const feature = this._info?.features?.[op] as
       { supported?: boolean; reason?: string } | undefined;
     if (feature && feature.supported === false) {
@@ -576,6 +578,45 @@ export class DataExplorerModel extends VDomModel {
    */
   exportAll(): Promise<IExport> {
     return this._export({ format: 'csv', headers: true, index: true });
+  }
+
+  /**
+   * Look for a cell with `request.text` through `table_find` (a slow
+   * request of the kernel: `onProgress` gets how far it is, 0 to 1).
+   *
+   * @throws {TableRequestError} When the view is closed or the server has
+   *   no `table_find`, or as the request failed.
+   */
+  async find(
+    request: IFindRequest,
+    onProgress: (progress: number) => void
+  ): Promise<IFindAnswer | IStaleAnswer> {
+    const kernel = this._kernel;
+    const view = this._view;
+    if (!kernel || !view || this._state === 'closed') {
+      throw new TableRequestError(
+        'Closed',
+        this._trans.__('The view is closed.')
+      );
+    }
+    if (!this.supports(TABLE_MESSAGES.find)) {
+      throw new TableRequestError(
+        'Unsupported',
+        this._trans.__('The server cannot find yet (no table_find).')
+      );
+    }
+    return tableRequest<IFindAnswer | IStaleAnswer>(
+      kernel,
+      TABLE_MESSAGES.find,
+      { view, ...request } as unknown as JSONObject,
+      {
+        onResponse: (content: IProgress) => {
+          if (content?.view === view && typeof content.progress === 'number') {
+            onProgress(content.progress);
+          }
+        }
+      }
+    );
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Clipboard, MainAreaWidget } from '@jupyterlab/apputils';
+import { Clipboard, MainAreaWidget, Toolbar } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   copyIcon,
@@ -12,6 +12,9 @@ import { BoxPanel, SplitPanel } from '@lumino/widgets';
 
 import { ModelButton } from '../common/sidebar';
 import { FilterBar } from './filterbar';
+import { FindModel } from './find';
+import type { IGridCell } from './find';
+import { FindBox } from './findbox';
 import {
   ExplorerKeyHandler,
   ExplorerMouseHandler,
@@ -197,6 +200,38 @@ export class DataExplorerContent extends BoxPanel {
       c1: clamp(Math.min(current.c1, current.c2), columns),
       c2: clamp(Math.max(current.c1, current.c2), columns)
     };
+  }
+
+  /**
+   * The cursor's cell (positions), or `null`.
+   */
+  cursorCell(): IGridCell | null {
+    const selection = this.grid.selectionModel;
+    if (!selection || selection.cursorRow < 0 || selection.cursorColumn < 0) {
+      return null;
+    }
+    return { row: selection.cursorRow, column: selection.cursorColumn };
+  }
+
+  /**
+   * Put the cursor (and the selection) on `cell` and scroll to it.
+   */
+  moveCursor(cell: IGridCell): void {
+    const selection = this.grid.selectionModel;
+    if (!selection) {
+      return;
+    }
+    const { row, column } = cell;
+    selection.select({
+      r1: row,
+      c1: column,
+      r2: row,
+      c2: column,
+      cursorRow: row,
+      cursorColumn: column,
+      clear: 'all'
+    });
+    this.grid.scrollToCursor();
   }
 
   /**
@@ -388,6 +423,31 @@ export class DataExplorer extends MainAreaWidget<DataExplorerContent> {
         onClick: () => void content.exportCsv()
       }))
     );
+    this.finder = new FindModel(
+      model,
+      {
+        get: () => content.cursorCell(),
+        set: cell => content.moveCursor(cell)
+      },
+      trans
+    );
+    this._findBox = new FindBox(this.finder, trans, () =>
+      content.grid.activate()
+    );
+    toolbar.addItem('spacer', Toolbar.createSpacerItem());
+    toolbar.addItem('find', this._findBox);
+  }
+
+  /**
+   * The find box's model.
+   */
+  readonly finder: FindModel;
+
+  /**
+   * Put the keyboard in the find box.
+   */
+  focusFind(): void {
+    this._findBox.focusInput();
   }
 
   /**
@@ -414,6 +474,7 @@ export class DataExplorer extends MainAreaWidget<DataExplorerContent> {
       this._updateExplorerTitle,
       this
     );
+    this.finder.dispose();
     super.dispose();
   }
 
@@ -436,6 +497,7 @@ export class DataExplorer extends MainAreaWidget<DataExplorerContent> {
   }
 
   private _trans: TranslationBundle;
+  private _findBox: FindBox;
 }
 
 /**
