@@ -277,6 +277,82 @@ def test_last_row_is_paged_in(xp: ExplorerPage) -> None:
     del x
 
 
+FIND = f"{EXPLORER} .jp-BeakerDataExplorer-find"
+
+
+def wait_find(xp: ExplorerPage, kind: str, contains: str = "") -> str:
+    """Wait until the find box's status is of ``kind`` and says ``contains``."""
+    xp.page.wait_for_function(
+        """([selector, kind, contains]) => {
+            const node = document.querySelector(selector);
+            return node?.dataset.kind === kind && node.textContent.includes(contains);
+        }""",
+        arg=[f"{FIND} .jp-BeakerDataExplorer-findStatus", kind, contains],
+    )
+    return xp.page.locator(f"{FIND} .jp-BeakerDataExplorer-findStatus").inner_text()
+
+
+def test_find_box(xp: ExplorerPage) -> None:
+    """Accel F puts the keyboard in the find box; Enter finds the next cell
+    holding the text from the cursor on (the cursor moves there), Shift+Enter
+    the previous one; past the last row it wraps; Match case matters; a
+    number column is searched as shown; HTML is looked for as text."""
+    assert "table_find" in xp.types
+    page = xp.page
+    box = page.locator(f"{FIND} .jp-BeakerDataExplorer-findText")
+    x, s = xp.column("x"), xp.column("s")
+    xp.go_top(x)
+    xp.wait_readout("row 1 of 1,000,000 [0] · x = ")
+    page.keyboard.press("Control+f")
+    page.wait_for_function(
+        "selector => document.activeElement === document.querySelector(selector)",
+        arg=f"{FIND} .jp-BeakerDataExplorer-findText",
+    )
+    # r % 3 == 2 is gamma: rows 2, 5, 8...
+    box.fill("gamma")
+    box.press("Enter")
+    assert wait_find(xp, "found", "Row 3 · s") == "Row 3 · s"
+    assert xp.wait_readout("row 3 of 1,000,000 [2] · s = ").endswith("s = gamma")
+    box.press("Enter")
+    wait_find(xp, "found", "Row 6 · s")
+    xp.wait_readout("row 6 of 1,000,000 [5] · s = gamma")
+    box.press("Shift+Enter")
+    wait_find(xp, "found", "Row 3 · s")
+    # Case: GAMMA is gamma, but not with Match case (every row is looked at).
+    box.fill("GAMMA")
+    page.locator(f"{FIND} .jp-BeakerDataExplorer-findCase").click()
+    box.press("Enter")
+    assert wait_find(xp, "none") == "No match"
+    page.locator(f"{FIND} .jp-BeakerDataExplorer-findCase").click()
+    box.press("Enter")
+    wait_find(xp, "found", "· s")
+    # A number as the grid shows it: k = 999990 is row 10.
+    box.fill("999990")
+    xp.go_top(x)
+    box.press("Enter")
+    wait_find(xp, "found", "Row 10 · k")
+    xp.wait_readout("row 10 of 1,000,000 [9] · k = 999990")
+    # From the last row on, beta wraps to row 2 (r = 1).
+    xp.js(f"s => {WIDGET_JS}.content.moveCursor({{row: {ROWS - 1}, column: s}})", s)
+    box.fill("beta")
+    box.press("Enter")
+    assert wait_find(xp, "found", "Row 2 · s") == "Row 2 · s (wrapped)"
+    # HTML is text to look for: found in row 1 (r = 0), and nothing renders it.
+    box.fill(EVIL)
+    xp.go_top(x)
+    box.press("Enter")
+    wait_find(xp, "found", "Row 1 · html")
+    assert page.locator(f"{EXPLORER} img").count() == 0
+    assert xp.dialogs == []
+    # Escape goes back to the grid.
+    box.press("Escape")
+    page.wait_for_function(
+        "selector => document.querySelector(selector)?.contains(document.activeElement)",
+        arg=f"{EXPLORER} .jp-BeakerDataExplorer-grid",
+    )
+    box.fill("")
+
+
 def test_header_click_sorts(xp: ExplorerPage) -> None:
     """A click on a header sorts ascending (the first row changes), a second
     descending, a third back to the table's order."""

@@ -1,4 +1,4 @@
-import { Clipboard, MainAreaWidget, Toolbar } from '@jupyterlab/apputils';
+import { Clipboard, MainAreaWidget } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   copyIcon,
@@ -8,7 +8,7 @@ import {
 import { BasicSelectionModel, DataGrid } from '@lumino/datagrid';
 import type { DataModel } from '@lumino/datagrid';
 import type { Message } from '@lumino/messaging';
-import { BoxPanel, SplitPanel } from '@lumino/widgets';
+import { BoxPanel, Panel, SplitPanel } from '@lumino/widgets';
 
 import { ModelButton } from '../common/sidebar';
 import { FilterBar } from './filterbar';
@@ -29,8 +29,8 @@ import { SummaryPane } from './summary';
 import type { DataExplorerModel } from './view';
 
 /**
- * The content of a Data Explorer tab: the filter bar, the grid with the
- * column summary beside it, and the status line.
+ * The content of a Data Explorer tab: the filter bar and the find box, the
+ * grid with the column summary beside it, and the status line.
  */
 export class DataExplorerContent extends BoxPanel {
   constructor(options: DataExplorerContent.IOptions) {
@@ -63,6 +63,17 @@ export class DataExplorerContent extends BoxPanel {
     model.grid.changed.connect(this._onGridChanged, this);
 
     this._filterBar = new FilterBar(model, trans);
+    this.finder = new FindModel(
+      model,
+      { get: () => this.cursorCell(), set: cell => this.moveCursor(cell) },
+      trans
+    );
+    this._findBox = new FindBox(this.finder, trans, () => grid.activate());
+    // The filter chips and the find box share the row above the grid.
+    const top = new Panel();
+    top.addClass('jp-BeakerDataExplorer-top');
+    top.addWidget(this._filterBar);
+    top.addWidget(this._findBox);
     this._summary = new SummaryPane(model, trans);
     this._summary.hide();
     this._readout = new CursorReadout();
@@ -78,10 +89,10 @@ export class DataExplorerContent extends BoxPanel {
     SplitPanel.setStretch(grid, 3);
     SplitPanel.setStretch(this._summary, 1);
 
-    this.addWidget(this._filterBar);
+    this.addWidget(top);
     this.addWidget(split);
     this.addWidget(this._status);
-    BoxPanel.setStretch(this._filterBar, 0);
+    BoxPanel.setStretch(top, 0);
     BoxPanel.setStretch(split, 1);
     BoxPanel.setStretch(this._status, 0);
 
@@ -98,6 +109,18 @@ export class DataExplorerContent extends BoxPanel {
    * The grid.
    */
   readonly grid: DataGrid;
+
+  /**
+   * The find box's model.
+   */
+  readonly finder: FindModel;
+
+  /**
+   * Put the keyboard in the find box.
+   */
+  focusFind(): void {
+    this._findBox.focusInput();
+  }
 
   /**
    * Show or hide the column summary.
@@ -246,6 +269,7 @@ export class DataExplorerContent extends BoxPanel {
       return;
     }
     this.model.grid.changed.disconnect(this._onGridChanged, this);
+    this.finder.dispose();
     super.dispose();
     this.model.dispose();
   }
@@ -345,6 +369,7 @@ export class DataExplorerContent extends BoxPanel {
 
   private _trans: TranslationBundle;
   private _filterBar: FilterBar;
+  private _findBox: FindBox;
   private _summary: SummaryPane;
   private _status: StatusLine;
   private _readout: CursorReadout;
@@ -423,31 +448,13 @@ export class DataExplorer extends MainAreaWidget<DataExplorerContent> {
         onClick: () => void content.exportCsv()
       }))
     );
-    this.finder = new FindModel(
-      model,
-      {
-        get: () => content.cursorCell(),
-        set: cell => content.moveCursor(cell)
-      },
-      trans
-    );
-    this._findBox = new FindBox(this.finder, trans, () =>
-      content.grid.activate()
-    );
-    toolbar.addItem('spacer', Toolbar.createSpacerItem());
-    toolbar.addItem('find', this._findBox);
   }
-
-  /**
-   * The find box's model.
-   */
-  readonly finder: FindModel;
 
   /**
    * Put the keyboard in the find box.
    */
   focusFind(): void {
-    this._findBox.focusInput();
+    this.content.focusFind();
   }
 
   /**
@@ -474,7 +481,6 @@ export class DataExplorer extends MainAreaWidget<DataExplorerContent> {
       this._updateExplorerTitle,
       this
     );
-    this.finder.dispose();
     super.dispose();
   }
 
@@ -497,7 +503,6 @@ export class DataExplorer extends MainAreaWidget<DataExplorerContent> {
   }
 
   private _trans: TranslationBundle;
-  private _findBox: FindBox;
 }
 
 /**
