@@ -12,6 +12,7 @@ import { BoxPanel, SplitPanel } from '@lumino/widgets';
 
 import { ModelButton } from '../common/sidebar';
 import { FilterBar } from './filterbar';
+import { FilterRowEditor } from './filterrow';
 import {
   ExplorerKeyHandler,
   ExplorerMouseHandler,
@@ -52,10 +53,20 @@ export class DataExplorerContent extends BoxPanel {
       dataModel: model.grid,
       selectionMode: 'cell'
     });
-    grid.keyHandler = new ExplorerKeyHandler(() => void this.copySelection());
-    grid.mouseHandler = new ExplorerMouseHandler((column, add) => {
-      void model.toggleSort(column, add);
-    });
+    const filterRow = (this.filterRow = new FilterRowEditor({
+      grid,
+      model,
+      trans
+    }));
+    grid.resizeRow('column-header', 1, 24);
+    grid.keyHandler = new ExplorerKeyHandler(
+      () => void this.copySelection(),
+      column => filterRow.open(column)
+    );
+    grid.mouseHandler = new ExplorerMouseHandler(
+      (column, add) => void model.toggleSort(column, add),
+      column => filterRow.open(column)
+    );
     grid.selectionModel.changed.connect(this._onSelection, this);
     model.grid.changed.connect(this._onGridChanged, this);
 
@@ -95,6 +106,11 @@ export class DataExplorerContent extends BoxPanel {
    * The grid.
    */
   readonly grid: DataGrid;
+
+  /**
+   * The editor of the grid's filter row.
+   */
+  readonly filterRow: FilterRowEditor;
 
   /**
    * Show or hide the column summary.
@@ -211,6 +227,7 @@ export class DataExplorerContent extends BoxPanel {
       return;
     }
     this.model.grid.changed.disconnect(this._onGridChanged, this);
+    this.filterRow.dispose();
     super.dispose();
     this.model.dispose();
   }
