@@ -1,6 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { DataGrid, DataModel } from '@lumino/datagrid';
 import type { IDisposable } from '@lumino/disposable';
+import { MessageLoop } from '@lumino/messaging';
 
 import { filterText, parseFilterText } from './filter';
 import { filterHint } from './filterbar';
@@ -102,14 +103,14 @@ export class FilterRowEditor implements IDisposable {
     input.placeholder = filterHint(column, this._trans);
     input.setAttribute('aria-label', this._trans.__('Filter %1', name));
     this._setError('');
+    // The grid scrolls when it handles the message the scroll posts: now,
+    // so that the box is placed where the cell stays.
     this._grid.scrollToColumn(position);
+    MessageLoop.flush();
     if (!this._node.isConnected) {
       this._grid.node.appendChild(this._node);
     }
     this._place();
-    // The scroll is done at the grid's next paint: follow it for a few
-    // frames before a move of the cell closes the box.
-    this._settle = 3;
     this._watch();
     input.focus();
     input.select();
@@ -279,13 +280,12 @@ export class FilterRowEditor implements IDisposable {
         return;
       }
       const now = Private.geometry(this._grid, position);
-      if (this._settle > 0) {
-        this._settle--;
-        this._place();
-      } else if (!Private.sameGeometry(now, this._geometry)) {
+      if (!Private.sameGeometry(now, this._geometry)) {
         this.close();
         return;
       }
+      // The viewport may have changed size (the cell did not move).
+      this._place();
       this._frame = requestAnimationFrame(tick);
     };
     this._frame = requestAnimationFrame(tick);
@@ -369,7 +369,6 @@ export class FilterRowEditor implements IDisposable {
   private _closing = false;
   private _disposed = false;
   private _frame = 0;
-  private _settle = 0;
   private _geometry: Private.IGeometry = {
     left: 0,
     top: 0,
