@@ -410,7 +410,10 @@ def test_filter_row(xp: ExplorerPage) -> None:
         arg=FILTER_INPUT,
     )
     editor = page.locator(FILTER_INPUT)
-    editor.fill("0..99999")
+    assert editor.input_value() == ""
+    # Typed key by key: no shortcut of the page or key of the grid takes them.
+    page.keyboard.type("0..99999")
+    assert editor.input_value() == "0..99999"
     editor.press("Enter")
     both = int(np.sum((values > 5) & ((ROWS - 1 - r) <= 99999)))
     xp.wait_status("ready", f"· {both:,} after filter")
@@ -430,6 +433,13 @@ def test_filter_row(xp: ExplorerPage) -> None:
     assert page.locator(FILTER_INPUT).count() == 0
     assert len(xp.filters()) == 2 and xp.filter_cell(x) == "> 5"
     assert f"· {both:,} after filter" in xp.status()
+    # Leaving the box applies a changed text.
+    editor = xp.click_filter(k)
+    editor.fill("<= 99999")
+    xp.click_cell(0, x)
+    xp.wait_status("ready", f"· {both:,} after filter")
+    assert page.locator(FILTER_INPUT).count() == 0
+    assert xp.filter_cell(k) == "<= 99999"
     # k's cell emptied: back to one filter (x > 5) for the tests after.
     editor = xp.click_filter(k)
     editor.fill("")
@@ -711,6 +721,46 @@ def test_cancel_a_running_sort(xp: ExplorerPage) -> None:
     # The rows are those of the table's order again.
     xp.go_top(0)
     assert xp.wait_readout("row 1 of 10,000,000 [0] · v = ") == first
+    page.evaluate(f"() => {WIDGET_JS}.close()")
+    execute(xp, "del big")
+
+
+def test_filter_waits_for_a_running_sort(xp: ExplorerPage) -> None:
+    """A filter applied while a sort runs waits for it (the notice says so),
+    then applies on the sorted view: both hold, and the text was not lost."""
+    page = xp.page
+    execute(xp, "big = pd.DataFrame({'v': np.random.default_rng(1).random(10_000_000)})")
+    page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute("
+        "'beaker-server:open-data-explorer', {name: 'big'}); }"
+    )
+    xp.wait_status("ready", "10,000,000 rows")
+    xp.click_header(0)
+    page.wait_for_function(
+        "selector => document.querySelector(selector)?.dataset.state === 'sorting'",
+        arg=STATUS,
+    )
+    editor = xp.click_filter(0)
+    editor.fill("> 0.5")
+    # Enter while the sort runs, and what the model says then, at once (the
+    # sort could end between two of the page's steps).
+    state, notice = xp.js(
+        f"""selector => {{
+            const model = {WIDGET_JS}.content.model;
+            const state = model.state;
+            document.querySelector(selector).dispatchEvent(
+                new KeyboardEvent('keydown', {{key: 'Enter', bubbles: true}}));
+            return [state, model.notice];
+        }}""",
+        FILTER_INPUT,
+    )
+    assert state == "sorting"
+    assert "applied when the running sort ends" in notice, notice
+    assert page.locator(FILTER_INPUT).count() == 0
+    left = int(np.sum(np.random.default_rng(1).random(10_000_000) > 0.5))
+    text = xp.wait_status("ready", f"· {left:,} after filter")
+    assert text.endswith("sorted by v ↑"), text
+    assert xp.filter_cell(0) == "> 0.5"
     page.evaluate(f"() => {WIDGET_JS}.close()")
     execute(xp, "del big")
 
