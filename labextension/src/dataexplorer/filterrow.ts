@@ -117,7 +117,8 @@ export class FilterRowEditor implements IDisposable {
   }
 
   /**
-   * Close the box without applying its text.
+   * Close the box without applying its text (the grid takes the focus
+   * back when the box had it).
    */
   close(): void {
     if (this._position === null) {
@@ -155,7 +156,7 @@ export class FilterRowEditor implements IDisposable {
    * Apply the box's text (when changed), then close it or move to the
    * column `move` away; a text that cannot be read keeps it open.
    */
-  private _commit(move: -1 | 0 | 1, focusGrid = true): boolean {
+  private _commit(move: -1 | 0 | 1): boolean {
     const position = this._position;
     const column = position === null ? undefined : this._columns[position];
     if (position === null || !column) {
@@ -174,13 +175,8 @@ export class FilterRowEditor implements IDisposable {
     const next = position + move;
     if (move !== 0 && next >= 0 && next < this._columns.length) {
       this.open(next);
-    } else if (focusGrid) {
-      this.close();
     } else {
-      this._closing = true;
-      this._position = null;
-      this._node.remove();
-      this._closing = false;
+      this.close();
     }
     return true;
   }
@@ -321,12 +317,9 @@ export class FilterRowEditor implements IDisposable {
       return;
     }
     if (this._input.value.trim() !== this._initial.trim()) {
-      this._commit(0, false);
+      this._commit(0);
     } else {
-      this._closing = true;
-      this._position = null;
-      this._node.remove();
-      this._closing = false;
+      this.close();
     }
   };
 
