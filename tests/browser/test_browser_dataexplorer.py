@@ -4,9 +4,10 @@ One ``jupyter lab`` and one headless Chromium for the module; a notebook makes
 a 1,000,000-row DataFrame (floats with NaN, ints, strings, datetimes, and a
 string that is HTML with an ``onerror`` handler), and the tests run in file
 order on that page: open the explorer from the Variables panel's row, go to
-the last row, sort by a header click, filter, open the column summary, copy a
-selection, export CSV, check that the HTML is shown as text, take the README's
-screenshots, and restart the kernel.
+the last row, sort by a header click, filter in the filter row (the second row
+of the headers), open the column summary, copy a selection, export CSV, check
+that the HTML is shown as text, take the README's screenshots, and restart the
+kernel.
 
 The grid paints on a canvas, so what it shows is read from the DOM the
 explorer renders besides it: the status line, the readout of the cursor's
@@ -95,6 +96,9 @@ WIDGET_JS = (
     ".find(w => w.hasClass('jp-BeakerDataExplorer') && w.isVisible)"
 )
 ROW = "#beaker-preview-panel tr.jp-BeakerPreview-row"
+FILTER_INPUT = f"{EXPLORER} .jp-BeakerDataExplorer-filterInput"
+FILTER_NOTE = f"{EXPLORER} .jp-BeakerDataExplorer-filterEditorNote"
+CHIP = f"{EXPLORER} .jp-BeakerDataExplorer-chip"
 
 
 def expected_x(row: int) -> float | None:
@@ -149,24 +153,30 @@ class ExplorerPage:
         return self.page.locator(READOUT).inner_text()
 
     def grid_point(self, region: str, row: int, column: int) -> tuple[float, float]:
-        """The client coordinates of the middle of a cell (region ``body`` or
-        ``column-header``), which must be in view."""
-        return tuple(
-            self.js(
-                f"""([region, row, column]) => {{
-                    const grid = {WIDGET_JS}.content.grid;
-                    const box = grid.viewport.node.getBoundingClientRect();
-                    const x = box.left + grid.headerWidth
-                        + grid.columnOffset('body', column) - grid.scrollX
-                        + grid.columnSize('body', column) / 2;
-                    const y = region === 'column-header'
-                        ? box.top + grid.headerHeight / 2
-                        : box.top + grid.headerHeight + grid.rowOffset('body', row)
-                          - grid.scrollY + grid.rowSize('body', row) / 2;
-                    return [x, y];
-                }}""",
-                [region, row, column],
-            )
+        """The client coordinates of the middle of a cell (region ``body``, or
+        ``column-header`` whose row 0 is the names and row 1 the filters), which
+        must be in view."""
+        box = self.cell_box(region, row, column)
+        return (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    def cell_box(self, region: str, row: int, column: int) -> dict[str, float]:
+        """The client rectangle of a cell, from the grid's geometry."""
+        return self.js(
+            f"""([region, row, column]) => {{
+                const grid = {WIDGET_JS}.content.grid;
+                const box = grid.viewport.node.getBoundingClientRect();
+                const x = box.left + grid.headerWidth
+                    + grid.columnOffset('body', column) - grid.scrollX;
+                const width = grid.columnSize('body', column);
+                if (region === 'column-header') {{
+                    const y = box.top + grid.rowOffset('column-header', row);
+                    return {{x, y, width, height: grid.rowSize('column-header', row)}};
+                }}
+                const y = box.top + grid.headerHeight + grid.rowOffset('body', row)
+                    - grid.scrollY;
+                return {{x, y, width, height: grid.rowSize('body', row)}};
+            }}""",
+            [region, row, column],
         )
 
     def click_cell(self, row: int, column: int, shift: bool = False) -> None:
@@ -184,6 +194,29 @@ class ExplorerPage:
         self.page.mouse.click(x, y)
         if shift:
             self.page.keyboard.up("Shift")
+
+    def click_filter(self, column: int) -> Any:
+        """Click the filter cell of ``column`` (scrolled into view); its editor."""
+        self.js(f"c => {WIDGET_JS}.content.grid.scrollToColumn(c)", column)
+        self.page.wait_for_timeout(0)
+        x, y = self.grid_point("column-header", 1, column)
+        self.page.mouse.click(x, y)
+        editor = self.page.locator(FILTER_INPUT)
+        editor.wait_for()
+        return editor
+
+    def filter_cell(self, column: int) -> Any:
+        """What the filter row paints for ``column``: its text, or the dim mark's."""
+        return self.js(
+            f"""c => {{
+                const value = {WIDGET_JS}.content.model.grid.data('column-header', 1, c);
+                return typeof value === 'string' ? value : {{mark: value.text}};
+            }}""",
+            column,
+        )
+
+    def filters(self) -> list[dict[str, Any]]:
+        return self.js(f"() => {WIDGET_JS}.content.model.filters")
 
     def go_top(self, column: int) -> None:
         """Put the cursor on the first row of ``column``."""
@@ -403,34 +436,145 @@ def test_column_resize_is_no_sort(xp: ExplorerPage) -> None:
     assert xp.status() == before_status
 
 
-def test_filter_bar(xp: ExplorerPage) -> None:
-    """A number filter `> 5` on x: the status line counts the rows left, as
-    numpy does; removing the chip shows every row again."""
+def test_filter_row(xp: ExplorerPage) -> None:
+    """The filter row under the column names: `> 5` in x's cell counts the rows
+    left as numpy does (a chip, the cell shows it, the sort stays); `> five` is
+    refused in the box; Tab to k and a between, and-ed; k's cell emptied drops
+    its filter; Escape changes nothing; Alt+Down opens the cursor's column."""
     page = xp.page
-    bar = page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-filterBar")
-    bar.locator(".jp-BeakerDataExplorer-filterColumn").select_option(label="x")
-    bar.locator(".jp-BeakerDataExplorer-filterText").fill("> 5")
-    bar.locator(".jp-BeakerDataExplorer-filterText").press("Enter")
+    x, k = xp.column("x"), xp.column("k")
+    sorted_by = xp.status().split(" · ")[-1]
+    assert sorted_by.startswith("sorted by"), xp.status()
+    assert xp.filter_cell(x) == {"mark": "(all)"}
+    editor = xp.click_filter(x)
+    assert editor.get_attribute("aria-label") == "Filter x"
+    assert editor.get_attribute("placeholder") == "> 5, <= 3, = 7, 1..10"
+    assert editor.input_value() == ""
+    editor.fill("> 5")
+    editor.press("Enter")
     r = np.arange(ROWS)
-    x = np.round(np.sin(r) * 10, 3)
-    x[::7] = np.nan
-    left = int(np.sum(x > 5))
+    values = np.round(np.sin(r) * 10, 3)
+    values[::7] = np.nan
+    left = int(np.sum(values > 5))
     text = xp.wait_status("ready", "after filter")
     assert f"· {left:,} after filter ·" in text, text
-    assert bar.locator(".jp-BeakerDataExplorer-chip").inner_text().startswith("x > 5")
-    # A bad number is refused in the bar, before the kernel.
-    bar.locator(".jp-BeakerDataExplorer-filterText").fill("> five")
-    bar.locator(".jp-BeakerDataExplorer-filterText").press("Enter")
-    bar.locator(".jp-BeakerDataExplorer-filterError").wait_for()
-    # Between, on k: two filters, and-ed.
-    bar.locator(".jp-BeakerDataExplorer-filterColumn").select_option(label="k")
-    bar.locator(".jp-BeakerDataExplorer-filterText").fill("0..99999")
-    bar.locator(".jp-BeakerDataExplorer-filterText").press("Enter")
-    both = int(np.sum((x > 5) & ((ROWS - 1 - r) <= 99999)))
+    # The click on the filter cell did not sort.
+    assert text.endswith(sorted_by), text
+    assert page.locator(FILTER_INPUT).count() == 0
+    assert page.locator(CHIP).inner_text().startswith("x > 5")
+    assert xp.filter_cell(x) == "> 5"
+    # A bad number is refused in the box, before the kernel: the box stays,
+    # marked, with the reason; the view is as it was.
+    editor = xp.click_filter(x)
+    assert editor.input_value() == "> 5"
+    editor.fill("> five")
+    editor.press("Enter")
+    page.locator(FILTER_NOTE).wait_for()
+    assert "Expected" in page.locator(FILTER_NOTE).inner_text()
+    assert "jp-mod-invalid" in editor.get_attribute("class")
+    assert editor.get_attribute("aria-invalid") == "true"
+    assert "Expected" in editor.get_attribute("title")
+    assert editor.is_visible() and editor.input_value() == "> five"
+    assert xp.filters() == [{"kind": "compare", "column": 0, "op": ">", "value": 5}]
+    assert f"· {left:,} after filter ·" in xp.status()
+    # Typing clears the mark; Tab (the text as it was) moves to k.
+    editor.fill("> 5")
+    assert "jp-mod-invalid" not in editor.get_attribute("class")
+    editor.press("Tab")
+    page.wait_for_function(
+        "selector => document.querySelector(selector)?.getAttribute('aria-label') === 'Filter k'",
+        arg=FILTER_INPUT,
+    )
+    editor = page.locator(FILTER_INPUT)
+    assert editor.input_value() == ""
+    # Typed key by key: no shortcut of the page or key of the grid takes them.
+    page.keyboard.type("0..99999")
+    assert editor.input_value() == "0..99999"
+    editor.press("Enter")
+    both = int(np.sum((values > 5) & ((ROWS - 1 - r) <= 99999)))
     xp.wait_status("ready", f"· {both:,} after filter")
-    # Keep one filter (x > 5) for the tests after.
-    bar.locator(".jp-BeakerDataExplorer-chipRemove").nth(1).click()
+    assert page.locator(CHIP).count() == 2
+    assert xp.filter_cell(k) == "0..99999"
+    # Shift+Tab goes back to x; Escape closes without a change.
+    editor = xp.click_filter(k)
+    editor.press("Shift+Tab")
+    page.wait_for_function(
+        "selector => document.querySelector(selector)?.getAttribute('aria-label') === 'Filter x'",
+        arg=FILTER_INPUT,
+    )
+    editor = page.locator(FILTER_INPUT)
+    assert editor.input_value() == "> 5"
+    editor.fill("> 9")
+    editor.press("Escape")
+    assert page.locator(FILTER_INPUT).count() == 0
+    assert len(xp.filters()) == 2 and xp.filter_cell(x) == "> 5"
+    assert f"· {both:,} after filter" in xp.status()
+    # Leaving the box applies a changed text.
+    editor = xp.click_filter(k)
+    editor.fill("<= 99999")
+    xp.click_cell(0, x)
+    xp.wait_status("ready", f"· {both:,} after filter")
+    assert page.locator(FILTER_INPUT).count() == 0
+    assert xp.filter_cell(k) == "<= 99999"
+    # k's cell emptied: back to one filter (x > 5) for the tests after.
+    editor = xp.click_filter(k)
+    editor.fill("")
+    editor.press("Enter")
     xp.wait_status("ready", f"· {left:,} after filter")
+    assert page.locator(CHIP).count() == 1
+    assert xp.filter_cell(k) == {"mark": "(all)"}
+    # Alt+Down opens the filter of the cursor's column.
+    xp.go_top(k)
+    page.keyboard.press("Alt+ArrowDown")
+    editor = page.locator(FILTER_INPUT)
+    editor.wait_for()
+    assert editor.get_attribute("aria-label") == "Filter k"
+    assert xp.js("() => document.activeElement?.className") == "jp-BeakerDataExplorer-filterInput"
+    page.keyboard.press("Escape")
+    assert page.locator(FILTER_INPUT).count() == 0
+    assert xp.filters() == [{"kind": "compare", "column": 0, "op": ">", "value": 5}]
+
+
+def test_filter_editor_sits_over_its_cell(xp: ExplorerPage) -> None:
+    """After a sideways scroll the box covers its filter cell exactly; it
+    closes (unapplied) when the grid scrolls sideways or its column is
+    resized."""
+    page = xp.page
+    grid = f"{WIDGET_JS}.content.grid"
+    count = xp.js(f"() => {WIDGET_JS}.content.model.grid.columns.length")
+    widths = xp.js(f"n => [...Array(n).keys()].map(c => {grid}.columnSize('body', c))", count)
+    try:
+        # Wide columns: the grid scrolls sideways.
+        xp.js(f"n => {{ for (let c = 0; c < n; c++) {grid}.resizeColumn('body', c, 500); }}", count)
+        html = xp.column("html")
+        xp.js(f"() => {grid}.scrollTo({grid}.maxScrollX, 0)")
+        page.wait_for_function(f"() => {grid}.scrollX > 0")
+        editor = xp.click_filter(html)
+        assert xp.js(f"() => {grid}.scrollX") > 0
+        page.wait_for_timeout(100)
+        box = editor.bounding_box()
+        cell = xp.cell_box("column-header", 1, html)
+        for key in ("x", "y", "width", "height"):
+            assert abs(box[key] - cell[key]) <= 1, (key, box, cell)
+        # Typed text is lost on a sideways scroll: the box closes.
+        editor.fill("alpha")
+        xp.js(f"() => {grid}.scrollTo({grid}.scrollX - 120, 0)")
+        page.locator(FILTER_INPUT).wait_for(state="detached")
+        # A column resized under the box closes it too.
+        s = xp.column("s")
+        editor = xp.click_filter(s)
+        box = editor.bounding_box()
+        cell = xp.cell_box("column-header", 1, s)
+        assert abs(box["x"] - cell["x"]) <= 1 and abs(box["width"] - cell["width"]) <= 1
+        xp.js(f"c => {grid}.resizeColumn('body', c, 420)", s)
+        page.locator(FILTER_INPUT).wait_for(state="detached")
+        assert len(xp.filters()) == 1
+    finally:
+        xp.js(
+            f"ws => {{ ws.forEach((w, c) => {grid}.resizeColumn('body', c, w));"
+            f" {grid}.scrollTo(0, 0); }}",
+            widths,
+        )
 
 
 def test_column_summary(xp: ExplorerPage) -> None:
@@ -536,6 +680,37 @@ def test_html_in_values_is_text(xp: ExplorerPage) -> None:
     assert xp.dialogs == []
 
 
+def test_html_in_a_filter_is_text(xp: ExplorerPage) -> None:
+    """A filter text that is HTML with an onerror handler is looked for as
+    text (the rows holding it), shown as text in its chip and cell: no image
+    element, no alert."""
+    page = xp.page
+    html = xp.column("html")
+    editor = xp.click_filter(html)
+    editor.fill(EVIL)
+    editor.press("Enter")
+    text = xp.wait_status("ready", "after filter")
+    assert f"· {ROWS // 2:,} after filter" in text, text
+    assert xp.filters() == [{"kind": "contains", "column": 4, "term": EVIL}]
+    assert xp.filter_cell(html) == EVIL
+    assert page.locator(CHIP).inner_text().startswith(f'html contains "{EVIL}"')
+    editor = xp.click_filter(html)
+    assert editor.input_value() == EVIL
+    editor.press("Escape")
+    assert page.locator(f"{EXPLORER} img").count() == 0
+    assert xp.js("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert xp.dialogs == []
+    # Emptied: every row again.
+    editor = xp.click_filter(html)
+    editor.fill("")
+    editor.press("Enter")
+    page.wait_for_function(
+        "selector => document.querySelector(selector)?.dataset.state === 'ready'"
+        " && !document.querySelector(selector).textContent.includes('after filter')",
+        arg=STATUS,
+    )
+
+
 def test_screenshots(xp: ExplorerPage) -> None:
     """The README's screenshots, light and dark; the grid repaints with the
     theme's colours."""
@@ -543,11 +718,11 @@ def test_screenshots(xp: ExplorerPage) -> None:
     page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-right-area')")
     shot = page.locator("#jp-main-dock-panel")
     # A filter and the summary of x: the histogram when the kernel profiles.
-    bar = page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-filterBar")
-    bar.locator(".jp-BeakerDataExplorer-filterColumn").select_option(label="s")
-    bar.locator(".jp-BeakerDataExplorer-filterText").fill("= alpha")
-    bar.locator(".jp-BeakerDataExplorer-filterText").press("Enter")
+    editor = xp.click_filter(xp.column("s"))
+    editor.fill("= alpha")
+    editor.press("Enter")
     xp.wait_status("ready", "after filter")
+    assert xp.filter_cell(xp.column("s")) == "= alpha"
     xp.go_top(xp.column("x"))
     xp.wait_readout("· x = ")
     if "table_profile" in xp.types and procedure_has_op("profile"):
@@ -626,6 +801,46 @@ def test_cancel_a_running_sort(xp: ExplorerPage) -> None:
     execute(xp, "del big")
 
 
+def test_filter_waits_for_a_running_sort(xp: ExplorerPage) -> None:
+    """A filter applied while a sort runs waits for it (the notice says so),
+    then applies on the sorted view: both hold, and the text was not lost."""
+    page = xp.page
+    execute(xp, "big = pd.DataFrame({'v': np.random.default_rng(1).random(10_000_000)})")
+    page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute("
+        "'beaker-server:open-data-explorer', {name: 'big'}); }"
+    )
+    xp.wait_status("ready", "10,000,000 rows")
+    xp.click_header(0)
+    page.wait_for_function(
+        "selector => document.querySelector(selector)?.dataset.state === 'sorting'",
+        arg=STATUS,
+    )
+    editor = xp.click_filter(0)
+    editor.fill("> 0.5")
+    # Enter while the sort runs, and what the model says then, at once (the
+    # sort could end between two of the page's steps).
+    state, notice = xp.js(
+        f"""selector => {{
+            const model = {WIDGET_JS}.content.model;
+            const state = model.state;
+            document.querySelector(selector).dispatchEvent(
+                new KeyboardEvent('keydown', {{key: 'Enter', bubbles: true}}));
+            return [state, model.notice];
+        }}""",
+        FILTER_INPUT,
+    )
+    assert state == "sorting"
+    assert "applied when the running sort ends" in notice, notice
+    assert page.locator(FILTER_INPUT).count() == 0
+    left = int(np.sum(np.random.default_rng(1).random(10_000_000) > 0.5))
+    text = xp.wait_status("ready", f"· {left:,} after filter")
+    assert text.endswith("sorted by v ↑"), text
+    assert xp.filter_cell(0) == "> 0.5"
+    page.evaluate(f"() => {WIDGET_JS}.close()")
+    execute(xp, "del big")
+
+
 def test_lazy_frame_grows_as_it_is_paged(xp: ExplorerPage) -> None:
     """A polars LazyFrame: its row count is unknown until its last row is
     paged, so the grid grows a block at a time; it is not sorted (the
@@ -664,6 +879,16 @@ def test_lazy_frame_grows_as_it_is_paged(xp: ExplorerPage) -> None:
     notice = page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-notice").inner_text()
     assert notice, "the kernel's reason for not sorting"
     assert "sorted" not in xp.status()
+    # No filters either: the filter row says so, and its cells open no box.
+    assert xp.filter_cell(0) == {"mark": "no filters"}
+    xp.js(f"() => {{ {WIDGET_JS}.content.model.notice = ''; }}")
+    page.mouse.click(*xp.grid_point("column-header", 1, 0))
+    page.wait_for_function(
+        "selector => document.querySelector(selector)?.textContent",
+        arg=f"{EXPLORER} .jp-BeakerDataExplorer-notice",
+    )
+    assert page.locator(FILTER_INPUT).count() == 0
+    assert "No filters" in page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-filterBar").inner_text()
     page.evaluate(f"() => {WIDGET_JS}.close()")
 
 
@@ -706,8 +931,21 @@ def test_variable_changes_reload_or_close(xp: ExplorerPage) -> None:
     """A reassigned variable reloads (schema and rows), a deleted one closes."""
     xp.needs("table_open", op="check")
     open_df(xp)
+    # The filter of the screenshots (s = alpha) is in s's cell; a box open on
+    # x closes, unapplied, when the columns change.
+    s = xp.column("s")
+    assert xp.filter_cell(s) == "= alpha"
+    editor = xp.click_filter(xp.column("x"))
+    editor.fill("> 1")
     execute(xp, "df = df.head(1000).assign(extra=1)")
     text = xp.wait_status("ready", f"1,000 rows {TIMES} 6 columns")
+    xp.page.locator(FILTER_INPUT).wait_for(state="detached")
+    # The kernel kept it (and names its column).
+    kept = [{k: v for k, v in f.items() if k != "name"} for f in xp.filters()]
+    assert kept == [{"kind": "compare", "column": s, "op": "=", "value": "alpha"}], kept
+    # Derived from the kernel's filters after the update.
+    assert xp.filter_cell(xp.column("s")) == "= alpha"
+    assert xp.filter_cell(xp.column("extra")) == {"mark": "(all)"}
     assert "reassigned" in xp.page.locator(f"{EXPLORER} .jp-BeakerDataExplorer-notice").inner_text()
     xp.go_top(xp.column("extra"))
     xp.wait_readout("· extra = 1")
@@ -723,9 +961,18 @@ def test_restart_closes_the_view(xp: ExplorerPage) -> None:
     page = xp.page
     page.locator(f'{ROW}[data-name="df"]').wait_for()
     open_df(xp)
+    # A filter box open at the restart closes, unapplied.
+    filters = xp.filters()
+    editor = xp.click_filter(xp.column("x"))
+    editor.fill("> 1")
     page.evaluate(f"() => {NOTEBOOK_PANEL}.sessionContext.restartKernel()")
     text = xp.wait_status("closed")
     assert "restarted" in text, text
+    page.locator(FILTER_INPUT).wait_for(state="detached")
+    assert xp.filters() == filters
+    # A closed view opens no filter box.
+    xp.js(f"() => {WIDGET_JS}.content.filterRow.open(0)")
+    assert page.locator(FILTER_INPUT).count() == 0
     assert page.locator(f'{CONTENT}[data-state="closed"]').count() >= 1
     assert not xp.errors, (xp.errors, xp.stacks)
 

@@ -2,13 +2,13 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { VDomRenderer } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { parseFilterText } from './filter';
-import type { ITableColumn, TableFilter } from './protocol';
+import type { ITableColumn } from './protocol';
 import type { DataExplorerModel } from './view';
 
 /**
- * The filter bar: a column, how to match it (the text of the box, is null,
- * is not null) and the filters applied, as chips that remove themselves.
+ * The filter bar: the filters applied, as chips that remove themselves
+ * (they are written in the grid's filter row, see `filterrow.ts`), or why
+ * the view takes none.
  */
 export class FilterBar extends VDomRenderer<DataExplorerModel> {
   constructor(model: DataExplorerModel, trans: TranslationBundle) {
@@ -23,8 +23,6 @@ export class FilterBar extends VDomRenderer<DataExplorerModel> {
 
   private _trans: TranslationBundle;
 }
-
-type Mode = 'text' | 'is_null' | 'not_null';
 
 /**
  * The hint of the filter box for a column.
@@ -53,47 +51,10 @@ function FilterControls(props: {
   trans: TranslationBundle;
 }): React.ReactElement {
   const { model, trans } = props;
-  const columns = model.grid.columns;
-  const selected = model.summaryColumn;
-  const [position, setPosition] = React.useState<number>(selected ?? 0);
-  const [mode, setMode] = React.useState<Mode>('text');
-  const [text, setText] = React.useState('');
-  const [error, setError] = React.useState('');
-  React.useEffect(() => {
-    if (selected !== null) {
-      setPosition(selected);
-    }
-  }, [selected]);
-  const column = columns[position];
   const busy = model.state === 'filtering' || model.state === 'sorting';
   const refusal = model.refusal('filter');
   const closed =
     model.state === 'closed' || model.state === 'opening' || refusal !== null;
-
-  const apply = async () => {
-    if (!column) {
-      return;
-    }
-    let filter: TableFilter | null;
-    if (mode === 'text') {
-      const parsed = parseFilterText(text, column);
-      if ('error' in parsed) {
-        setError(trans.__('Expected %1', parsed.error));
-        return;
-      }
-      filter = parsed.filter;
-    } else {
-      filter = { kind: mode, column: column.index };
-    }
-    if (!filter) {
-      return;
-    }
-    setError('');
-    if (await model.addFilter(filter)) {
-      setText('');
-    }
-  };
-
   const labels = model.filterLabels();
   if (refusal !== null && model.state !== 'closed') {
     return (
@@ -104,61 +65,11 @@ function FilterControls(props: {
   }
   return (
     <>
-      <select
-        className="jp-BeakerDataExplorer-filterColumn"
-        aria-label={trans.__('Column to filter')}
-        value={String(position)}
-        disabled={closed}
-        onChange={event => setPosition(Number(event.target.value))}
-      >
-        {columns.map((c, i) => (
-          <option key={i} value={String(i)}>
-            {String(c.name ?? c.index)}
-          </option>
-        ))}
-      </select>
-      <select
-        className="jp-BeakerDataExplorer-filterMode"
-        aria-label={trans.__('How to match')}
-        value={mode}
-        disabled={closed}
-        onChange={event => setMode(event.target.value as Mode)}
-      >
-        <option value="text">{trans.__('matches')}</option>
-        <option value="is_null">{trans.__('is null')}</option>
-        <option value="not_null">{trans.__('is not null')}</option>
-      </select>
-      {mode === 'text' && (
-        <input
-          className="jp-BeakerDataExplorer-filterText jp-mod-styled"
-          type="text"
-          aria-label={trans.__('Filter')}
-          placeholder={filterHint(column, trans)}
-          value={text}
-          disabled={closed}
-          onChange={event => {
-            setText(event.target.value);
-            setError('');
-          }}
-          onKeyDown={event => {
-            if (event.key === 'Enter') {
-              event.preventDefault();
-              void apply();
-            }
-          }}
-        />
-      )}
-      <button
-        type="button"
-        className="jp-BeakerDataExplorer-filterAdd jp-mod-styled jp-mod-accept"
-        disabled={closed || busy || !column}
-        onClick={() => void apply()}
-      >
-        {trans.__('Add filter')}
-      </button>
-      {error && (
-        <span className="jp-BeakerDataExplorer-filterError" role="alert">
-          {error}
+      {labels.length === 0 && (
+        <span className="jp-BeakerDataExplorer-filterHintText">
+          {trans.__(
+            'Filter: click the cell under a column name (or Alt+Down), type > 5, 1..10, text…'
+          )}
         </span>
       )}
       <span className="jp-BeakerDataExplorer-chips">

@@ -36,9 +36,16 @@ export function applyTheme(grid: DataGrid): void {
       metadata.type === 'number' ? 'right' : 'left',
     format
   });
+  // Row 1 of the headers is the filter row: the cells' font, dim marks.
   const header = new TextRenderer({
-    font: theme.headerFont,
-    textColor: theme.headerColor,
+    font: ({ row }: CellRenderer.CellConfig) =>
+      row === 1 ? theme.cellFont : theme.headerFont,
+    textColor: ({ value, row }: CellRenderer.CellConfig) =>
+      value instanceof CellMark
+        ? theme.dimColor
+        : row === 1
+          ? theme.textColor
+          : theme.headerColor,
     horizontalAlignment: 'left',
     format
   });
@@ -172,11 +179,25 @@ function withAlpha(color: string, alpha: number): string {
 
 /**
  * The grid's keys, with copy going through the kernel (full values,
- * never placeholders).
+ * never placeholders), and Alt+Down opening the filter box of the
+ * cursor's column.
  */
 export class ExplorerKeyHandler extends BasicKeyHandler {
-  constructor(private _copy: () => void) {
+  constructor(
+    private _copy: () => void,
+    private _filter: (column: number) => void = () => undefined
+  ) {
     super();
+  }
+
+  protected onArrowDown(grid: DataGrid, event: KeyboardEvent): void {
+    if (!event.altKey || event.shiftKey || Platform.accelKey(event)) {
+      super.onArrowDown(grid, event);
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    this._filter(Math.max(0, grid.selectionModel?.cursorColumn ?? 0));
   }
 
   protected onKeyC(grid: DataGrid, event: KeyboardEvent): void {
@@ -191,10 +212,14 @@ export class ExplorerKeyHandler extends BasicKeyHandler {
 
 /**
  * The grid's mouse, with a click on a column header (not a drag, not on
- * a resize handle) sorting by that column; shift adds a sort key.
+ * a resize handle) sorting by that column (shift adds a sort key), and a
+ * click on its filter cell (the headers' second row) editing its filter.
  */
 export class ExplorerMouseHandler extends BasicMouseHandler {
-  constructor(private _sort: (column: number, add: boolean) => void) {
+  constructor(
+    private _sort: (column: number, add: boolean) => void,
+    private _filter: (column: number) => void = () => undefined
+  ) {
     super();
   }
 
@@ -210,6 +235,7 @@ export class ExplorerMouseHandler extends BasicMouseHandler {
     ) {
       this._press = {
         column: press.column,
+        row: press.row,
         x: event.clientX,
         y: event.clientY,
         add: event.shiftKey
@@ -226,12 +252,17 @@ export class ExplorerMouseHandler extends BasicMouseHandler {
       Math.abs(event.clientX - press.x) < 4 &&
       Math.abs(event.clientY - press.y) < 4
     ) {
-      this._sort(press.column, press.add);
+      if (press.row === 1) {
+        this._filter(press.column);
+      } else {
+        this._sort(press.column, press.add);
+      }
     }
   }
 
   private _press: {
     column: number;
+    row: number;
     x: number;
     y: number;
     add: boolean;

@@ -111,6 +111,12 @@ export class TableDataModel extends DataModel {
     this._maxBlocks = Math.max(1, options.maxBlocks ?? 50);
     this._maxInFlight = Math.max(1, options.maxInFlight ?? 2);
     this._schedule = options.schedule ?? (task => queueMicrotask(task));
+    const marks = options.filterMarks ?? {};
+    this._filterMarks = {
+      none: new CellMark('placeholder', marks.none ?? '(all)'),
+      refused: new CellMark('placeholder', marks.refused ?? 'no filters'),
+      corner: new CellMark('placeholder', marks.corner ?? 'filter')
+    };
   }
 
   /**
@@ -167,6 +173,39 @@ export class TableDataModel extends DataModel {
       rowSpan: 1,
       columnSpan: this._columns.length
     });
+  }
+
+  /**
+   * What the filter row (the second row of the column headers) shows: each
+   * column's filter text by position (`''`: none), or `refused`, why the
+   * view takes no filters.
+   */
+  setFilterRow(texts: readonly string[], refused: string | null): void {
+    const same =
+      refused === this._filterRefused &&
+      texts.length === this._filterTexts.length &&
+      texts.every((text, i) => text === this._filterTexts[i]);
+    if (same) {
+      return;
+    }
+    this._filterTexts = [...texts];
+    this._filterRefused = refused;
+    this.emitChanged({
+      type: 'cells-changed',
+      region: 'column-header',
+      row: 1,
+      column: 0,
+      rowSpan: 1,
+      columnSpan: this._columns.length
+    });
+  }
+
+  /**
+   * The filter text of the column at `position` as the filter row shows it
+   * (`''`: none).
+   */
+  filterCellText(position: number): string {
+    return this._filterTexts[position] ?? '';
   }
 
   /**
@@ -262,7 +301,7 @@ export class TableDataModel extends DataModel {
   }
 
   rowCount(region: DataModel.RowRegion): number {
-    return region === 'body' ? this._rowCount : 1;
+    return region === 'body' ? this._rowCount : 2;
   }
 
   columnCount(region: DataModel.ColumnRegion): number {
@@ -272,11 +311,14 @@ export class TableDataModel extends DataModel {
   data(region: DataModel.CellRegion, row: number, column: number): any {
     switch (region) {
       case 'corner-header': {
+        if (row === 1) {
+          return column === 0 ? this._filterMarks.corner : '';
+        }
         const level = this._levels[column];
         return level?.name ?? '';
       }
       case 'column-header':
-        return this._headerText(column);
+        return row === 1 ? this._filterCell(column) : this._headerText(column);
       case 'row-header':
         return this._label(row, column);
       default:
@@ -352,6 +394,16 @@ export class TableDataModel extends DataModel {
     return this._sortRankShown
       ? `${name} ${arrow}${mark.rank}`
       : `${name} ${arrow}`;
+  }
+
+  private _filterCell(column: number): string | CellMark {
+    if (column >= this._columns.length) {
+      return '';
+    }
+    if (this._filterRefused !== null) {
+      return this._filterMarks.refused;
+    }
+    return this._filterTexts[column] || this._filterMarks.none;
   }
 
   private _value(row: number, column: number): any {
@@ -777,6 +829,9 @@ export class TableDataModel extends DataModel {
   private _levels: ILabelLevel[] = [];
   private _sortMarks = new Map<number, { ascending: boolean; rank: number }>();
   private _sortRankShown = false;
+  private _filterTexts: string[] = [];
+  private _filterRefused: string | null = null;
+  private _filterMarks: { none: CellMark; refused: CellMark; corner: CellMark };
   private _epoch = 0;
   private _blocks = new Map<string, IBlock>();
   private _queue: string[] = [];
@@ -823,6 +878,12 @@ export namespace TableDataModel {
      * microtask); tests may run it by hand.
      */
     schedule?: (task: () => void) => void;
+    /**
+     * The dim texts of the filter row: a column without a filter
+     * (`(all)`), a view that takes no filters (`no filters`), the corner
+     * (`filter`).
+     */
+    filterMarks?: { none?: string; refused?: string; corner?: string };
   }
 
   /**

@@ -7,7 +7,12 @@ import type { JSONObject } from '@lumino/coreutils';
 import { fetchMessageTypes } from '../common/messagetypes';
 import type { KernelTarget } from '../common/target';
 import { TableRequestError, tableRequest } from './client';
-import { describeFilter } from './filter';
+import {
+  columnFilterText,
+  describeFilter,
+  parseFilterText,
+  replaceColumnFilter
+} from './filter';
 import { TableDataModel } from './model';
 import { ProfileLoader } from './profile';
 import type { ProfileState } from './profile';
@@ -76,8 +81,14 @@ export class DataExplorerModel extends VDomModel {
     this.grid = new TableDataModel({
       fetch: request => this._fetchRows(request),
       blockRows: options.blockRows,
-      maxBlocks: options.maxBlocks
+      maxBlocks: options.maxBlocks,
+      filterMarks: {
+        none: this._trans.__('(all)'),
+        refused: this._trans.__('no filters'),
+        corner: this._trans.__('filter')
+      }
     });
+    this.stateChanged.connect(this._syncFilterRow, this);
     this.grid.generationMoved.connect(this._onGenerationMoved, this);
     this.grid.rowCountChanged.connect((_, rows) => {
       if (!this.grid.openEnded && this._filters.length === 0) {
@@ -489,6 +500,39 @@ export class DataExplorerModel extends VDomModel {
       }
       return false;
     }
+  }
+
+  /**
+   * Set the filter of the column at `position` from the text of its filter
+   * box (see `parseFilterText`): the column's first filter is replaced (in
+   * its place in the list), removed for an empty text, or appended when the
+   * column had none.
+   *
+   * @returns The error of a text that cannot be read (the view is left as
+   *   it was), or whether the filters were applied (`true` too when they
+   *   were already so).
+   */
+  async setColumnFilter(
+    position: number,
+    text: string
+  ): Promise<{ error: string } | { applied: boolean }> {
+    const column = this.grid.columns[position];
+    if (!column) {
+      return { error: this._trans.__('No column %1', position) };
+    }
+    const parsed = parseFilterText(text, column);
+    if ('error' in parsed) {
+      return { error: this._trans.__('Expected %1', parsed.error) };
+    }
+    const filters = replaceColumnFilter(
+      this._filters,
+      column.index,
+      parsed.filter
+    );
+    if (JSON.stringify(filters) === JSON.stringify(this._filters)) {
+      return { applied: true };
+    }
+    return { applied: await this.setFilters(filters) };
   }
 
   /**
@@ -1008,6 +1052,30 @@ export class DataExplorerModel extends VDomModel {
     this.target.disposed.disconnect(this._onTargetDisposed, this);
   }
 
+  /**
+   * Show each column's filter (the first filter on it) in the grid's
+   * filter row, or that the view takes none.
+   */
+  private _syncFilterRow(): void {
+    const columns = this.grid.columns;
+    const filters = this._filters;
+    const refused = this._info ? this.refusal('filter') : null;
+    if (
+      columns === this._rowColumns &&
+      filters === this._rowFilters &&
+      refused === this._rowRefused
+    ) {
+      return;
+    }
+    this._rowColumns = columns;
+    this._rowFilters = filters;
+    this._rowRefused = refused;
+    this.grid.setFilterRow(
+      columns.map(column => columnFilterText(filters, column)),
+      refused
+    );
+  }
+
   private _setState(state: ViewState): void {
     if (state !== 'error') {
       this._message = state === 'closed' ? this._message : '';
@@ -1040,6 +1108,9 @@ export class DataExplorerModel extends VDomModel {
   private _summaryShown = false;
   private _profiles = new ProfileLoader(() => this.stateChanged.emit());
   private _closedKernel = false;
+  private _rowColumns: readonly unknown[] | null = null;
+  private _rowFilters: readonly TableFilter[] | null = null;
+  private _rowRefused: string | null = null;
   private _changeToken = 0;
 }
 

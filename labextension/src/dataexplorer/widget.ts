@@ -15,6 +15,7 @@ import { FilterBar } from './filterbar';
 import { FindModel } from './find';
 import type { IGridCell } from './find';
 import { FindBox } from './findbox';
+import { FilterRowEditor } from './filterrow';
 import {
   ExplorerKeyHandler,
   ExplorerMouseHandler,
@@ -55,10 +56,20 @@ export class DataExplorerContent extends BoxPanel {
       dataModel: model.grid,
       selectionMode: 'cell'
     });
-    grid.keyHandler = new ExplorerKeyHandler(() => void this.copySelection());
-    grid.mouseHandler = new ExplorerMouseHandler((column, add) => {
-      void model.toggleSort(column, add);
-    });
+    const filterRow = (this.filterRow = new FilterRowEditor({
+      grid,
+      model,
+      trans
+    }));
+    grid.resizeRow('column-header', 1, 24);
+    grid.keyHandler = new ExplorerKeyHandler(
+      () => void this.copySelection(),
+      column => filterRow.open(column)
+    );
+    grid.mouseHandler = new ExplorerMouseHandler(
+      (column, add) => void model.toggleSort(column, add),
+      column => filterRow.open(column)
+    );
     grid.selectionModel.changed.connect(this._onSelection, this);
     model.grid.changed.connect(this._onGridChanged, this);
 
@@ -71,7 +82,7 @@ export class DataExplorerContent extends BoxPanel {
     this._findBox = new FindBox(this.finder, trans, () => grid.activate());
     // The filter chips and the find box share the row above the grid.
     const top = new Panel();
-    top.addClass('jp-BeakerDataExplorer-top');
+    top.addClass('jp-BeakerDataExplorer-aboveGrid');
     top.addWidget(this._filterBar);
     top.addWidget(this._findBox);
     this._summary = new SummaryPane(model, trans);
@@ -121,6 +132,11 @@ export class DataExplorerContent extends BoxPanel {
   focusFind(): void {
     this._findBox.focusInput();
   }
+
+  /**
+   * The editor of the grid's filter row.
+   */
+  readonly filterRow: FilterRowEditor;
 
   /**
    * Show or hide the column summary.
@@ -270,6 +286,7 @@ export class DataExplorerContent extends BoxPanel {
     }
     this.model.grid.changed.disconnect(this._onGridChanged, this);
     this.finder.dispose();
+    this.filterRow.dispose();
     super.dispose();
     this.model.dispose();
   }
