@@ -137,6 +137,14 @@ class BeakerServerApp(ExtensionApp):
         help="Largest serialized value save_var stores, in bytes (PayloadTooLarge above).",
     ).tag(config=True)
 
+    explorer_orphan_grace = Float(
+        BeakerSettings.explorer_orphan_grace,
+        min=0.0,
+        help="Seconds a Data Explorer view opened over a websocket outlives its client's "
+        "last websocket before the kernel lets it go (a reloaded page); views opened over "
+        "REST live until they are closed.",
+    ).tag(config=True)
+
     store_scope = Enum(
         ["auto", "user", "server"],
         "auto",
@@ -174,6 +182,7 @@ class BeakerServerApp(ExtensionApp):
                 zmq_receive_hwm=self.zmq_receive_hwm,
                 kernel_iopub_wait=self.kernel_iopub_wait,
                 max_variable_bytes=self.max_variable_bytes,
+                explorer_orphan_grace=self.explorer_orphan_grace,
                 flow=FlowLimits(
                     handler_timeout=self.handler_timeout,
                     max_payload_bytes=self.max_payload_bytes,

@@ -24,5 +24,9 @@ class BeakerSettings:
     kernel_iopub_wait: float = 2.0
     #: Largest serialized value ``save_var`` stores, in bytes.
     max_variable_bytes: int = 100 * 1024 * 1024
+    #: Seconds a Data Explorer view opened over a websocket outlives its client's
+    #: last websocket (a reloaded page makes a new client; a dropped connection
+    #: that comes back in time keeps its views).
+    explorer_orphan_grace: float = 60.0
     flow: FlowLimits = field(default_factory=FlowLimits)
     preview: PreviewSettings = field(default_factory=PreviewSettings)

@@ -98,9 +98,6 @@ PROGRESS_INTERVAL = 0.25
 FIRST_ROWS_POLL = 0.05
 #: Seconds a slow request may take (a sort of 10M strings takes some).
 SLOW_TIMEOUT = 600.0
-#: Seconds a view outlives the websockets of the client that opened it (a page
-#: reload makes a new client; a dropped connection that comes back keeps its views).
-ORPHAN_GRACE = 60.0
 
 
 @dataclass
@@ -130,14 +127,15 @@ class _Tables:
         """Where pages of ``view`` are read: a lazy source's compute partitions."""
         return LANES["lazy"] if view in self.lazy else None
 
-    def orphans(self, connected: set[str], now: float) -> list[str]:
-        """Views whose client has had no websocket for :data:`ORPHAN_GRACE` seconds."""
+    def orphans(self, connected: set[str], now: float, grace: float) -> list[str]:
+        """Views whose client has had no websocket for ``grace`` seconds (the
+        setting ``explorer_orphan_grace``)."""
         for owner in set(self.owners.values()) & connected:
             self.seen[owner] = now
         gone = [
             view
             for view, owner in self.owners.items()
-            if owner not in connected and now - self.seen.get(owner, now) > ORPHAN_GRACE
+            if owner not in connected and now - self.seen.get(owner, now) > grace
         ]
         live = set(self.owners.values())
         self.seen = {owner: at for owner, at in self.seen.items() if owner in live}
@@ -273,7 +271,8 @@ async def _close_orphans(kernel: KernelProxy, tables: _Tables) -> None:
     its variable alive and 8 bytes a row once sorted. Views opened over REST
     have no client and live until closed."""
     now = asyncio.get_running_loop().time()
-    for view in tables.orphans(kernel.client_sessions(), now):
+    grace = kernel.settings.explorer_orphan_grace
+    for view in tables.orphans(kernel.client_sessions(), now, grace):
         tables.forget(view)
         with contextlib.suppress(BeakerError):
             await _call(kernel, {"op": "close", "view": view})

@@ -226,6 +226,7 @@ class KernelSession:
             state=self.handler_state,
             broadcast=self._broadcast_news,
             client_sessions=self.client_sessions,
+            settings=self.settings,
         )
 
     def client_sessions(self) -> set[str]:

@@ -23,6 +23,7 @@ from ..store import kernel_variables
 
 if TYPE_CHECKING:
     from ..kernel.client import InternalKernelClient
+    from ..settings import BeakerSettings
     from ..store.variable_store import VariableStore
     from .registry import MessageRegistry, MessageType
 
@@ -59,8 +60,10 @@ class KernelProxy:
         state: dict[str, Any] | None = None,
         broadcast: Publish | None = None,
         client_sessions: Callable[[], set[str]] | None = None,
+        settings: BeakerSettings | None = None,
     ) -> None:
         self.kernel_id = kernel_id
+        self._settings = settings
         self._client = client
         self._publish = publish
         self._preview = preview
@@ -70,6 +73,15 @@ class KernelProxy:
         self.state: dict[str, Any] = {} if state is None else state
         self._broadcast = broadcast or publish
         self._client_sessions = client_sessions or set
+
+    @property
+    def settings(self) -> BeakerSettings:
+        """The server's configured settings (README, "Configuration")."""
+        if self._settings is None:
+            from ..settings import BeakerSettings  # a cycle at import time: settings -> flow
+
+            self._settings = BeakerSettings()
+        return self._settings
 
     def client_sessions(self) -> set[str]:
         """The session ids of the websockets connected to the kernel now: a request
