@@ -17,11 +17,10 @@ from traitlets import Bool, Enum, Float, Int, List, Unicode
 from .kernel.session import KERNEL_ACTIONS_SCHEMA
 from .kernel.sessions import KernelSessions
 from .kernel.transport import set_receive_hwm
-from .messages.flow import FlowLimits
 from .messages.registry import MessageRegistry
 from .preview.kernel_preview import PreviewSettings
 from .rest.handlers import handlers
-from .settings import BeakerSettings
+from .settings import BeakerSettings, FlowLimits
 from .store.variable_store import VariableStore
 from .websocket.connection import wrap_connection_class
 

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .messages.flow import FlowLimits
 from .preview.kernel_preview import PreviewSettings
+
+
+@dataclass(frozen=True)
+class FlowLimits:
+    """The server's limits a request's flow applies (``messages/flow``)."""
+
+    handler_timeout: float = 60.0
+    max_payload_bytes: int = 4 * 1024 * 1024
+    #: jupyter_server's ``allow_tracebacks``: error replies carry the traceback.
+    allow_tracebacks: bool = True
 
 
 @dataclass(frozen=True)

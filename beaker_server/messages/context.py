@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import KernelError, KernelUnavailable, ValidationError
 from ..kernel.procedures import install_code, install_package_code, json_answer
 from ..preview.kernel_preview import install_procedure
+from ..settings import BeakerSettings
 from ..store import kernel_variables
 
 if TYPE_CHECKING:
     from ..kernel.client import InternalKernelClient
-    from ..settings import BeakerSettings
     from ..store.variable_store import VariableStore
     from .registry import MessageRegistry, MessageType
 
@@ -63,7 +63,8 @@ class KernelProxy:
         settings: BeakerSettings | None = None,
     ) -> None:
         self.kernel_id = kernel_id
-        self._settings = settings
+        self.settings = settings if settings is not None else BeakerSettings()
+        """The server's configured settings (README, "Configuration")."""
         self._client = client
         self._publish = publish
         self._preview = preview
@@ -73,15 +74,6 @@ class KernelProxy:
         self.state: dict[str, Any] = {} if state is None else state
         self._broadcast = broadcast or publish
         self._client_sessions = client_sessions or set
-
-    @property
-    def settings(self) -> BeakerSettings:
-        """The server's configured settings (README, "Configuration")."""
-        if self._settings is None:
-            from ..settings import BeakerSettings  # a cycle at import time: settings -> flow
-
-            self._settings = BeakerSettings()
-        return self._settings
 
     def client_sessions(self) -> set[str]:
         """The session ids of the websockets connected to the kernel now: a request

@@ -28,6 +28,7 @@ from ..errors import (
     RequestAborted,
     ValidationError,
 )
+from ..settings import FlowLimits
 from ..websocket.wire import EncodeError, IncomingRequest
 from .context import KernelProxy, Publish, RequestContext
 
@@ -60,16 +61,6 @@ def authorizer_for(handler: Any) -> Authorize:
 Observe = Callable[[dict[str, Any], str], None]
 #: Makes a server message: type, content, parent header, username.
 MakeMessage = Callable[[str, dict[str, Any], dict[str, Any], str], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class FlowLimits:
-    """The server's limits a flow applies (``BeakerServerApp`` settings)."""
-
-    handler_timeout: float = 60.0
-    max_payload_bytes: int = 4 * 1024 * 1024
-    #: jupyter_server's ``allow_tracebacks``: error replies carry the traceback.
-    allow_tracebacks: bool = True
 
 
 @dataclass(frozen=True)

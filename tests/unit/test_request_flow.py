@@ -18,8 +18,9 @@ import pytest
 
 from beaker_server.errors import KernelError, NotFound
 from beaker_server.messages.context import KernelProxy, RequestContext
-from beaker_server.messages.flow import FlowLimits, KernelSide, RequestFlow
+from beaker_server.messages.flow import KernelSide, RequestFlow
 from beaker_server.messages.registry import MessageRegistry, MessageType, custom_message
+from beaker_server.settings import FlowLimits
 from beaker_server.websocket.wire import EncodeError, IncomingRequest
 
 from ..support.fakes import WAIT, Recorder, header, make_message_factory
