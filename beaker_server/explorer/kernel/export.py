@@ -283,12 +283,8 @@ def _export(request: dict[str, Any]) -> dict[str, Any]:
             rows_of = source.window(a, b - a)
             got = rows_of.length()
             positions, b = np.arange(got, dtype=np.intp), a + got
-        elif state.positions is not None:
-            positions = state.positions[a:b]
-        elif source.vector:
-            positions = np.arange(a, b, dtype=np.intp)
         else:
-            positions = range(a, b)
+            positions = view.positions_of(state, a, b)
         columns = [_export_column(rows_of, j, positions) for j in indexes]
         labels = _export_labels(rows_of, positions)[1] if with_index else []
         for r in range(b - a):

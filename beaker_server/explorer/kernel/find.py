@@ -30,11 +30,19 @@ from .core import (
     SCHEMA_COLUMNS,
     BadRequest,
     _Format,
-    _np,
     _step,
 )
-from .sources import _PythonSource, _Source
-from .views import _MORE_FEATURES, _column_index, _int, _refuse_windowed, _view, _wanted_columns
+from .sources import _PythonSource
+from .views import (
+    _MORE_FEATURES,
+    _column_index,
+    _int,
+    _refuse_windowed,
+    _State,
+    _View,
+    _view,
+    _wanted_columns,
+)
 
 #: The text the grid shows for each special value's code.
 SPECIAL_TEXT = {NULL: "null", NAN: "NaN", NAT: "NaT", POS_INF: "inf", NEG_INF: "-inf"}
@@ -76,7 +84,7 @@ def _find(request: dict[str, Any]) -> dict[str, Any]:
     if start is None:
         start = 0 if forward else len(columns) - 1
     folded = term if case else term.casefold()
-    scan = _Scan(view.source, state.positions, folded, case, request)
+    scan = _Scan(view, state, folded, case, request)
     searched = [j for j in columns if scan.may_hold(j)]
     order = {j: k for k, j in enumerate(columns)}
     # Column k's cells from the start on, in the first pass: from the start row
@@ -138,24 +146,26 @@ class _Scan:
         "chunk",
         "columns",
         "folded",
-        "positions",
         "request",
         "scanned",
         "source",
+        "state",
         "total",
+        "view",
     )
 
     def __init__(
-        self, source: _Source, positions: Any, folded: str, case: bool, request: dict[str, Any]
+        self, view: _View, state: _State, folded: str, case: bool, request: dict[str, Any]
     ) -> None:
-        self.source = source
-        self.positions = positions
+        self.view = view
+        self.state = state
+        self.source = view.source
         self.folded = folded
         self.case = case
         self.request = request
         self.chunk = CHUNK_ROWS
         self.scanned = 0
-        self.total = max(1, source.length() if positions is None else len(positions))
+        self.total = max(1, view.row_count(state))
         self.columns: dict[int, Any] = {}  # a vector source's columns, made once
 
     def may_hold(self, j: int) -> bool:
@@ -244,12 +254,7 @@ class _Scan:
         """The first (or, ``reverse``, the last) row of ``lo..hi-1`` whose cell in
         column ``j`` holds the term."""
         source = self.source
-        if self.positions is not None:
-            positions = self.positions[lo:hi]
-        elif source.vector:
-            positions = _np().arange(lo, hi, dtype=_np().intp)
-        else:
-            positions = range(lo, hi)
+        positions = self.view.positions_of(self.state, lo, hi)
         if source.vector:
             values, _ = self._column(j).format(positions, _FORMAT)
         else:

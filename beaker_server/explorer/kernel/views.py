@@ -116,6 +116,14 @@ class _View:
     def row_count(self, state: _State) -> int:
         return self.source.length() if state.positions is None else len(state.positions)
 
+    def positions_of(self, state: _State, start: int, stop: int) -> Any:
+        """The source's row positions of the view's rows ``start`` to ``stop - 1``."""
+        if state.positions is not None:
+            return state.positions[start:stop]
+        if self.source.vector:
+            return _np().arange(start, stop, dtype=_np().intp)
+        return range(start, stop)
+
     def base(self, state: _State) -> Any:
         """The rows the filter selects, in table order (a new array)."""
         np = _np()
@@ -204,12 +212,7 @@ def _rows(view: _View, state: _State, request: dict[str, Any], max_bytes: int) -
     indexes = _wanted_columns(view, request, PAGE_COLUMNS)
     stop = min(start + count, view.row_count(state))
     start = min(start, stop)
-    if state.positions is not None:
-        positions = state.positions[start:stop]
-    elif source.vector:
-        positions = _np().arange(start, stop, dtype=_np().intp)
-    else:
-        positions = range(start, stop)
+    positions = view.positions_of(state, start, stop)
     answer: dict[str, Any] = {
         "status": "ok",
         "generation": state.generation,
