@@ -89,6 +89,20 @@ async def test_open_page_sort_filter_close(server, fresh_kernel, protocol):
         assert (gone["status"], gone["ename"]) == ("error", "UnknownView")
 
 
+async def _frame_over_rest(server: Any, kernel_id: str) -> str:
+    """The route of the kernel's requests over REST, with FRAME run in the kernel."""
+    async with open_ws(server, kernel_id) as ws:
+        await ws.execute(FRAME)
+    return f"/beaker/api/kernels/{kernel_id}/requests"
+
+
+async def _rest_error(server: Any, route: str, name: str, content: dict[str, Any]) -> int:
+    """The HTTP status of a REST request ``name`` that must fail."""
+    with pytest.raises(HTTPClientError) as error:
+        await server.arest("POST", f"{route}/{name}", content)
+    return error.value.code
+
+
 def _timing(answer: dict[str, Any]) -> dict[str, Any]:
     return {"elapsed_ms": answer["elapsed_ms"]}
 
@@ -142,19 +156,15 @@ async def test_errors_a_client_can_act_on(server, fresh_kernel, protocol):
 
 
 async def test_the_rest_route_answers_with_the_errors_status(server, fresh_kernel):
-    async with open_ws(server, fresh_kernel) as ws:
-        await ws.execute(FRAME)
-    route = f"/beaker/api/kernels/{fresh_kernel}/requests"
+    route = await _frame_over_rest(server, fresh_kernel)
     opened = await server.arest("POST", f"{route}/table_open", {"name": "df", "rows": 2})
     assert opened["reply"]["content"]["return"]["shape"] == [10_000, 3]
-    with pytest.raises(HTTPClientError) as missing:
-        await server.arest("POST", f"{route}/table_open", {"name": "nothing"})
-    assert missing.value.code == 404
+    status = await _rest_error(server, route, "table_open", {"name": "nothing"})
+    assert status == 404
     view = opened["reply"]["content"]["return"]["view"]
     bad = {"kind": "compare", "column": 0, "op": "~", "value": 1}
-    with pytest.raises(HTTPClientError) as refused:
-        await server.arest("POST", f"{route}/table_filter", {"view": view, "filters": [bad]})
-    assert refused.value.code == 400
+    status = await _rest_error(server, route, "table_filter", {"view": view, "filters": [bad]})
+    assert status == 400
 
 
 LIBRARY_TABLES = """\
@@ -256,9 +266,7 @@ async def test_export_over_the_websocket(server, fresh_kernel, protocol):
 
 
 async def test_export_over_rest(server, fresh_kernel):
-    async with open_ws(server, fresh_kernel) as ws:
-        await ws.execute(FRAME)
-    route = f"/beaker/api/kernels/{fresh_kernel}/requests"
+    route = await _frame_over_rest(server, fresh_kernel)
     opened = await server.arest("POST", f"{route}/table_open", {"name": "df", "rows": 0})
     view = opened["reply"]["content"]["return"]["view"]
     answer = await server.arest(
@@ -269,14 +277,11 @@ async def test_export_over_rest(server, fresh_kernel):
         "columns": ["a", "b", "c"],
         "data": [[0, "even", 0.0], [1, "odd", 0.00010001000100010001]],
     }
-    with pytest.raises(HTTPClientError) as missing:
-        await server.arest("POST", f"{route}/table_export", {"view": "v999", "format": "csv"})
-    assert missing.value.code == 404
-    with pytest.raises(HTTPClientError) as bad:
-        await server.arest(
-            "POST", f"{route}/table_export", {"view": view, "format": "csv", "columns": [9]}
-        )
-    assert bad.value.code == 400
+    status = await _rest_error(server, route, "table_export", {"view": "v999", "format": "csv"})
+    assert status == 404
+    bad = {"view": view, "format": "csv", "columns": [9]}
+    status = await _rest_error(server, route, "table_export", bad)
+    assert status == 400
 
 
 async def test_a_profile_is_published_sampled_then_exact(server, fresh_kernel):
@@ -338,22 +343,15 @@ async def test_find_over_the_websocket_while_a_cell_runs(server, fresh_kernel, p
 
 
 async def test_find_over_rest(server, fresh_kernel):
-    async with open_ws(server, fresh_kernel) as ws:
-        await ws.execute(FRAME)
-    route = f"/beaker/api/kernels/{fresh_kernel}/requests"
+    route = await _frame_over_rest(server, fresh_kernel)
     opened = await server.arest("POST", f"{route}/table_open", {"name": "df", "rows": 0})
     view = opened["reply"]["content"]["return"]["view"]
     answer = await server.arest(
         "POST", f"{route}/table_find", {"view": view, "generation": 0, "text": "odd", "row": 5}
     )
     assert answer["reply"]["content"]["return"]["match"] == {"row": 5, "column": 1}
-    with pytest.raises(HTTPClientError) as missing:
-        await server.arest(
-            "POST", f"{route}/table_find", {"view": "v999", "generation": 0, "text": "x"}
-        )
-    assert missing.value.code == 404
-    with pytest.raises(HTTPClientError) as bad:
-        await server.arest(
-            "POST", f"{route}/table_find", {"view": view, "generation": 0, "text": "x", "column": 7}
-        )
-    assert bad.value.code == 400
+    find = {"view": view, "generation": 0, "text": "x"}
+    status = await _rest_error(server, route, "table_find", {**find, "view": "v999"})
+    assert status == 404
+    status = await _rest_error(server, route, "table_find", {**find, "column": 7})
+    assert status == 400
