@@ -235,6 +235,24 @@ describe('FindModel', () => {
     expect(view.requests).toHaveLength(1);
   });
 
+  it('stops a search when the view closes (a restart) and drops its answer', async () => {
+    const { view, model, moves } = setUp();
+    model.text = 'x';
+    const done = model.find('next');
+    view.state = 'closed';
+    view.stateChanged.emit();
+    expect(model.status.kind).toBe('idle');
+    view.pending[0].resolve({
+      generation: 2,
+      match: { row: 3, column: 4 },
+      wrapped: false,
+      scanned_rows: 3
+    });
+    await done;
+    expect(moves).toEqual([]);
+    expect(model.status.kind).toBe('idle');
+  });
+
   it('does nothing for an empty term', async () => {
     const { view, model } = setUp();
     await model.find('next');
