@@ -730,28 +730,29 @@ def test_screenshots(xp: ExplorerPage) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     light = xp.js(f"() => {WIDGET_JS}.content.grid.style.backgroundColor")
     shot.screenshot(path=str(ARTIFACTS / "data-explorer.png"))
-    page.evaluate(
-        "() => window.jupyterapp.commands.execute('apputils:change-theme',"
-        " {theme: 'JupyterLab Dark'})"
-    )
-    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
-    # JupyterLab shows its splash while a theme loads and removes it 200 ms
-    # after; a second change before that removes it twice (an error).
-    page.wait_for_selector("#jupyterlab-splash", state="detached")
+    change_theme(page, "JupyterLab Dark", light=False)
     page.wait_for_function(
         f"light => {WIDGET_JS}.content.grid.style.backgroundColor !== light", arg=light
     )
     shot.screenshot(path=str(ARTIFACTS / "data-explorer-dark.png"))
-    page.evaluate(
-        "() => window.jupyterapp.commands.execute('apputils:change-theme',"
-        " {theme: 'JupyterLab Light'})"
-    )
-    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
-    page.wait_for_selector("#jupyterlab-splash", state="detached")
+    change_theme(page, "JupyterLab Light", light=True)
     page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-right-area')")
     docs = ROOT / "docs"
     for name in ("data-explorer.png", "data-explorer-dark.png"):
         shutil.copyfile(ARTIFACTS / name, docs / name)
+
+
+def change_theme(page: Any, theme: str, light: bool) -> None:
+    """Switch JupyterLab to ``theme`` and wait until it is applied."""
+    page.evaluate(
+        "theme => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme
+    )
+    page.wait_for_function(
+        "light => document.body.dataset.jpThemeLight === light", arg=str(light).lower()
+    )
+    # JupyterLab shows its splash while a theme loads and removes it 200 ms
+    # after; a second change before that removes it twice (an error).
+    page.wait_for_selector("#jupyterlab-splash", state="detached")
 
 
 def test_not_a_table_from_the_palette(xp: ExplorerPage) -> None:
