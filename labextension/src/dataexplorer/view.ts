@@ -435,10 +435,15 @@ export class DataExplorerModel extends VDomModel {
             token === this._changeToken && this._onProgress(content, 'sort')
         }
       );
-      if (!this._current(kernel, view) || token !== this._changeToken) {
+      if (!this._current(kernel, view)) {
         return;
       }
+      // Committed in the kernel, whatever was asked after it (a newer sort
+      // would have cancelled it; a newer filter keeps it).
       this._sort = [...keys];
+      if (token !== this._changeToken) {
+        return; // the newer request's reply shows the rows
+      }
       this.grid.reset({
         generation: answer.generation,
         rowCount: answer.row_count
@@ -483,10 +488,15 @@ export class DataExplorerModel extends VDomModel {
             token === this._changeToken && this._onProgress(content, 'filter')
         }
       );
-      if (!this._current(kernel, view) || token !== this._changeToken) {
+      if (!this._current(kernel, view)) {
         return false;
       }
+      // Committed in the kernel, whatever was asked after it (a newer filter
+      // would have cancelled it; a newer sort keeps it).
       this._filters = [...filters];
+      if (token !== this._changeToken) {
+        return true; // the newer request's reply shows the rows
+      }
       this.grid.reset({
         generation: answer.generation,
         rowCount: answer.row_count
