@@ -344,7 +344,7 @@ def _sort(request: dict[str, Any]) -> dict[str, Any]:
     positions = view.ordered(base, specs, state.filtered, _Steps(request))
     new = _State(state.generation + 1, positions, specs, state.filters, state.filtered)
     _commit(view, state, new, request)
-    return {"status": "ok", "generation": new.generation, "row_count": view.row_count(new)}
+    return _changed(view, new)
 
 
 def _regex_problem(term: str) -> str | None:
@@ -410,6 +410,11 @@ def _sre_constants() -> Any:
 
 class ViewChanged(TableError):
     """Another sort or filter of the view ended first (two subshells at once)."""
+
+
+def _changed(view: _View, new: _State) -> dict[str, Any]:
+    """The answer of a sort or filter that committed ``new``."""
+    return {"status": "ok", "generation": new.generation, "row_count": view.row_count(new)}
 
 
 def _commit(view: _View, read: _State, new: _State, request: dict[str, Any]) -> None:
@@ -496,7 +501,7 @@ def _filter(request: dict[str, Any]) -> dict[str, Any]:
     positions = view.ordered(base, state.sort, filtered, steps)
     new = _State(state.generation + 1, positions, state.sort, (specs, combine), filtered)
     _commit(view, state, new, request)
-    return {"status": "ok", "generation": new.generation, "row_count": view.row_count(new)}
+    return _changed(view, new)
 
 
 def _close(request: dict[str, Any]) -> dict[str, Any]:
@@ -557,7 +562,7 @@ def _early_sort(
             if view.state is early:
                 view.state = state._replace(generation=early.generation + 1)
         raise
-    return {"status": "ok", "generation": new.generation, "row_count": view.row_count(new)}
+    return _changed(view, new)
 
 
 def _window_rows(
